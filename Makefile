@@ -1,0 +1,38 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test venv lint bench clean
+
+$(BIN)/monitor: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/monitor
+
+venv: $(BIN)/monitor
+
+## Set up, initialise storage/monitor.db from storage/baseline.yaml, run the daemon.
+run: venv
+	$(BIN)/monitor init
+	$(BIN)/monitor run
+
+## Set up, lint (ruff), type-check (mypy) and run the test suite.
+test: venv
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check monitor tests bench
+	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python bench/bench_fetch.py
+	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/bench_alerts.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Commands: changes_cmds (placeholder; filled by its issue)."""

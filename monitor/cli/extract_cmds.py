@@ -1,0 +1,1 @@
+"""Commands: extract_cmds (placeholder; filled by its issue)."""

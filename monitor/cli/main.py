@@ -1,0 +1,116 @@
+"""The `monitor` command group: global options, the shared context, error handling.
+
+Commands live in the sibling modules (one per area) and register on ``cli``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import __version__
+from monitor.errors import ConfigError, MonitorError, StoreError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+
+DEFAULT_CONFIG = "sources.yaml"
+
+# Exit codes: 0 ok; 1 operation failed; 2 configuration or usage error; 3 database unusable.
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+
+
+class AppContext:
+    """What every command may need, built lazily so `monitor --help` touches nothing."""
+
+    def __init__(self, config_path: str, db_url: str | None):
+        self.config_path = Path(config_path)
+        self.db_url = db_url
+
+    @cached_property
+    def config(self) -> Config:
+        from monitor.config import load_config
+
+        return load_config(self.config_path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Engine on an initialised database (StoreError otherwise)."""
+        from monitor.store.db import make_engine, require_schema
+
+        engine = make_engine(self.db_url)
+        require_schema(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from monitor.store.db import session_factory
+
+        return session_factory(self.engine)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print one line (or one line per problem) on stderr and exit; never a traceback."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+class MonitorGroup(click.Group):
+    """Turns MonitorError into a clear message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_CONFIG)
+        except StoreError as exc:
+            fail(f"error: {exc}", EXIT_STORE)
+        except MonitorError as exc:
+            fail(f"error: {exc}", EXIT_FAILED)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    envvar="MONITOR_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    metavar="PATH",
+    help="Watch configuration (sources, watchlist, alert routes). Env: MONITOR_CONFIG.",
+)
+@click.option(
+    "--db",
+    "db_url",
+    envvar="MONITOR_DB_URL",
+    default=None,
+    metavar="URL",
+    help="SQLAlchemy database URL [default: sqlite:///storage/monitor.db]. Env: MONITOR_DB_URL.",
+)
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, db_url: str | None) -> None:
+    """Watch news sources for tracked companies' new regions, AI chips and models; alert on
+    what is new.
+
+    \b
+    Quick start:
+      monitor init            create storage/monitor.db, load storage/baseline.yaml
+      monitor check-config    validate sources.yaml
+      monitor once --all      one pass over every source
+      monitor run             the daemon
+    """
+    ctx.obj = AppContext(config_path, db_url or os.environ.get("MONITOR_DB_URL"))
+
+
+def main() -> None:
+    cli(prog_name="monitor")

@@ -1,0 +1,1 @@
+"""Commands: source_cmds (placeholder; filled by its issue)."""

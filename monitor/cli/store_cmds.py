@@ -1,0 +1,46 @@
+"""Commands: init (create or upgrade the database, load the baseline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from monitor.cli.main import AppContext, cli
+
+DEFAULT_BASELINE = "storage/baseline.yaml"
+
+
+@cli.command()
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Seed facts to load [default: {DEFAULT_BASELINE} when present].",
+)
+@click.pass_obj
+def init(app: AppContext, baseline_path: Path | None) -> None:
+    """Create or upgrade the database and load the baseline facts. Safe to run again.
+
+    \b
+    Example:
+      monitor init
+      monitor --db sqlite:////var/lib/monitor/monitor.db init --baseline seed.yaml
+    """
+    from monitor.store.baseline import load_baseline, read_baseline
+    from monitor.store.db import make_engine, session_factory, transaction, upgrade
+
+    explicit = baseline_path is not None
+    path = baseline_path or Path(DEFAULT_BASELINE)
+    facts = read_baseline(path) if (explicit or path.exists()) else []
+    engine = make_engine(app.db_url)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        added, upgraded = load_baseline(session, facts)
+    where = engine.url.render_as_string(hide_password=True)
+    click.echo(f"database ready: {where}")
+    if facts:
+        click.echo(f"baseline {path}: {len(facts)} facts, {added} added, {upgraded} upgraded")
+    else:
+        click.echo("no baseline loaded (storage/baseline.yaml not found)")

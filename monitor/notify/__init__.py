@@ -1,0 +1,1 @@
+"""Alerts: routing, Jinja2 rendering, the Apprise outbox sender."""

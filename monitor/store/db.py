@@ -1,0 +1,113 @@
+"""Engine, sessions and schema upgrades (Alembic), for SQLite or any SQLAlchemy URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import StoreError
+
+DEFAULT_DB_URL = "sqlite:///storage/monitor.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every timestamp column stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (monitor status) run while the daemon writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Engine for ``url`` (default: $MONITOR_DB_URL or sqlite:///storage/monitor.db).
+
+    For SQLite, the parent folder is created and WAL mode switched on.
+    """
+    url = url or os.environ.get("MONITOR_DB_URL") or DEFAULT_DB_URL
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"bad database URL {url!r}: {exc}") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot open database {parsed!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Create the schema or bring an older database up to the newest revision."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as exc:
+        raise StoreError(f"cannot upgrade database {engine.url!r}: {exc.orig}") from None
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise a clear StoreError when the database was never initialised (`monitor init`)."""
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+    if "sources" not in tables or "alembic_version" not in tables:
+        raise StoreError(f"database {engine.url!r} is not initialised: run `monitor init` first")
