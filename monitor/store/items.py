@@ -1,0 +1,172 @@
+"""Sources and items: registering sources and storing new items once.
+
+An item is a duplicate when any of these matches an item already stored:
+- its normalised GUID, within the same source (GUIDs are only unique per feed);
+- its canonical URL (scheme and host lower-cased, fragment, default port and tracking
+  parameters such as utm_* or fbclid dropped, query sorted), across all sources;
+- the hash of its normalised title and text, across all sources (wire copy re-posted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.db import to_naive_utc, utcnow
+from monitor.store.models import ItemRow, SourceRow
+from monitor.types import Item
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
+        "ref", "ref_src", "ref_url", "cmpid", "ncid", "sr_share", "spm", "from", "feature",
+        "_hsenc", "_hsmi", "mkt_tok", "ocid", "guccounter", "guce_referrer",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_")
+_SPACES = re.compile(r"\s+")
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL with the parts that do not change the page removed (None if not http/https)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port if parts.port not in (None, 80, 443) else None
+    netloc = f"{host}:{port}" if port else host
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    )
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    # http and https serve the same article: the key ignores the scheme.
+    return urlunsplit(("", netloc, path, urlencode(query), "")).lstrip("/")
+
+
+def guid_key(guid: str | None) -> str | None:
+    """Normalised GUID: trimmed; a URL-shaped GUID is canonicalised like a URL."""
+    if not guid or not guid.strip():
+        return None
+    guid = guid.strip()
+    return canonical_url(guid) or guid
+
+
+def content_hash(item: Item) -> str:
+    """SHA-256 of title and text with case and whitespace folded."""
+    norm = _SPACES.sub(" ", f"{item.title}\n{item.text}".lower()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def get_or_create_source(session: Session, name: str, kind: str, url: str) -> SourceRow:
+    """The source's row, created on first sight; kind and URL follow the config."""
+    row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one_or_none()
+    if row is None:
+        row = SourceRow(name=name, kind=kind, url=url, created_at=utcnow())
+        session.add(row)
+        session.flush()
+    elif row.kind != kind or row.url != url:
+        # A new URL invalidates the old validators.
+        if row.url != url:
+            row.etag = row.last_modified = None
+        row.kind, row.url = kind, url
+    return row
+
+
+def store_items(session: Session, source: SourceRow, items: Iterable[Item]) -> list[ItemRow]:
+    """Add the items not stored before; return the new rows (flushed, not committed).
+
+    The caller commits once per source, so an interrupted pass stores all or none of a
+    source's new items and a repeated pass finds them as duplicates.
+    """
+    candidates = []
+    seen_guid: set[str] = set()
+    seen_url: set[str] = set()
+    seen_hash: set[str] = set()
+    for item in items:
+        g, u, h = guid_key(item.guid), canonical_url(item.url), content_hash(item)
+        if (g and g in seen_guid) or (u and u in seen_url) or h in seen_hash:
+            continue  # duplicate inside the batch
+        seen_guid.update([g] if g else [])
+        seen_url.update([u] if u else [])
+        seen_hash.add(h)
+        candidates.append((item, g, u, h))
+    if not candidates:
+        return []
+    known_guid, known_url, known_hash = _known_keys(session, source.id, candidates)
+    now = utcnow()
+    new_rows: list[ItemRow] = []
+    for item, g, u, h in candidates:
+        if (g and g in known_guid) or (u and u in known_url) or h in known_hash:
+            continue
+        row = ItemRow(
+            source_id=source.id,
+            guid_key=g,
+            url_key=u,
+            content_hash=h,
+            url=item.url,
+            title=item.title,
+            text=item.text,
+            lang=item.lang,
+            published_at=to_naive_utc(item.published),
+            fetched_at=now,
+            extra=dict(item.extra) or None,
+        )
+        session.add(row)
+        new_rows.append(row)
+    if new_rows:
+        source.items_count = (source.items_count or 0) + len(new_rows)
+        session.flush()
+    return new_rows
+
+
+def _known_keys(
+    session: Session, source_id: int, candidates: list[tuple[Item, str | None, str | None, str]]
+) -> tuple[set[str], set[str], set[str]]:
+    guids = {g for _, g, _, _ in candidates if g}
+    urls = {u for _, _, u, _ in candidates if u}
+    hashes = {h for _, _, _, h in candidates}
+    known_guid: set[str] = set()
+    known_url: set[str] = set()
+    known_hash: set[str] = set()
+    # Chunked IN lists keep SQLite under its bound-parameter limit.
+    for chunk in _chunks(sorted(guids), 400):
+        known_guid.update(
+            session.scalars(
+                select(ItemRow.guid_key).where(
+                    ItemRow.source_id == source_id, ItemRow.guid_key.in_(chunk)
+                )
+            ).all()  # type: ignore[arg-type]
+        )
+    for chunk in _chunks(sorted(urls), 400):
+        known_url.update(
+            session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk))).all()  # type: ignore[arg-type]
+        )
+    for chunk in _chunks(sorted(hashes), 400):
+        known_hash.update(
+            session.scalars(
+                select(ItemRow.content_hash).where(ItemRow.content_hash.in_(chunk))
+            ).all()
+        )
+    return known_guid, known_url, known_hash
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
