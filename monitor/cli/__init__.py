@@ -1,6 +1,14 @@
 """Command-line interface. Importing the command modules registers their commands."""
 
-from monitor.cli import changes_cmds, extract_cmds, source_cmds, store_cmds
+from monitor.cli import changes_cmds, daemon_cmds, extract_cmds, source_cmds, store_cmds
 from monitor.cli.main import cli, main
 
-__all__ = ["changes_cmds", "cli", "extract_cmds", "main", "source_cmds", "store_cmds"]
+__all__ = [
+    "changes_cmds",
+    "cli",
+    "daemon_cmds",
+    "extract_cmds",
+    "main",
+    "source_cmds",
+    "store_cmds",
+]

@@ -1,0 +1,1 @@
+"""Commands: once, run, status, try (placeholder; filled by its issue)."""
