@@ -1,0 +1,336 @@
+"""One polling pass: which sources are due, fetch them concurrently, parse, store.
+
+``run_pass`` is a plain function: tests call it directly, ``monitor once`` calls it once and
+the daemon calls it per source from its scheduler jobs.
+
+Per source, in a worker thread: fetch (conditional GET) -> parse with the source's kind ->
+for ``html`` sources with ``follow: true``, fetch the pages of items not stored yet and
+enrich them -> ONE transaction storing the new items together with the source's validators
+and health. A failure (network, HTTP status, parse, or a bug in a parser) is recorded on
+that source only; the other workers never wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
+from monitor.fetch import FetchCancelled, Fetcher, safe_url
+from monitor.store.db import to_naive_utc, transaction, utcnow
+from monitor.store.items import store_items
+from monitor.store.models import SourceRow
+from monitor.store.sources import (
+    SourceState,
+    known_urls,
+    record_failure,
+    record_fetched,
+    sync_sources,
+)
+from monitor.types import Item
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.sources.base import SourceConfig
+
+log = logging.getLogger("monitor.poll")
+
+Status = Literal["fetched", "not-modified", "failed", "skipped"]
+MAX_FOLLOW = 25  # article pages fetched per html source per pass (the rest wait a pass)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    name: str
+    status: Status
+    new_items: int = 0
+    error: str | None = None
+    elapsed: float = 0.0  # seconds
+
+    def describe(self) -> str:
+        """The one-line summary `monitor once` prints."""
+        if self.status == "fetched":
+            plural = "" if self.new_items == 1 else "s"
+            return f"{self.name}: fetched, {self.new_items} new item{plural}"
+        if self.status == "not-modified":
+            return f"{self.name}: not modified"
+        if self.status == "failed":
+            return f"{self.name}: failed: {self.error}"
+        return f"{self.name}: skipped: {self.error}"
+
+
+def is_due(state: SourceState, now: datetime, *, tolerance: timedelta = timedelta(0)) -> bool:
+    """Due when never scheduled or its time has come, and no Retry-After is pending."""
+    if state.retry_after_until is not None and state.retry_after_until > now:
+        return False
+    return state.next_due_at is None or state.next_due_at <= now + tolerance
+
+
+def run_pass(
+    config: Config,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    *,
+    only: Sequence[str] | None = None,
+    force_all: bool = False,
+    now: datetime | None = None,
+    scheduled: bool = False,
+    process: bool = True,
+    on_outcome: Callable[[SourceOutcome], None] | None = None,
+) -> list[SourceOutcome]:
+    """Poll the due sources (or ``only`` those named, or every enabled one with
+    ``force_all``) and return one outcome per source considered, in config order.
+
+    ``only`` and ``force_all`` ignore the schedule but never a server's Retry-After (a
+    source still inside it is ``skipped``). ``scheduled`` (the daemon's per-source jobs):
+    ``only`` sources are fetched when the scheduler fires unless backing off after failures
+    or inside Retry-After. With ``process``, ``monitor.pipeline.process_pending`` runs once
+    after the fetches.
+    """
+    now = to_naive_utc(now) if now is not None else utcnow()
+    assert now is not None
+    selected = _select(config, only)
+    with transaction(sessions) as session:
+        rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in selected])
+        states = {name: SourceState.of(row) for name, row in rows.items()}
+
+    work: list[tuple[SourceConfig, SourceState]] = []
+    skipped: dict[str, SourceOutcome] = {}
+    for source in selected:
+        state = states[source.name]
+        reason = _skip_reason(source, state, now, config, only, force_all, scheduled)
+        if reason:
+            skipped[source.name] = SourceOutcome(source.name, "skipped", error=reason)
+        else:
+            work.append((source, state))
+
+    outcomes: dict[str, SourceOutcome] = dict(skipped)
+    if work:
+        workers = min(_concurrency(config), len(work))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            futures = [
+                (
+                    source.name,
+                    pool.submit(poll_source, source, state, config, sessions, fetcher, now),
+                )
+                for source, state in work
+            ]
+            # Collected in submission order, but every source runs independently.
+            for name, future in futures:
+                outcome = future.result()
+                outcomes[name] = outcome
+                if on_outcome:
+                    on_outcome(outcome)
+    if process:
+        from monitor import pipeline
+
+        pipeline.process_pending(sessions, config)
+    return [outcomes[s.name] for s in selected if s.name in outcomes]
+
+
+def _select(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
+    if not only:
+        return [s for s in config.sources if s.enabled]
+    by_name = {s.name: s for s in config.sources}
+    unknown = [name for name in only if name not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise ConfigError([f"unknown source {name!r} (configured: {known})" for name in unknown])
+    seen: set[str] = set()
+    return [by_name[n] for n in only if not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
+
+
+def _skip_reason(
+    source: SourceConfig,
+    state: SourceState,
+    now: datetime,
+    config: Config,
+    only: Sequence[str] | None,
+    force_all: bool,
+    scheduled: bool,
+) -> str | None:
+    if state.retry_after_until is not None and state.retry_after_until > now:
+        return f"server asked to wait until {state.retry_after_until:%Y-%m-%d %H:%M:%S} UTC"
+    if scheduled:
+        if state.consecutive_failures and not is_due(state, now, tolerance=_slack(source, config)):
+            return f"backing off until {state.next_due_at:%Y-%m-%d %H:%M:%S} UTC"
+        return None
+    if only or force_all:
+        return None
+    if not is_due(state, now):
+        return f"not due until {state.next_due_at:%Y-%m-%d %H:%M:%S} UTC"
+    return None
+
+
+def _slack(source: SourceConfig, config: Config) -> timedelta:
+    # The scheduler's own jitter may fire a little before next_due_at: that counts as due.
+    settings = source.effective(config.defaults)
+    return settings.every * settings.jitter + timedelta(seconds=1)
+
+
+def _concurrency(config: Config) -> int:
+    return max(1, int(getattr(config.defaults, "concurrency", 16)))
+
+
+def next_due_after_success(source: SourceConfig, config: Config, now: datetime) -> datetime:
+    settings = source.effective(config.defaults)
+    spread = random.uniform(-settings.jitter, settings.jitter)
+    return now + settings.every * (1 + spread)
+
+
+def poll_source(
+    source: SourceConfig,
+    state: SourceState,
+    config: Config,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    now: datetime,
+) -> SourceOutcome:
+    """Fetch, parse and store one source; never raises (the failure is its outcome)."""
+    started = time.monotonic()
+    settings = source.effective(config.defaults)
+    url = str(source.url)
+    try:
+        result = fetcher.get(
+            url,
+            source=source.name,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
+            max_body=settings.max_body,
+            headers=settings.headers,
+        )
+        if result.not_modified:
+            with transaction(sessions) as session:
+                row = _row(session, state)
+                record_fetched(
+                    row,
+                    now=now,
+                    next_due=next_due_after_success(source, config, now),
+                    status="not-modified",
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                )
+            return _done(SourceOutcome(source.name, "not-modified"), started)
+        from monitor.sources.base import get_kind
+
+        items = get_kind(source.kind).parse(
+            result.body, source=source, url=result.final_url, content_type=result.content_type
+        )
+        complete = True
+        if getattr(source, "follow", False):
+            items, complete = _follow(items, source, sessions, fetcher, settings.max_body)
+        with transaction(sessions) as session:
+            row = _row(session, state)
+            new_rows = store_items(session, row, items)
+            record_fetched(
+                row,
+                now=now,
+                next_due=next_due_after_success(source, config, now),
+                status="fetched",
+                etag=result.etag,
+                last_modified=result.last_modified,
+                # Items left for the next pass: a 304 then would hide them, so forget the
+                # validators and refetch the listing in full.
+                keep_validators=complete,
+            )
+            new_count = len(new_rows)
+        return _done(SourceOutcome(source.name, "fetched", new_items=new_count), started)
+    except FetchCancelled:
+        return _done(SourceOutcome(source.name, "skipped", error="shutting down"), started)
+    except MonitorError as exc:
+        error = _reason(exc, source)
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    except Exception as exc:  # a parser bug must not take the pass down with it
+        log.exception("unexpected error polling source=%s", source.name)
+        error = (
+            f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        )
+        retry_after = None
+    with transaction(sessions) as session:
+        record_failure(
+            _row(session, state),
+            now=now,
+            error=error,
+            every=settings.every,
+            max_backoff=settings.max_backoff,
+            retry_after=retry_after,
+        )
+    return _done(SourceOutcome(source.name, "failed", error=error), started)
+
+
+def _row(session: Session, state: SourceState) -> SourceRow:
+    row = session.get(SourceRow, state.id)
+    if row is None:  # deleted behind our back (another process re-created the DB)
+        raise MonitorError(f"source {state.name!r} vanished from the database")
+    return row
+
+
+def _done(outcome: SourceOutcome, started: float) -> SourceOutcome:
+    return replace(outcome, elapsed=time.monotonic() - started)
+
+
+def _reason(exc: MonitorError, source: SourceConfig) -> str:
+    """The error without the source name (the outcome line starts with it)."""
+    if isinstance(exc, FetchError) or exc.source == source.name:
+        return exc.message if not exc.url else f"{exc.message} ({safe_url(exc.url)})"
+    return str(exc)
+
+
+def _follow(
+    items: list[Item],
+    source: SourceConfig,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    max_body: int,
+) -> tuple[list[Item], bool]:
+    """Enrich the items not stored yet from their article pages. Returns the items to store
+    and whether every new item was followed (False: some wait for the next pass)."""
+    from monitor.sources.html import enrich_from_article
+
+    with transaction(sessions) as session:
+        stored = known_urls(session, [item.url for item in items])
+    from monitor.store.items import canonical_url
+
+    result: list[Item] = []
+    followed = 0
+    complete = True
+    for item in items:
+        key = canonical_url(item.url)
+        if not item.url or key is None or key in stored:
+            result.append(item)
+            continue
+        if followed >= MAX_FOLLOW:
+            complete = False
+            continue
+        followed += 1
+        try:
+            page = fetcher.get(item.url, source=source.name, max_body=max_body)
+            result.append(enrich_from_article(item, page.body, page.final_url))
+        except FetchCancelled:
+            raise
+        except MonitorError as exc:
+            # The listing's own title/summary still make a usable item.
+            log.warning("follow failed source=%s error=%r", source.name, exc.message)
+            result.append(item)
+        except Exception as exc:
+            log.warning("follow failed source=%s error=%r", source.name, type(exc).__name__)
+            result.append(item)
+    return result, complete
+
+
+def summarize(outcomes: Sequence[SourceOutcome]) -> dict[str, Any]:
+    """Counts per status and new items (for logs and the benchmark)."""
+    counts: dict[str, Any] = {"fetched": 0, "not-modified": 0, "failed": 0, "skipped": 0}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    counts["new_items"] = sum(o.new_items for o in outcomes)
+    return counts

@@ -1,0 +1,153 @@
+"""Source fetch state and health: the queries the polling pass and `monitor status` need.
+
+Timestamps are naive UTC like every column (see ``monitor.store.models``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.db import utcnow
+from monitor.store.items import canonical_url
+from monitor.store.models import ItemRow, SourceRow
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A detached snapshot of a source's row, safe to hand to a worker thread."""
+
+    id: int
+    name: str
+    etag: str | None
+    last_modified: str | None
+    next_due_at: datetime | None
+    retry_after_until: datetime | None
+    consecutive_failures: int
+
+    @classmethod
+    def of(cls, row: SourceRow) -> SourceState:
+        return cls(
+            id=row.id,
+            name=row.name,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            next_due_at=row.next_due_at,
+            retry_after_until=row.retry_after_until,
+            consecutive_failures=row.consecutive_failures or 0,
+        )
+
+
+def sync_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, SourceRow]:
+    """Rows for (name, kind, url) triples, created on first sight; kind and URL follow the
+    config (a changed URL forgets the old validators). One query for the lot."""
+    wanted = list(sources)
+    names = [name for name, _, _ in wanted]
+    rows: dict[str, SourceRow] = {}
+    for start in range(0, len(names), 400):
+        chunk = names[start : start + 400]
+        for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(chunk))):
+            rows[row.name] = row
+    created = False
+    for name, kind, url in wanted:
+        existing = rows.get(name)
+        if existing is None:
+            row = SourceRow(
+                name=name,
+                kind=kind,
+                url=url,
+                created_at=utcnow(),
+                consecutive_failures=0,
+                items_count=0,
+            )
+            session.add(row)
+            rows[name] = row
+            created = True
+        elif existing.kind != kind or existing.url != url:
+            if existing.url != url:
+                existing.etag = existing.last_modified = None
+            existing.kind, existing.url = kind, url
+    if created:
+        session.flush()
+    return rows
+
+
+def known_urls(session: Session, urls: Iterable[str | None]) -> set[str]:
+    """The canonical forms of ``urls`` already stored as items (any source)."""
+    keys = sorted({key for url in urls if (key := canonical_url(url))})
+    found: set[str] = set()
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        found.update(
+            key
+            for key in session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk)))
+            if key
+        )
+    return found
+
+
+def record_fetched(
+    row: SourceRow,
+    *,
+    now: datetime,
+    next_due: datetime,
+    status: str,
+    etag: str | None,
+    last_modified: str | None,
+    keep_validators: bool = True,
+) -> None:
+    """A successful fetch (new content or 304): health reset, next run scheduled.
+
+    Validators are written in the same transaction as the items they describe, so an
+    interrupted pass refetches instead of skipping items it never stored.
+    """
+    row.last_fetch_at = now
+    row.last_success_at = now
+    row.last_status = status
+    row.consecutive_failures = 0
+    row.failing_since = None
+    row.retry_after_until = None
+    row.next_due_at = next_due
+    if keep_validators:
+        # A 304 may omit the validators; keep what we had then.
+        row.etag = etag or (row.etag if status == "not-modified" else None)
+        row.last_modified = last_modified or (
+            row.last_modified if status == "not-modified" else None
+        )
+    else:
+        row.etag = row.last_modified = None
+
+
+def record_failure(
+    row: SourceRow,
+    *,
+    now: datetime,
+    error: str,
+    every: timedelta,
+    max_backoff: timedelta,
+    retry_after: float | None = None,
+) -> None:
+    """A failed fetch: the streak grows and the source backs off exponentially (capped);
+    a server's Retry-After defers this source (only) until then."""
+    failures = (row.consecutive_failures or 0) + 1
+    row.last_fetch_at = now
+    row.last_status = "failed"
+    row.last_error = error[:1000]
+    row.last_error_at = now
+    row.consecutive_failures = failures
+    if row.failing_since is None:
+        row.failing_since = now
+    backoff = min(every * (2 ** min(failures, 30)), max_backoff)
+    if retry_after is not None:
+        row.retry_after_until = now + timedelta(seconds=retry_after)
+        row.next_due_at = row.retry_after_until
+    else:
+        row.next_due_at = now + backoff
+
+
+def all_sources(session: Session) -> dict[str, SourceRow]:
+    return {row.name: row for row in session.scalars(select(SourceRow))}
