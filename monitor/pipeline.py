@@ -1,28 +1,218 @@
-"""What happens to stored items after a pass, and to the outbox (owned by the alerts issue).
+"""What happens to stored items after a pass, and to the outbox.
 
 The daemon and `monitor once` call these; `monitor ingest` calls them too, so replayed
-items take exactly the path fetched ones do.
+items take exactly the path fetched ones do:
 
-Placeholder until the change-log/alerts issue lands: both functions do nothing.
+    process_pending: unprocessed items, in published order, one transaction per item:
+        extract -> diff (monitor.changes) -> facts, observations, changes, outbox rows,
+        items.processed_at
+    deliver_due: stale in-flight rows back to pending, source down/up alerts, due
+        digests, then send due outbox rows (monitor.notify.sender)
+
+Every time-dependent step takes ``now`` (naive or aware UTC) so tests drive the clock.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.changes import decide
+from monitor.notify import routes
+from monitor.notify.channels import Channel, load_channels
+from monitor.notify.config import AlertsConfig
+from monitor.notify.digest import queue_due_digests
+from monitor.notify.render import Renderer
+from monitor.notify.sender import SendReport, send_due
+from monitor.store import changes as store
+from monitor.store.db import to_naive_utc, transaction, utcnow
+from monitor.store.models import ChangeRow, ItemRow
+from monitor.types import Fact, Item
 
 if TYPE_CHECKING:
     from monitor.config import Config
 
+log = logging.getLogger(__name__)
+
+
+class FactExtractor(Protocol):
+    def extract(self, item: Item) -> list[Fact]: ...
+
+
+@dataclass
+class Runtime:
+    """What the pipeline builds once per config: extractor, channels, renderer."""
+
+    alerts: AlertsConfig
+    watchlist: Any
+    channels: list[Channel]
+    renderer: Renderer
+    extractor: FactExtractor | None = None
+
+
+_RUNTIMES: dict[int, tuple[Any, Runtime]] = {}
+
+
+def runtime(config: Config) -> Runtime:
+    """Built once per config object (channels parsed, templates loaded)."""
+    cached = _RUNTIMES.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    alerts: AlertsConfig = getattr(config, "alerts", None) or AlertsConfig()
+    rt = Runtime(
+        alerts=alerts,
+        watchlist=getattr(config, "watchlist", None),
+        channels=load_channels(alerts),
+        renderer=Renderer(alerts.templates_path),
+    )
+    if len(_RUNTIMES) > 8:
+        _RUNTIMES.clear()
+    _RUNTIMES[id(config)] = (config, rt)  # holding config keeps its id from being reused
+    return rt
+
+
+def _now(now: datetime | None) -> datetime:
+    return to_naive_utc(now) or utcnow()
+
+
+def _extractor(config: Config, rt: Runtime) -> FactExtractor:
+    if rt.extractor is None:
+        from monitor.extract import Extractor  # type: ignore[attr-defined,unused-ignore]
+
+        rt.extractor = Extractor(rt.watchlist)
+    return rt.extractor
+
+
+def item_of(row: ItemRow) -> Item:
+    published = row.published_at.replace(tzinfo=UTC) if row.published_at else None
+    return Item(
+        title=row.title or "",
+        text=row.text or "",
+        url=row.url,
+        guid=row.guid_key,
+        published=published,
+        lang=row.lang,
+        source=row.source.name if row.source else None,
+        extra=dict(row.extra or {}),
+    )
+
+
+@dataclass
+class ProcessReport:
+    items: int = 0
+    new: int = 0
+    live: int = 0
+    deliveries: int = 0
+    errors: int = 0
+
+
+def process_items(
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    extractor: FactExtractor | None = None,
+    limit: int | None = None,
+) -> ProcessReport:
+    """process_pending with the counts (items, changes new/live, outbox rows)."""
+    rt = runtime(config)
+    extractor = extractor or _extractor(config, rt)
+    report = ProcessReport()
+    with transaction(sessions) as session:
+        pending = store.pending_item_ids(session, limit)
+    for item_id in pending:
+        with transaction(sessions) as session:
+            row = session.get(ItemRow, item_id)
+            if row is None or row.processed_at is not None:
+                continue  # another process got there first
+            moment = _now(now)
+            try:
+                facts = extractor.extract(item_of(row))
+            except Exception as exc:  # one unreadable item must not stall the pipeline
+                log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
+                facts = []
+                report.errors += 1
+            decisions = decide(facts, store.known_facts(session, [f.key for f in facts]))
+            created = store.record_item(session, row, decisions, moment)
+            for change in created:
+                report.deliveries += _queue_change(session, rt, change, moment)
+                if change.change == "new":
+                    report.new += 1
+                else:
+                    report.live += 1
+            report.items += 1
+    return report
+
+
+def _queue_change(session: Session, rt: Runtime, change: ChangeRow, now: datetime) -> int:
+    targets = routes.plan(rt.alerts, rt.channels, change.entity, change.kind, change.change)
+    for target in targets:
+        store.add_delivery(
+            session,
+            kind="change",
+            route=target.route.name,
+            channel=target.channel.id,
+            change_id=change.id,
+            now=now,
+            state=target.state,
+        )
+    return len(targets)
+
 
 def process_pending(
-    sessions: sessionmaker[Session], config: Config, *, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    extractor: FactExtractor | None = None,
 ) -> int:
     """Extract, diff and record changes (with their outbox rows) for unprocessed items,
     in published order, one transaction per item. Returns the number of items processed."""
-    return 0
+    return process_items(sessions, config, now=now, extractor=extractor).items
+
+
+def queue_source_health(session: Session, rt: Runtime, now: datetime) -> int:
+    """A 'down' alert once a source has failed for ``source_down_after``; 'up' on recovery."""
+    made = 0
+    targets = routes.health_channels(rt.alerts, rt.channels)
+    events = [
+        (s, "down") for s in store.sources_newly_down(session, now, rt.alerts.source_down_after)
+    ]
+    events += [(s, "up") for s in store.sources_recovered(session)]
+    for source, state in events:
+        payload = {
+            "source": source.name,
+            "state": state,
+            "since": source.failing_since.isoformat(timespec="minutes")
+            if source.failing_since
+            else None,
+            "error": (source.last_error or "")[:500] or None,
+            "failures": source.consecutive_failures or 0,
+        }
+        for channel in targets:
+            store.add_delivery(
+                session, kind="source", route="health", channel=channel.id, now=now, payload=payload
+            )
+            made += 1
+        source.down_alerted = state == "down"
+    return made
+
+
+def deliver(
+    sessions: sessionmaker[Session], config: Config, *, now: datetime | None = None
+) -> SendReport:
+    """deliver_due with the full report (sent, retrying, failed)."""
+    rt = runtime(config)
+    moment = _now(now)
+    with transaction(sessions) as session:
+        store.reclaim_in_flight(session, moment)
+        queue_source_health(session, rt, moment)
+        queue_due_digests(session, rt.alerts, moment)
+    return send_due(sessions, rt.alerts, rt.channels, rt.renderer, rt.watchlist, moment)
 
 
 def deliver_due(
@@ -30,4 +220,4 @@ def deliver_due(
 ) -> int:
     """Queue source-health alerts and due digests, then send due outbox rows.
     Returns the number of messages sent."""
-    return 0
+    return deliver(sessions, config, now=now).sent

@@ -1,0 +1,62 @@
+"""Digest routes: queued deliveries become one message per channel at the route's time.
+
+The state table remembers, per route, the last scheduled time already handled
+(``digest:<route>``), so a restart neither repeats nor skips a digest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from monitor.notify.config import AlertsConfig, RouteConfig
+from monitor.store import changes as store
+
+
+def last_scheduled(route: RouteConfig, now: datetime) -> datetime:
+    """The latest daily ``at`` (in the route's time zone) not after ``now``; naive UTC."""
+    zone = route.zone
+    local = now.replace(tzinfo=UTC).astimezone(zone)
+    day = local.date()
+    for _ in range(3):  # today, else yesterday (DST gaps: the day before that)
+        moment = datetime.combine(day, route.at_time, tzinfo=zone)
+        if moment <= local:
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        day -= timedelta(days=1)
+    return (local - timedelta(days=1)).astimezone(UTC).replace(tzinfo=None)
+
+
+def state_key(route: RouteConfig) -> str:
+    return f"digest:{route.name}"
+
+
+def queue_due_digests(session: Session, alerts: AlertsConfig, now: datetime) -> int:
+    """For each digest route whose time has come, turn its queued rows (recorded up to
+    that time) into one ``digest`` delivery per channel. Returns the digests queued."""
+    made = 0
+    for route in alerts.routes:
+        if route.mode != "digest":
+            continue
+        scheduled = last_scheduled(route, now)
+        last = store.get_state(session, state_key(route))
+        if last is not None and datetime.fromisoformat(last) >= scheduled:
+            continue
+        by_channel: dict[str, list[int]] = defaultdict(list)
+        for row in store.queued_deliveries(session, route.name, scheduled):
+            if row.change_id is not None:
+                by_channel[row.channel].append(row.change_id)
+            row.state, row.sent_at = "digested", now
+        for channel, change_ids in by_channel.items():
+            store.add_delivery(
+                session,
+                kind="digest",
+                route=route.name,
+                channel=channel,
+                now=now,
+                payload={"change_ids": change_ids, "scheduled": scheduled.isoformat()},
+            )
+            made += 1
+        store.set_state(session, state_key(route), scheduled.isoformat(), now)
+    return made

@@ -1,0 +1,149 @@
+"""The outbox sender: delivers due rows, one channel at a time, with retries.
+
+Each row goes ``pending -> sending`` (committed) before the Apprise call and ``sent``
+after it, so a process killed mid-send re-sends at most that one message: its row stays
+``sending`` until the lease (``retry.in_flight_timeout``) runs out, then goes back to
+``pending``. A failed send is retried with exponential backoff; after
+``retry.max_attempts`` the row is ``failed`` (``monitor notify --retry-failed`` re-queues
+it). A channel that fails is skipped for the rest of the pass, so it delays nobody else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import NotifyError
+from monitor.notify import channels as channel_mod
+from monitor.notify.channels import Channel
+from monitor.notify.config import AlertsConfig
+from monitor.notify.render import Message, Renderer, change_context
+from monitor.store import changes as store
+from monitor.store.db import transaction
+from monitor.store.models import DeliveryRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped_channels: set[str] = field(default_factory=set)
+
+
+def render_row(
+    session: Session, row: DeliveryRow, channel: Channel, renderer: Renderer, watchlist: Any
+) -> Message | None:
+    """The message of one outbox row for its channel; None when there is nothing left to
+    say (e.g. the change was dismissed since)."""
+    payload = row.payload or {}
+    if row.kind == "change":
+        if row.change_id is None:
+            return None
+        view = store.get_change(session, row.change_id)
+        if view is None or view.dismissed_at is not None:
+            return None
+        return renderer.render("change", channel.format, change_context(view, watchlist))
+    if row.kind == "digest":
+        ids = [int(i) for i in payload.get("change_ids", [])]
+        views = store.list_changes(session, ids=ids, include_dismissed=False)
+        if not views:
+            return None
+        views.sort(key=lambda v: (v.published or v.at, v.id))
+        context = {
+            "changes": [change_context(v, watchlist) for v in views],
+            "count": len(views),
+            "route": row.route,
+        }
+        return renderer.render("digest", channel.format, context)
+    if row.kind == "source":
+        context = {
+            "source": payload.get("source", "?"),
+            "state": payload.get("state", "down"),
+            "since": payload.get("since"),
+            "error": payload.get("error"),
+            "failures": payload.get("failures", 0),
+        }
+        return renderer.render("source", channel.format, context)
+    raise NotifyError(f"unknown delivery kind {row.kind!r}")
+
+
+def send_due(
+    sessions: sessionmaker[Session],
+    alerts: AlertsConfig,
+    channels: Sequence[Channel],
+    renderer: Renderer,
+    watchlist: Any,
+    now: datetime,
+    *,
+    limit: int = 500,
+) -> SendReport:
+    report = SendReport()
+    by_id = {ch.id: ch for ch in channels}
+    retry = alerts.retry
+    with transaction(sessions) as session:
+        due = store.due_delivery_ids(session, now, limit)
+    for row_id in due:
+        with transaction(sessions) as session:
+            row = session.get(DeliveryRow, row_id)
+            if row is None or row.state != "pending" or row.channel in report.skipped_channels:
+                continue
+            channel = by_id.get(row.channel)
+            if channel is None:
+                row.state = "failed"
+                row.last_error = f"channel {row.channel} is no longer configured"
+                report.failed += 1
+                continue
+            try:
+                message = render_row(session, row, channel, renderer, watchlist)
+            except NotifyError as exc:
+                row.state, row.last_error = "failed", str(exc)
+                report.failed += 1
+                log.error("delivery %s: %s", row_id, exc)
+                continue
+            if message is None:
+                row.state, row.last_error = "cancelled", "nothing to send (dismissed)"
+                continue
+            if not store.claim_delivery(session, row_id, now, retry.in_flight_timeout):
+                continue
+        ok = channel_mod.send(channel, message.title, message.body, message.format)
+        with transaction(sessions) as session:
+            state = store.finish_delivery(
+                session,
+                row_id,
+                ok=ok,
+                now=now,
+                error=None if ok else f"not accepted by {channel.masked}",
+                max_attempts=retry.max_attempts,
+                backoff=retry.backoff,
+                max_backoff=retry.max_backoff,
+            )
+        if ok:
+            report.sent += 1
+            continue
+        report.skipped_channels.add(channel.id)
+        if state == "failed":
+            report.failed += 1
+            log.warning("delivery %s to %s failed for good", row_id, channel.masked)
+        else:
+            report.retrying += 1
+            log.info("delivery %s to %s not accepted; will retry", row_id, channel.masked)
+    return report
+
+
+def send_test(
+    channels: Sequence[Channel], renderer: Renderer, now: datetime
+) -> list[tuple[Channel, bool]]:
+    """A test message straight to every channel (not through the outbox)."""
+    results = []
+    for channel in channels:
+        message = renderer.render("test", channel.format, {"at": now})
+        results.append((channel, channel_mod.send(channel, message.title, message.body, "text")))
+    return results
