@@ -1,1 +1,88 @@
-"""Commands: source_cmds (placeholder; filled by its issue)."""
+"""Commands: ``check-config`` (validate sources.yaml, print a summary) and ``kinds``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import click
+
+from monitor.cli.main import AppContext, cli
+from monitor.conftypes import format_interval
+
+
+@cli.command("check-config")
+@click.pass_obj
+def check_config(app: AppContext) -> None:
+    """Validate the configuration and print a summary.
+
+    Every problem is reported at once, one line each as FILE:LINE: message; the exit
+    status is then 2. Alert channel URLs are shown masked.
+    """
+    config = app.config  # ConfigError -> the group prints the lines and exits 2
+    by_kind = Counter(source.kind for source in config.sources)
+    enabled = len(config.enabled_sources)
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(by_kind.items()))
+    click.echo(f"{app.config_path}: OK")
+    click.echo(
+        f"sources: {len(config.sources)} ({summary or 'none'}); "
+        f"{enabled} enabled, {len(config.sources) - enabled} disabled"
+    )
+    width = max((len(source.name) for source in config.sources), default=0)
+    for source in config.sources:
+        every = format_interval(source.effective(config.defaults).every)
+        flag = "" if source.enabled else "  (disabled)"
+        click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {source.url}{flag}")
+    companies = _watchlist_companies(config.watchlist)
+    click.echo(
+        f"watchlist: {companies} companies" if companies is not None else "watchlist: default"
+    )
+    channels = _alert_channels(config)
+    click.echo(f"alert channels: {len(channels)}")
+    for channel in channels:
+        click.echo(f"  {channel}")
+
+
+@cli.command("kinds")
+@click.argument("kind", required=False)
+def list_kinds(kind: str | None) -> None:
+    """Describe the source kinds and their keys in sources.yaml (or just KIND)."""
+    from monitor.sources import kinds
+
+    registry = kinds()
+    if kind is not None and kind not in registry:
+        raise click.UsageError(f"unknown kind {kind!r} (allowed: {', '.join(registry)})")
+    names = [kind] if kind else list(registry)
+    for index, name in enumerate(names):
+        if index:
+            click.echo()
+        cls = registry[name]
+        click.echo(click.style(name, bold=True))
+        click.echo(_indent(cls.help()))
+        keys = ", ".join(sorted(cls.config_model.model_fields))
+        click.echo(_indent(f"Keys: {keys}"))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
+
+
+def _watchlist_companies(watchlist: Any) -> int | None:
+    """How many companies the watchlist tracks (None until that section defines them)."""
+    companies = getattr(watchlist, "companies", None)
+    if companies is None:
+        extra = getattr(watchlist, "model_extra", None) or {}
+        companies = extra.get("companies")
+    try:
+        return len(companies) if companies is not None else None
+    except TypeError:
+        return None
+
+
+def _alert_channels(config: Any) -> list[str]:
+    """Masked channel descriptions from the notify module (empty until it provides them)."""
+    try:
+        from monitor.notify.channels import describe_channels
+    except ImportError:
+        return []
+    return list(describe_channels(config))

@@ -1,0 +1,124 @@
+"""Value types shared by the config models: intervals, byte sizes, http(s) URLs.
+
+Each parser raises ``PydanticCustomError`` so the message reaches the user verbatim
+("bad interval '15x' (allowed: ...)") instead of pydantic's generic wording.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+MIN_INTERVAL = timedelta(minutes=1)
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+INTERVAL_HELP = "a number with a unit s, m, h, d or w, e.g. 90s, 15m, 2h, 1d"
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1000,
+    "kib": 1024,
+    "ki": 1024,
+    "m": 1024**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "mi": 1024**2,
+    "g": 1024**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "gi": 1024**3,
+}
+SIZE_HELP = "a byte count or a size like 512KiB, 5MiB, 2MB"
+
+
+def parse_interval(value: Any) -> timedelta:
+    """``15m`` / ``2h`` / ``1d`` / ``90s`` (or a bare number of seconds) to a timedelta >= 1m."""
+    if isinstance(value, timedelta):
+        delta = value
+    elif isinstance(value, bool):  # bool is an int; `every: yes` is a mistake, not 1 s
+        raise PydanticCustomError(
+            "interval", "bad interval '{value}' (allowed: {allowed})", _ctx(value, INTERVAL_HELP)
+        )
+    elif isinstance(value, int | float):
+        delta = timedelta(seconds=value)
+    elif isinstance(value, str) and (match := _INTERVAL.match(value)):
+        number, unit = match.groups()
+        delta = timedelta(seconds=float(number) * _INTERVAL_UNITS[unit.lower()])
+    else:
+        raise PydanticCustomError(
+            "interval", "bad interval '{value}' (allowed: {allowed})", _ctx(value, INTERVAL_HELP)
+        )
+    if delta < MIN_INTERVAL:
+        raise PydanticCustomError(
+            "interval_too_short",
+            "interval '{value}' is too short (minimum: 1m)",
+            {"value": _show(value)},
+        )
+    return delta
+
+
+def parse_byte_size(value: Any) -> int:
+    """``5MiB`` / ``512KiB`` / ``2MB`` / ``1048576`` to a positive number of bytes."""
+    size: float | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.match(value)):
+        number, unit = match.groups()
+        size = float(number) * _SIZE_UNITS[(unit or "").lower()]
+    if size is None or size < 1:
+        raise PydanticCustomError(
+            "byte_size", "bad size '{value}' (allowed: {allowed})", _ctx(value, SIZE_HELP)
+        )
+    return int(size)
+
+
+def parse_http_url(value: Any) -> str:
+    """An absolute http:// or https:// URL with a host; returned stripped, otherwise unchanged."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parts = urlsplit(text)
+            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            _ = parts.port  # raises ValueError on a non-numeric port
+        except ValueError:
+            ok = False
+        if ok and not any(ch.isspace() for ch in text):
+            return text
+    raise PydanticCustomError(
+        "http_url",
+        "bad URL '{value}' (allowed: an absolute http:// or https:// URL)",
+        {"value": _show(value)},
+    )
+
+
+def _show(value: Any) -> str:
+    """The offending value as the user wrote it, shortened so one line stays one line."""
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _ctx(value: Any, allowed: str) -> dict[str, Any]:
+    return {"value": _show(value), "allowed": allowed}
+
+
+Interval = Annotated[timedelta, BeforeValidator(parse_interval)]
+ByteSize = Annotated[int, BeforeValidator(parse_byte_size)]
+HttpUrl = Annotated[str, BeforeValidator(parse_http_url)]
+
+
+def format_interval(delta: timedelta) -> str:
+    """The shortest exact spelling: 1800 s -> '30m', 86400 s -> '1d', 90 s -> '90s'."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

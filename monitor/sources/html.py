@@ -1,0 +1,177 @@
+"""The ``html`` kind: a listing page read with CSS selectors, optionally following each item.
+
+``enrich_from_article`` (called by the fetcher for ``follow: true`` sources, once per new
+item) reads the article page: its main text, JSON-LD NewsArticle and OpenGraph metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any, Literal
+
+import soupsieve
+from bs4 import BeautifulSoup, Tag
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
+
+from monitor.errors import ParseError
+from monitor.sources.article import read_article
+from monitor.sources.base import SourceConfig, SourceKind, make_item
+from monitor.sources.text import MAX_TITLE_CHARS, clean_text, parse_date, safe_url
+from monitor.types import Item
+
+MAX_ITEMS = 500
+
+
+class HtmlSource(SourceConfig):
+    kind: Literal["html"]
+    item: str
+    title: str | None = None
+    link: str | None = None
+    date: str | None = None
+    summary: str | None = None
+    follow: bool = False
+
+    @field_validator("item", "title", "link", "date", "summary")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            soupsieve.compile(value)
+        except Exception as exc:  # soupsieve raises SelectorSyntaxError and a few others
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PydanticCustomError(
+                "css_selector",
+                "bad CSS selector '{value}' ({reason})",
+                {"value": value, "reason": first},
+            ) from None
+        return value
+
+
+class HtmlKind(SourceKind[HtmlSource]):
+    """A web page listing news items, read with CSS selectors.
+
+    Example:
+      - name: deepseek-news
+        kind: html
+        url: https://api-docs.deepseek.com/news/news250120
+        item: "article"              # one match per item (required)
+        title: "h1, h2"              # default: the item's first heading or link text
+        link: "a[href]"              # default: the item's first link (made absolute)
+        date: "time"                 # optional; reads datetime=/content= or the text
+        summary: "p"                 # optional
+        follow: true                 # fetch each new item's page for its full text
+    With follow: true the article page's main text, JSON-LD NewsArticle datePublished /
+    headline and OpenGraph og:title / og:description / article:published_time are used.
+    """
+
+    kind = "html"
+    config_model = HtmlSource
+
+    def parse(
+        self, body: bytes, *, source: HtmlSource, url: str, content_type: str | None = None
+    ) -> list[Item]:
+        soup = _soup(body, content_type)
+        base = _base_url(soup, url)
+        items: list[Item] = []
+        seen: set[str] = set()
+        for node in soup.select(source.item, limit=MAX_ITEMS):
+            item = _node_to_item(node, source, base)
+            if item is None:
+                continue
+            key = item.url or item.title
+            if key in seen:  # listings often repeat an item (hero + list)
+                continue
+            seen.add(key)
+            items.append(item)
+        return items
+
+
+def _soup(body: bytes, content_type: str | None) -> BeautifulSoup:
+    if not body.strip():
+        raise ParseError("empty page")
+    encoding = _charset(content_type)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # bs4 warns about markup that looks like a URL
+            return BeautifulSoup(body, "lxml", from_encoding=encoding)
+    except Exception as exc:  # lxml on untrusted bytes: report, never crash the pass
+        raise ParseError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def _base_url(soup: BeautifulSoup, url: str) -> str:
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag):
+        resolved = safe_url(str(base.get("href")), url)
+        if resolved:
+            return resolved
+    return url
+
+
+def _node_to_item(node: Tag, source: HtmlSource, base: str) -> Item | None:
+    title_node = _pick(node, source.title, "h1, h2, h3, h4, h5, h6, a[href]")
+    link_node = _pick(node, source.link, "a[href]")
+    if link_node is None and node.name == "a" and node.get("href"):
+        link_node = node  # the item itself is the link
+    title = clean_text(title_node.get_text(" "), MAX_TITLE_CHARS) if title_node else ""
+    if not title and title_node is None and node.name == "a":
+        title = clean_text(node.get_text(" "), MAX_TITLE_CHARS)
+    href = link_node.get("href") if link_node is not None else None
+    link = safe_url(href if isinstance(href, str) else None, base)
+    summary = ""
+    if source.summary:
+        summary_node = node.select_one(source.summary)
+        summary = clean_text(summary_node.get_text(" ")) if summary_node else ""
+    published = None
+    if source.date:
+        date_node = node.select_one(source.date)
+        if date_node is not None:
+            published = parse_date(_date_text(date_node))
+    if not title:
+        return None
+    return make_item(source, title=title, text=summary, url=link, guid=link, published=published)
+
+
+def _pick(node: Tag, selector: str | None, fallback: str) -> Tag | None:
+    if selector:
+        return node.select_one(selector)
+    return node.select_one(fallback)
+
+
+def _date_text(node: Tag) -> str:
+    for attribute in ("datetime", "content", "title", "data-date"):
+        value = node.get(attribute)
+        if isinstance(value, str) and value.strip():
+            return value
+    return node.get_text(" ")
+
+
+def enrich_from_article(item: Item, body: bytes, url: str) -> Item:
+    """The item completed from its article page: full main text, date and title if missing.
+
+    Raises ParseError when the page is unusable; the listing's values win over the page's
+    metadata only where the page has none.
+    """
+    article = read_article(body, url)
+    changes: dict[str, Any] = {}
+    if article.text and len(article.text) > len(item.text):
+        changes["text"] = article.text
+    if item.published is None and article.published is not None:
+        changes["published"] = article.published
+    if (not item.title or item.title == item.url) and article.title:
+        changes["title"] = article.title
+    if article.description and "description" not in item.extra:
+        changes["extra"] = {**item.extra, "description": article.description}
+    return dataclasses.replace(item, **changes) if changes else item
