@@ -33,6 +33,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (models latency or a hang)
+    drip: float = 0.0  # seconds between body bytes (a slow-drip server); 0: all at once
 
 
 Handler = Reply | Callable[[Request], Reply]
@@ -43,6 +44,8 @@ class LocalServer:
         self.routes: dict[str, Handler] = {}
         self.counts: dict[str, int] = {}
         self.requests: list[Request] = []
+        self.active = 0  # requests being answered right now
+        self.max_active = 0  # the most answered at once (checks concurrency limits)
         self._lock = threading.Lock()
         server = self
 
@@ -68,6 +71,15 @@ class LocalServer:
                         count,
                     )
                     server.requests.append(req)
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    self._answer(key, req)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+            def _answer(self, key: str, req: Request) -> None:
                 handler = server.routes.get(key)
                 if handler is None:
                     reply = Reply(status=404, body=b"not found")
@@ -82,7 +94,12 @@ class LocalServer:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    if self.command != "HEAD":
+                    if self.command != "HEAD" and reply.drip:
+                        for byte in reply.body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                    elif self.command != "HEAD":
                         self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -93,7 +110,10 @@ class LocalServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.host = host
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval makes close() quick (the default waits up to 0.5 s).
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def route(self, path: str, handler: Handler) -> None:

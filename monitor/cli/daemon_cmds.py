@@ -1,1 +1,334 @@
-"""Commands: once, run, status, try (placeholder; filled by its issue)."""
+"""Commands: once, run, status, try (polling sources, the daemon, source health)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor.cli.main import AppContext, cli
+from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.sources.base import SourceConfig
+    from monitor.store.models import SourceRow
+
+
+def _verbosity(verbose: int) -> int:
+    return logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Poll this source now, due or not (repeatable).",
+)
+@click.option("--all", "all_", is_flag=True, help="Poll every enabled source now, due or not.")
+@click.option("-v", "--verbose", count=True, help="Log fetches to stderr (-vv: debug).")
+@click.pass_obj
+def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
+    """One pass over the due sources: fetch, store new items, process them, send alerts.
+
+    Prints one line per source: fetched with the number of new items, not modified,
+    failed and why, or skipped (not due yet, or the server asked to wait). Exits 0 even
+    when sources failed; 2 on a bad configuration, 3 on an unusable database.
+
+    \b
+    Examples:
+      monitor once                       # the sources whose time has come
+      monitor once --all                 # every enabled source now
+      monitor once --source qwen-hf --source openai-news
+    """
+    from monitor import pipeline
+    from monitor.daemon import setup_logging
+    from monitor.fetch import Fetcher
+    from monitor.poll import run_pass
+
+    setup_logging(_verbosity(verbose))
+    config, sessions = app.config, app.sessions
+    fetcher = Fetcher.from_defaults(config.defaults)
+    try:
+        outcomes = run_pass(config, sessions, fetcher, only=list(sources) or None, force_all=all_)
+    finally:
+        fetcher.close()
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+    if not outcomes:
+        click.echo("no enabled sources")
+    pipeline.deliver_due(sessions, config)
+
+
+@cli.command()
+@click.option("-v", "--verbose", count=True, help="Also log skipped polls (debug).")
+@click.option(
+    "--grace",
+    type=float,
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="On SIGTERM/SIGINT, how long work in flight may take before it is cut.",
+)
+@click.pass_obj
+def run(app: AppContext, verbose: int, grace: float) -> None:
+    """The daemon: poll every source on its own schedule, process and alert, until stopped.
+
+    Logs one logfmt line per event on stderr. SIGTERM or Ctrl-C finishes the work in flight
+    and exits 0. Only one daemon may run per database (a second one exits 1).
+
+    \b
+    Example:
+      monitor --config sources.yaml --db sqlite:///storage/monitor.db run
+    """
+    from monitor.daemon import Daemon, setup_logging
+
+    setup_logging(logging.DEBUG if verbose else logging.INFO)
+    daemon = Daemon(app.config, app.engine, app.sessions, grace=grace)
+    daemon.serve()
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StatusSection:
+    """One block of `monitor status`: a table for people, ``data`` for ``--json``."""
+
+    key: str  # the JSON key
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    data: Any = None
+    empty: str = "nothing to show"
+
+
+# Builders of the sections `monitor status` prints, in order. Other areas append theirs
+# (e.g. failed alert deliveries): a callable taking the AppContext, returning a section.
+STATUS_SECTIONS: list[Callable[[AppContext], StatusSection]] = []
+
+
+def status_section(
+    builder: Callable[[AppContext], StatusSection],
+) -> Callable[[AppContext], StatusSection]:
+    """Decorator registering a `monitor status` section."""
+    STATUS_SECTIONS.append(builder)
+    return builder
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return f"{moment.isoformat(timespec='seconds')}Z" if moment else None
+
+
+@status_section
+def sources_status(app: AppContext) -> StatusSection:
+    """Per source (config order, then sources only the database still knows)."""
+    from monitor.store.db import transaction
+    from monitor.store.sources import all_sources
+
+    config = app.config
+    with transaction(app.sessions) as session:
+        rows = all_sources(session)
+        records: list[dict[str, Any]] = []
+        source_rows: list[SourceRow | None] = []
+        names = [s.name for s in config.sources] + sorted(
+            set(rows) - {s.name for s in config.sources}
+        )
+        by_name = {s.name: s for s in config.sources}
+        for name in names:
+            row = rows.get(name)
+            source = by_name.get(name)
+            records.append(
+                {
+                    "name": name,
+                    "kind": source.kind if source else (row.kind if row else None),
+                    "enabled": bool(source.enabled) if source else False,
+                    "in_config": source is not None,
+                    "last_success_at": _iso(row.last_success_at) if row else None,
+                    "last_status": row.last_status if row else None,
+                    "last_error": row.last_error if row else None,
+                    "last_error_at": _iso(row.last_error_at) if row else None,
+                    "consecutive_failures": (row.consecutive_failures or 0) if row else 0,
+                    "failing_since": _iso(row.failing_since) if row else None,
+                    "next_due_at": _iso(row.next_due_at) if row else None,
+                    "retry_after_until": _iso(row.retry_after_until) if row else None,
+                    "items": (row.items_count or 0) if row else 0,
+                }
+            )
+            source_rows.append(row)
+    table_rows = []
+    for rec, row in zip(records, source_rows, strict=True):
+        state = "" if rec["enabled"] else (" (disabled)" if rec["in_config"] else " (removed)")
+        error = rec["last_error"] or "-"
+        if rec["last_error"] and row is not None:
+            error = f"{_when(row.last_error_at)} {error}"
+        next_due = _when(row.next_due_at) if row else "now"
+        if row is not None and row.retry_after_until:
+            next_due += " (Retry-After)"
+        table_rows.append(
+            [
+                f"{rec['name']}{state}",
+                rec["kind"] or "-",
+                _when(row.last_success_at) if row else "never",
+                error if len(error) <= 80 else error[:77] + "...",
+                str(rec["consecutive_failures"]),
+                next_due,
+                str(rec["items"]),
+            ]
+        )
+    return StatusSection(
+        key="sources",
+        title="Sources (times in UTC)",
+        columns=["source", "kind", "last success", "last error", "failures", "next due", "items"],
+        rows=table_rows,
+        data=records,
+        empty="no sources configured",
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status(app: AppContext, as_json: bool) -> None:
+    """Health of every source: last success, last error, consecutive failures, next due,
+    items stored.
+
+    \b
+    Examples:
+      monitor status
+      monitor status --json | jq '.sources[] | select(.consecutive_failures > 0)'
+    """
+    sections = [build(app) for build in STATUS_SECTIONS]
+    if as_json:
+        click.echo(json.dumps({s.key: s.data for s in sections}, indent=2, ensure_ascii=False))
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        for section in sections:
+            table = Table(title=section.title, title_justify="left")
+            for column in section.columns:
+                table.add_column(column, overflow="fold")
+            for row in section.rows:
+                table.add_row(*row)
+            console.print(table if section.rows else f"{section.title}: {section.empty}")
+        return
+    for index, section in enumerate(sections):
+        if index:
+            click.echo()
+        click.echo(section.title)
+        if not section.rows:
+            click.echo(f"  {section.empty}")
+            continue
+        widths = [
+            max(len(c), *(len(r[i]) for r in section.rows)) for i, c in enumerate(section.columns)
+        ]
+        click.echo("  ".join(c.ljust(w) for c, w in zip(section.columns, widths, strict=True)))
+        for row in section.rows:
+            click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+# --- try -------------------------------------------------------------------------------------
+
+
+@cli.command("try")
+@click.argument("target", metavar="NAME|URL")
+@click.option(
+    "--kind",
+    type=click.Choice(["feed", "html", "json"]),
+    default=None,
+    help="Kind for a bare URL [default: feed]; html and json need selectors or a mapping, "
+    "so configure those in sources.yaml and try them by name.",
+)
+@click.option("--limit", type=int, default=20, show_default=True, help="Items to print.")
+@click.option("--text-chars", type=int, default=160, show_default=True, help="Text preview size.")
+@click.pass_obj
+def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars: int) -> None:
+    """Fetch and parse one source, a configured NAME or a bare URL, and print its items.
+    Stores nothing and changes no fetch state (no conditional GET either).
+
+    \b
+    Examples:
+      monitor try qwen-hf
+      monitor try https://blogs.nvidia.com/feed/
+    """
+    from monitor.fetch import Fetcher
+    from monitor.sources.base import get_kind
+
+    source, defaults = _try_source(app, target, kind)
+    settings = source.effective(defaults)
+    fetcher = Fetcher.from_defaults(defaults)
+    try:
+        result = fetcher.get(
+            str(source.url),
+            source=source.name,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
+            max_body=settings.max_body,
+            headers=settings.headers,
+        )
+    finally:
+        fetcher.close()
+    items = get_kind(source.kind).parse(
+        result.body, source=source, url=result.final_url, content_type=result.content_type
+    )
+    click.echo(
+        f"{source.name}: HTTP {result.status}, {len(result.body)} bytes, "
+        f"{len(items)} items ({source.kind})"
+    )
+    for item in items[:limit]:
+        click.echo("")
+        click.echo(f"- {item.title or '(no title)'}")
+        click.echo(f"  published: {item.published.isoformat() if item.published else '-'}")
+        click.echo(f"  url: {item.url or '-'}")
+        text = " ".join(item.text.split())
+        if text:
+            click.echo(f"  text: {text[:text_chars]}{'...' if len(text) > text_chars else ''}")
+    if len(items) > limit:
+        click.echo(f"\n... and {len(items) - limit} more")
+
+
+def _try_source(app: AppContext, target: str, kind: str | None) -> tuple[SourceConfig, Any]:
+    """The configured source named ``target``, or an ad-hoc one for a URL."""
+    from monitor.sources.base import Defaults, get_kind
+
+    is_url = target.startswith(("http://", "https://"))
+    if not is_url:
+        config = app.config
+        by_name = {s.name: s for s in config.sources}
+        if target not in by_name:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise ConfigError([f"unknown source {target!r} (configured: {known})"])
+        return by_name[target], config.defaults
+    try:
+        defaults: Any = (
+            app.config.defaults if app.config_path.exists() else Defaults.model_validate({})
+        )
+    except ConfigError:
+        defaults = Defaults.model_validate({})  # a broken sources.yaml does not stop trying a URL
+    chosen = kind or "feed"
+    try:
+        source = get_kind(chosen).config_model.model_validate(
+            {"name": "try", "kind": chosen, "url": target}
+        )
+    except Exception as exc:  # pydantic ValidationError: say what is missing, on one line
+        errors = getattr(exc, "errors", None)
+        missing = [".".join(map(str, e["loc"])) for e in errors()] if callable(errors) else []
+        raise MonitorError(
+            f"a bare URL cannot be tried as kind {chosen!r}"
+            + (f" (needs: {', '.join(missing)})" if missing else "")
+            + "; add it to sources.yaml and try it by name"
+        ) from None
+    return source, defaults
