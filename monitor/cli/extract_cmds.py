@@ -1,1 +1,150 @@
-"""Commands: extract_cmds (placeholder; filled by its issue)."""
+"""Commands: ``extract`` (facts from JSON-lines items) and ``eval`` (score a labelled corpus)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import click
+
+from monitor.cli.main import AppContext, cli
+from monitor.extract import Extractor
+from monitor.extract.corpus import iter_lines_as_items, read_items_jsonl
+from monitor.extract.evaluate import Counts, Report, evaluate
+from monitor.extract.watchlist import Watchlist, default_watchlist
+from monitor.types import Fact
+
+
+def configured_watchlist(app: AppContext) -> Watchlist:
+    """The watchlist of the config file when it exists, else the packaged default."""
+    if not app.config_path.exists():
+        return default_watchlist()
+    return app.config.watchlist  # ConfigError -> one line per problem, exit 2
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "entity": fact.entity,
+        "kind": fact.kind,
+        "value": fact.value,
+        "status": fact.status,
+    }
+    if fact.evidence is not None:
+        ev = fact.evidence
+        out["evidence"] = {
+            "sentence": ev.sentence,
+            "start": ev.start,
+            "end": ev.end,
+            "field": ev.field,
+        }
+    return out
+
+
+def _lines(handle: TextIO) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as exc:
+        click.echo(f"error: input is not UTF-8 text ({exc.reason})", err=True)
+
+
+@cli.command("extract")
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-", metavar="[FILE|-]")
+@click.pass_obj
+def extract_cmd(app: AppContext, file: TextIO) -> None:
+    """Read items as JSON lines (id, title, text; lang optional) and print their facts.
+
+    One JSON line out per item, in order: {"id": ..., "facts": [{"entity", "kind",
+    "value", "status", "evidence": {"sentence", "start", "end", "field"}}]}. Uses the
+    watchlist of --config (the packaged default when that file does not exist). An
+    unreadable line gives one error line on stderr and {"id": ..., "facts": []}.
+
+    \b
+    Example:
+      echo '{"id": "1", "title": "Alibaba Cloud opens a data centre in Mexico"}' \\
+        | monitor extract -
+    """
+    extractor = Extractor(configured_watchlist(app))
+    name = "<stdin>" if file is sys.stdin or file.name == "<stdin>" else file.name
+    for _lineno, item, _gold, error, raw_id in iter_lines_as_items(_lines(file), name):
+        if item is None:
+            click.echo(error, err=True)
+            item_id = raw_id if isinstance(raw_id, str | int) else None
+            click.echo(json.dumps({"id": item_id, "facts": []}, ensure_ascii=False))
+            continue
+        facts = [fact_json(f) for f in extractor.extract(item)]
+        click.echo(json.dumps({"id": item.extra.get("id"), "facts": facts}, ensure_ascii=False))
+
+
+def _row(label: str, counts: Counts) -> str:
+    return (
+        f"{label:<10} {counts.tp:>5} {counts.fp:>5} {counts.fn:>5}  "
+        f"{counts.precision:>9.3f} {counts.recall:>6.3f} {counts.f1:>6.3f} "
+        f"{counts.status_accuracy:>7.3f}"
+    )
+
+
+def format_report(report: Report) -> str:
+    header = (
+        f"{'':<10} {'tp':>5} {'fp':>5} {'fn':>5}  "
+        f"{'precision':>9} {'recall':>6} {'f1':>6} {'status':>7}"
+    )
+    lines = [f"items: {report.items}", header, _row("overall", report.overall)]
+    lines += [_row(lang, c) for lang, c in sorted(report.by_lang.items())]
+    lines += [_row(kind, c) for kind, c in sorted(report.by_kind.items())]
+    return "\n".join(lines)
+
+
+@cli.command("eval")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--errors",
+    "n_errors",
+    type=int,
+    default=0,
+    metavar="N",
+    help="List up to N false positives, misses and wrong statuses with sentences.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
+@click.pass_obj
+def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bool) -> None:
+    """Score extraction against the gold facts of labelled JSONL corpora (FACTS.md).
+
+    Micro precision, recall and F1 over (entity, kind, key(value)) triples per item,
+    status accuracy over matched triples, and the same by language and by kind.
+
+    \b
+    Example:
+      monitor eval ../shared/corpora/dev-en.jsonl ../shared/corpora/dev-multi.jsonl --errors 20
+    """
+    extractor = Extractor(configured_watchlist(app))
+
+    def labelled() -> Iterator[tuple[Any, list[Fact] | None]]:
+        for path in files:
+            for item, gold, _story in read_items_jsonl(path, lambda m: click.echo(m, err=True)):
+                yield item, gold
+
+    report = evaluate(labelled(), extractor.extract)
+    errors = report.errors[: max(n_errors, 0)]
+    if as_json:
+        data = report.as_dict()
+        if n_errors:
+            data["errors"] = [
+                {
+                    "id": e.item_id,
+                    "error": e.error,
+                    "fact": {k: v for k, v in fact_json(e.fact).items() if k != "evidence"},
+                    "expected_status": e.expected_status,
+                    "sentence": e.sentence,
+                }
+                for e in errors
+            ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_report(report))
+    for e in errors:
+        f = e.fact
+        status = f" (gold {e.expected_status})" if e.expected_status else ""
+        click.echo(f"\n{e.item_id}  {e.error}: {f.entity}/{f.kind}/{f.value} {f.status}{status}")
+        click.echo(f"  {e.sentence}")
