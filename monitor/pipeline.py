@@ -17,19 +17,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes import decide
 from monitor.notify import routes
-from monitor.notify.channels import Channel, load_channels
+from monitor.notify.channels import Channel, alerts_of, load_channels
 from monitor.notify.config import AlertsConfig
 from monitor.notify.digest import queue_due_digests
 from monitor.notify.render import Renderer
 from monitor.notify.sender import SendReport, send_due
 from monitor.store import changes as store
 from monitor.store.db import to_naive_utc, transaction, utcnow
+from monitor.store.items import get_or_create_source, store_items
 from monitor.store.models import ChangeRow, ItemRow
 from monitor.types import Fact, Item
 
@@ -62,7 +64,7 @@ def runtime(config: Config) -> Runtime:
     cached = _RUNTIMES.get(id(config))
     if cached is not None and cached[0] is config:
         return cached[1]
-    alerts: AlertsConfig = getattr(config, "alerts", None) or AlertsConfig()
+    alerts = alerts_of(config)  # relative paths resolved against sources.yaml's folder
     rt = Runtime(
         alerts=alerts,
         watchlist=getattr(config, "watchlist", None),
@@ -221,3 +223,29 @@ def deliver_due(
     """Queue source-health alerts and due digests, then send due outbox rows.
     Returns the number of messages sent."""
     return deliver(sessions, config, now=now).sent
+
+
+def read_jsonl_items(path: Path) -> list[Item]:
+    """Items of a FACTS.md-format JSONL file (bad lines reported on stderr and skipped)."""
+    from monitor.extract.corpus import read_items_jsonl
+
+    return [item for item, _gold, _story in read_items_jsonl(path)]
+
+
+INGEST_KIND = "ingest"
+
+
+def ingest_items(sessions: sessionmaker[Session], items: list[Item]) -> tuple[int, int]:
+    """Store replayed items (one `ingest` source per distinct item source name), oldest
+    first, deduplicated like fetched items. Returns (new, duplicate)."""
+    far_future = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(items, key=lambda it: it.published or far_future)
+    new = 0
+    with transaction(sessions) as session:
+        sources: dict[str, Any] = {}
+        for it in ordered:
+            name = (it.source or "ingest")[:200]
+            if name not in sources:
+                sources[name] = get_or_create_source(session, name, INGEST_KIND, f"ingest:{name}")
+            new += len(store_items(session, sources[name], [it]))
+    return new, len(items) - new

@@ -1,1 +1,334 @@
-"""Commands: changes_cmds (placeholder; filled by its issue)."""
+"""Commands: changes, show, dismiss, report, ingest, notify (the change log and alerts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
+
+if TYPE_CHECKING:
+    from monitor.store.changes import ChangeView
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``7d`` / ``12h`` / ``2w`` before ``now``, or an ISO date / date-time (UTC)."""
+    match = _RELATIVE.match(value)
+    if match:
+        return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration (7d, 12h, 2w) nor a date (2025-03-01)"
+        ) from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def change_json(view: ChangeView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "entity": view.entity,
+        "kind": view.kind,
+        "value": view.value,
+        "status": view.status,
+        "change": view.change,
+        "at": _iso(view.at),
+        "published": _iso(view.published),
+        "sources": view.sources,
+        "dismissed": view.dismissed_at is not None,
+        "dismiss_reason": view.dismiss_reason,
+        "evidence": [
+            {
+                "url": e.url,
+                "title": e.title,
+                "source": e.source,
+                "sentence": e.sentence,
+                "published": _iso(e.published),
+            }
+            for e in view.evidence
+        ],
+    }
+
+
+def _watchlist(app: AppContext) -> Any:
+    """The watchlist for display names; none when there is no config file (names = ids)."""
+    return app.config.watchlist if app.config_path.exists() else None
+
+
+@cli.command()
+@click.option("--since", metavar="7d|DATE", help="Only changes first reported since then.")
+@click.option("--entity", metavar="ID", help="Only this company (watchlist id, e.g. alibaba).")
+@click.option("--kind", type=click.Choice(["region", "chip", "model"]), help="Only this kind.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--all", "all_", is_flag=True, help="Include dismissed changes (struck out).")
+@click.pass_obj
+def changes(
+    app: AppContext,
+    since: str | None,
+    entity: str | None,
+    kind: str | None,
+    fmt: str,
+    all_: bool,
+) -> None:
+    """The change log, newest first (by the date of the first item that reported it).
+
+    \b
+    Examples:
+      monitor changes --since 7d
+      monitor changes --entity alibaba --kind region --format json
+      monitor changes --since 2025-03-01 --format csv > changes.csv
+    """
+    from monitor.store.changes import list_changes
+    from monitor.store.db import utcnow
+
+    since_at = parse_since(since, utcnow()) if since else None
+    with app.sessions() as session:
+        views = list_changes(
+            session, since=since_at, entity=entity, kind=kind, include_dismissed=all_
+        )
+    if fmt == "json":
+        click.echo(json.dumps([change_json(v) for v in views], ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(_csv(views), nl=False)
+    else:
+        _table(views)
+
+
+CSV_COLUMNS = [
+    "id", "published", "at", "entity", "kind", "value", "status", "change", "sources",
+    "dismissed", "first_url",
+]  # fmt: skip
+
+
+def _csv(views: list[ChangeView]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for v in views:
+        row: list[Any] = [v.id, _iso(v.published), _iso(v.at), v.entity, v.kind, v.value]
+        row += [v.status, v.change, v.sources, "yes" if v.dismissed_at else "", _first_url(v)]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _first_url(view: ChangeView) -> str:
+    return (view.evidence[0].url or "") if view.evidence else ""
+
+
+def _table(views: list[ChangeView]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    if not views:
+        click.echo("no changes")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("id", "published", "entity", "kind", "value", "change", "status", "sources"):
+        table.add_column(name, no_wrap=name != "value")
+    for v in views:
+        style = "strike dim" if v.dismissed_at else ""
+        cells = [
+            str(v.id),
+            (v.published or v.at).strftime("%Y-%m-%d %H:%M"),
+            v.entity,
+            v.kind,
+            v.value,
+            v.change,
+            v.status,
+            str(v.sources),
+        ]
+        table.add_row(*(Text(c, style=style) for c in cells))
+    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)
+    dismissed = sum(1 for v in views if v.dismissed_at)
+    if dismissed:
+        click.echo(f"({dismissed} dismissed, struck out)")
+
+
+@cli.command()
+@click.argument("change_id", type=int, metavar="ID")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def show(app: AppContext, change_id: int, fmt: str) -> None:
+    """One change with all its evidence.
+
+    \b
+    Example:
+      monitor show 12
+    """
+    from monitor.notify.render import display_value, entity_name
+    from monitor.store.changes import get_change
+
+    with app.sessions() as session:
+        view = get_change(session, change_id)
+    if view is None:
+        fail(f"error: no change #{change_id} (see `monitor changes`)")
+    if fmt == "json":
+        click.echo(json.dumps(change_json(view), ensure_ascii=False, indent=2))
+        return
+    name = entity_name(_watchlist(app), view.entity)
+    what = display_value(view.kind, view.value)
+    headline = (
+        f"{name}: {view.kind} {what} now live"
+        if view.change == "live"
+        else f"{name}: new {view.kind} {what} ({view.status})"
+    )
+    click.echo(f"#{view.id} {headline}")
+    click.echo(f"  triple: {view.entity}/{view.kind}/{view.value}  change: {view.change}")
+    click.echo(f"  first reported: {_iso(view.published)}  recorded: {_iso(view.at)}")
+    if view.dismissed_at:
+        click.echo(f"  DISMISSED {_iso(view.dismissed_at)}: {view.dismiss_reason}")
+    click.echo(f"  reported by {view.sources} source(s), {len(view.evidence)} item(s):")
+    for e in view.evidence:
+        click.echo(f"  - {_iso(e.published)} {e.source}: {e.title}")
+        click.echo(f"    {e.url or '(no link)'}")
+        if e.sentence:
+            click.echo(f"    “{e.sentence}” [{e.status}]")
+
+
+@cli.command()
+@click.argument("change_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="Why it is a false positive (kept in the log).")
+@click.pass_obj
+def dismiss(app: AppContext, change_id: int, reason: str) -> None:
+    """Mark a change as a false positive: its fact never alerts again, unsent alerts for it
+    are cancelled, and the log shows it struck out (`monitor changes --all`).
+
+    \b
+    Example:
+      monitor dismiss 12 --reason "office, not a data centre"
+    """
+    from monitor.store.changes import dismiss_change
+    from monitor.store.db import transaction, utcnow
+
+    with transaction(app.sessions) as session:
+        found = dismiss_change(session, change_id, reason, utcnow())
+    if not found:
+        fail(f"error: no change #{change_id} (see `monitor changes`)")
+    click.echo(f"change #{change_id} dismissed: {reason}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.pass_obj
+def report(app: AppContext, out: Path) -> None:
+    """Write a self-contained HTML report: per company, the timeline of changes with their
+    evidence and the countries, chips and models known (baseline vs discovered).
+
+    \b
+    Example:
+      monitor report --out /srv/www/monitor.html
+    """
+    from monitor.notify.report import build_report
+    from monitor.store.db import utcnow
+
+    with app.sessions() as session:
+        html = build_report(session, _watchlist(app), utcnow())
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        fail(f"error: cannot write {out}: {exc.strerror}")
+    click.echo(f"report written: {out}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-send", is_flag=True, help="Record changes and queue alerts, send nothing.")
+@click.pass_obj
+def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool) -> None:
+    """Replay JSONL items (FACTS.md item format) through the same path as fetched items:
+    dedupe, extract, diff, change log, outbox, delivery, in `published` order. One source
+    row per distinct `source` name (kind `ingest`). Bad lines are reported and skipped.
+
+    \b
+    Examples:
+      monitor ingest archive-2025-q1.jsonl
+      monitor ingest --no-send dev-en.jsonl dev-multi.jsonl
+    """
+    from monitor.pipeline import deliver, ingest_items, process_items, read_jsonl_items
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        fail(f"error: no such file: {', '.join(missing)}", EXIT_CONFIG)
+    config, sessions = app.config, app.sessions
+    items = [it for f in files for it in read_jsonl_items(f)]
+    new, duplicate = ingest_items(sessions, items)
+    processed = process_items(sessions, config)
+    click.echo(f"items: {len(items)} read, {new} new, {duplicate} duplicate")
+    click.echo(
+        f"changes: {processed.new} new, {processed.live} live "
+        f"({processed.items} items processed, {processed.deliveries} alerts queued)"
+    )
+    if not no_send:
+        sent = deliver(sessions, config)
+        click.echo(f"alerts: {sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed")
+
+
+@cli.command()
+@click.option("--test", "test_", is_flag=True, help="Send a test message to every channel.")
+@click.option("--retry-failed", is_flag=True, help="Re-queue failed deliveries, then send.")
+@click.pass_obj
+def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
+    """Send the alerts that are due now (or test the channels).
+
+    \b
+    Examples:
+      monitor notify                   # send what is due (the daemon does this every 15 s)
+      monitor notify --test            # one test message per channel, accepted or not
+      monitor notify --retry-failed    # give failed deliveries another round
+    """
+    from monitor.pipeline import deliver, runtime
+    from monitor.store.changes import requeue_failed
+    from monitor.store.db import transaction, utcnow
+
+    config = app.config
+    if test_:
+        from monitor.notify.sender import send_test
+
+        rt = runtime(config)
+        if not rt.channels:
+            fail("error: no alert channels configured (alerts/apprise.yml, $MONITOR_NOTIFY_URLS)")
+        results = send_test(rt.channels, rt.renderer, utcnow())
+        for channel, ok in results:
+            click.echo(f"{'accepted' if ok else 'NOT accepted'}: {channel.masked}")
+        if not all(ok for _, ok in results):
+            sys.exit(1)
+        return
+    sessions = app.sessions
+    if retry_failed:
+        with transaction(sessions) as session:
+            count = requeue_failed(session, utcnow())
+        click.echo(f"re-queued {count} failed deliveries")
+    report = deliver(sessions, config)
+    click.echo(f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")

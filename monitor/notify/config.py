@@ -145,6 +145,10 @@ class AlertsConfig(BaseModel):
         self._base_dir = base_dir
         return self
 
+    @property
+    def base_dir(self) -> Path | None:
+        return self._base_dir
+
     def resolve(self, path: str) -> Path:
         candidate = Path(path).expanduser()
         if candidate.is_absolute() or self._base_dir is None:
