@@ -54,8 +54,13 @@ class YamlSyntaxError(Exception):
 
 def load_yaml_with_lines(text: str) -> LoadedYaml:
     loader = yaml.SafeLoader(text)
+    lines = LineMap()
+    duplicates: list[tuple[int, str, int]] = []
     try:
         node = loader.get_single_node()
+        if node is not None:
+            # walk before constructing: construction flattens `<<` merges into the node
+            _walk(node, (), lines, duplicates, set())
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -66,10 +71,6 @@ def load_yaml_with_lines(text: str) -> LoadedYaml:
         raise YamlSyntaxError(1, str(exc).splitlines()[0]) from None
     finally:
         loader.dispose()
-    lines = LineMap()
-    duplicates: list[tuple[int, str, int]] = []
-    if node is not None:
-        _walk(node, (), lines, duplicates, set())
     return LoadedYaml(data=data, lines=lines, duplicate_keys=duplicates)
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from monitor.cli.main import AppContext, cli
+from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 from monitor.conftypes import format_interval
+from monitor.errors import NotifyError
 
 
 @cli.command("check-config")
@@ -37,7 +38,10 @@ def check_config(app: AppContext) -> None:
     click.echo(
         f"watchlist: {companies} companies" if companies is not None else "watchlist: default"
     )
-    channels = _alert_channels(config)
+    try:
+        channels = _alert_channels(config)
+    except NotifyError as exc:  # an unusable channel file is a configuration problem too
+        fail(f"{app.config_path}: alerts: {exc}", EXIT_CONFIG)
     click.echo(f"alert channels: {len(channels)}")
     for channel in channels:
         click.echo(f"  {channel}")

@@ -1,0 +1,470 @@
+"""load_config: valid files, and every kind of mistake reported as file:line with the
+source name, the bad value and what is allowed."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config, UnknownSource, load_config
+from monitor.errors import ConfigError
+from monitor.sources import FeedSource, HtmlSource, JsonSource
+
+GOOD = """\
+defaults:
+  every: 15m
+  max_body: 512KiB
+sources:
+  - name: openai-news
+    kind: feed
+    url: https://openai.com/news/rss.xml
+  - name: deepseek-news
+    kind: html
+    url: https://api-docs.deepseek.com/news/news250120
+    item: 'a.menu__link[href*="/news/"]'
+    follow: true
+    every: 2h
+    read_timeout: 5
+    headers: {Accept-Language: en}
+  - name: hf-qwen
+    kind: json
+    preset: huggingface
+    url: https://huggingface.co/api/models?author=Qwen&sort=createdAt&direction=-1&limit=50
+    lang: en
+    enabled: false
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sources.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value.problems
+
+
+def test_good_config_loads_with_kinds_defaults_and_overrides(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.config_path == tmp_path / "sources.yaml"
+    feed, html, json_source = config.sources
+    assert isinstance(feed, FeedSource)
+    assert isinstance(html, HtmlSource) and html.follow is True
+    assert isinstance(json_source, JsonSource) and json_source.preset == "huggingface"
+    assert [s.name for s in config.enabled_sources] == ["openai-news", "deepseek-news"]
+
+    feed_settings = config.settings("openai-news")
+    assert feed_settings.every == timedelta(minutes=15)  # from defaults
+    assert feed_settings.max_body == 512 * 1024
+    assert feed_settings.read_timeout == 30  # built-in default
+    html_settings = html.effective(config.defaults)
+    assert html_settings.every == timedelta(hours=2)  # its own
+    assert html_settings.read_timeout == 5
+    assert html_settings.headers == {"Accept-Language": "en"}
+    assert config.source("hf-qwen") is json_source
+
+
+def test_unknown_source_lookup_names_the_known_ones(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    with pytest.raises(UnknownSource, match="no source named 'nope'.*openai-news"):
+        config.source("nope")
+
+
+def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert config.sources == []
+    assert config.defaults.every == timedelta(minutes=30)
+    assert config.defaults.max_body == 5 * 1024 * 1024
+
+
+def test_config_built_in_code_has_no_path() -> None:
+    assert Config().config_path is None
+
+
+# (yaml, expected line, pieces the message must contain)
+BAD_CASES = [
+    pytest.param(
+        """\
+        sources:
+          - name: ok
+            kind: feed
+            url: https://example.com/a
+          - name: qwen-blog
+            kind: rss2
+            url: https://qwenlm.github.io/blog/index.xml
+        """,
+        6,
+        ["source 'qwen-blog'", "unknown kind 'rss2'", "(allowed: feed, html, json)"],
+        id="unknown-kind",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: no-kind
+            url: https://example.com/a
+        """,
+        2,
+        ["source 'no-kind'", "missing key 'kind'", "allowed: feed, html, json"],
+        id="missing-kind",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: ftp
+            kind: feed
+            url: ftp://example.com/feed.xml
+        """,
+        4,
+        ["source 'ftp'", "url", "'ftp://example.com/feed.xml'", "http:// or https://"],
+        id="bad-url-scheme",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: relative
+            kind: feed
+            url: /feed.xml
+        """,
+        4,
+        ["source 'relative'", "bad URL '/feed.xml'"],
+        id="relative-url",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: fast
+            kind: feed
+            url: https://example.com/a
+            every: 10s
+        """,
+        5,
+        ["source 'fast'", "every", "'10s'", "minimum: 1m"],
+        id="interval-too-short",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: weird
+            kind: feed
+            url: https://example.com/a
+            every: 15 minutes
+        """,
+        5,
+        ["source 'weird'", "every", "bad interval '15 minutes'", "15m, 2h, 1d"],
+        id="interval-unparseable",
+    ),
+    pytest.param(
+        """\
+        defaults:
+          every: soon
+        """,
+        2,
+        ["defaults.every", "bad interval 'soon'"],
+        id="defaults-interval",
+    ),
+    pytest.param(
+        """\
+        defaults:
+          max_body: 5 parsecs
+        """,
+        2,
+        ["defaults.max_body", "bad size '5 parsecs'", "5MiB"],
+        id="bad-size",
+    ),
+    pytest.param(
+        """\
+        defaults:
+          every: 1h
+          evry: 2h
+        """,
+        3,
+        ["defaults", "unknown key 'evry'", "every", "max_body", "user_agent"],
+        id="unknown-defaults-key",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: typo
+            kind: feed
+            url: https://example.com/a
+            langauge: fr
+        """,
+        5,
+        ["source 'typo'", "unknown key 'langauge'", "lang", "every"],
+        id="unknown-source-key",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: html-typo
+            kind: html
+            url: https://example.com/a
+            item: li
+            folow: true
+        """,
+        6,
+        ["source 'html-typo'", "unknown key 'folow'", "follow", "item", "summary"],
+        id="unknown-html-key-lists-html-keys",
+    ),
+    pytest.param(
+        """\
+        sourcse:
+          - name: a
+        """,
+        1,
+        ["unknown key 'sourcse'", "sources", "defaults"],
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: a
+            kind: feed
+            url: https://example.com/a
+          - name: b
+            kind: feed
+            url: https://example.com/b
+          - name: a
+            kind: feed
+            url: https://example.com/c
+        """,
+        8,
+        ["source 'a'", "duplicate name", "first at line 2"],
+        id="duplicate-name",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: german
+            kind: feed
+            url: https://example.com/a
+            lang: de
+        """,
+        5,
+        ["source 'german'", "lang", "'de'", "'en', 'fr', 'zh' or 'zh-Hant'"],
+        id="bad-lang",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: listing
+            kind: html
+            url: https://example.com/a
+            item: "div[["
+        """,
+        5,
+        ["source 'listing'", "item", "bad CSS selector 'div[['"],
+        id="bad-css-selector",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: listing
+            kind: html
+            url: https://example.com/a
+        """,
+        2,
+        ["source 'listing'", "missing required key 'item'"],
+        id="html-missing-item",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: api
+            kind: json
+            url: https://example.com/api
+        """,
+        2,
+        ["source 'api'", "needs 'preset'", "huggingface, github-releases", "'title'"],
+        id="json-without-mapping",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: api
+            kind: json
+            url: https://example.com/api
+            preset: gitlab
+        """,
+        5,
+        ["source 'api'", "preset", "'gitlab'", "'huggingface' or 'github-releases'"],
+        id="json-unknown-preset",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: api
+            kind: json
+            url: https://example.com/api
+            items: data..items
+            fields: {title: name}
+        """,
+        5,
+        ["source 'api'", "items", "bad JSON path 'data..items'"],
+        id="json-bad-path",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - kind: feed
+            url: https://example.com/a
+        """,
+        2,
+        ["source #1", "missing required key 'name'"],
+        id="missing-name",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: "has space"
+            kind: feed
+            url: https://example.com/a
+        """,
+        2,
+        ["name", "bad name 'has space'", "letters, digits"],
+        id="bad-name",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: a
+            kind: feed
+            url: https://example.com/a
+            read_timeout: -3
+        """,
+        5,
+        ["source 'a'", "read_timeout", "greater than 0", "'-3'"],
+        id="negative-timeout",
+    ),
+    pytest.param(
+        """\
+        sources:
+          name: a
+          kind: feed
+        """,
+        2,
+        ["sources", "expected a list"],
+        id="sources-not-a-list",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - https://example.com/feed.xml
+        """,
+        2,
+        ["source #1", "expected a mapping"],
+        id="source-not-a-mapping",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: a
+            kind: feed
+            url: https://example.com/a
+            url: https://example.com/b
+        """,
+        5,
+        ["duplicate key 'url'", "first at line 4"],
+        id="duplicate-yaml-key",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: a
+            kind: feed
+           url: https://example.com/a
+        """,
+        4,
+        ["invalid YAML"],
+        id="invalid-yaml",
+    ),
+    pytest.param(
+        """\
+        - just
+        - a list
+        """,
+        1,
+        ["expected a mapping", "'sources:'"],
+        id="top-level-not-a-mapping",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "pieces"), BAD_CASES)
+def test_bad_config_reports_file_line_and_details(
+    tmp_path: Path, text: str, line: int, pieces: list[str]
+) -> None:
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    assert problem.startswith(f"{tmp_path / 'sources.yaml'}:{line}: "), problem
+    for piece in pieces:
+        assert piece in problem, (piece, problem)
+    assert "\n" not in problem
+
+
+def test_every_problem_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
+    problems = problems_of(
+        tmp_path,
+        """\
+        defaults:
+          every: 5s
+        sources:
+          - name: one
+            kind: rss2
+            url: https://example.com/a
+          - name: two
+            kind: feed
+            url: gopher://example.com/b
+            colour: blue
+          - name: one
+            kind: json
+            url: https://example.com/c
+            preset: huggingface
+        """,
+    )
+    lines = [int(problem.split(":")[1]) for problem in problems]
+    assert lines == [2, 5, 9, 10, 11], problems
+    assert "unknown kind 'rss2'" in problems[1]
+    assert "duplicate name" in problems[4]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "absent.yaml")
+    assert caught.value.problems == [f"{tmp_path / 'absent.yaml'}: file not found"]
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+
+
+def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """\
+            sources:
+              - &base
+                name: a
+                kind: feed
+                url: https://example.com/a
+                every: 2h
+              - <<: *base
+                name: b
+                url: https://example.com/b
+            """,
+        )
+    )
+    assert [(s.name, s.every) for s in config.sources] == [
+        ("a", timedelta(hours=2)),
+        ("b", timedelta(hours=2)),
+    ]
