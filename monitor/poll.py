@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
@@ -117,16 +119,13 @@ def run_pass(
         workers = min(_concurrency(config), len(work))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
             futures = [
-                (
-                    source.name,
-                    pool.submit(poll_source, source, state, config, sessions, fetcher, now),
-                )
+                pool.submit(poll_source, source, state, config, sessions, fetcher, now)
                 for source, state in work
             ]
-            # Collected in submission order, but every source runs independently.
-            for name, future in futures:
+            # Reported as each source finishes: a slow one holds back nobody's report.
+            for future in as_completed(futures):
                 outcome = future.result()
-                outcomes[name] = outcome
+                outcomes[outcome.name] = outcome
                 if on_outcome:
                     on_outcome(outcome)
     if process:
@@ -228,21 +227,16 @@ def poll_source(
         complete = True
         if getattr(source, "follow", False):
             items, complete = _follow(items, source, sessions, fetcher, settings.max_body)
-        with transaction(sessions) as session:
-            row = _row(session, state)
-            new_rows = store_items(session, row, items)
-            record_fetched(
-                row,
-                now=now,
-                next_due=next_due_after_success(source, config, now),
-                status="fetched",
-                etag=result.etag,
-                last_modified=result.last_modified,
-                # Items left for the next pass: a 304 then would hide them, so forget the
-                # validators and refetch the listing in full.
-                keep_validators=complete,
-            )
-            new_count = len(new_rows)
+        new_count = _store(
+            sessions,
+            state,
+            items,
+            now=now,
+            next_due=next_due_after_success(source, config, now),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            keep_validators=complete,
+        )
         return _done(SourceOutcome(source.name, "fetched", new_items=new_count), started)
     except FetchCancelled:
         return _done(SourceOutcome(source.name, "skipped", error="shutting down"), started)
@@ -265,6 +259,51 @@ def poll_source(
             retry_after=retry_after,
         )
     return _done(SourceOutcome(source.name, "failed", error=error), started)
+
+
+# One writer at a time within this process: two sources carrying the same wire story
+# would otherwise both find it new and race on the unique keys (SQLite serialises the
+# writes anyway). Across processes, the retry below settles the same race.
+_STORE_LOCK = threading.Lock()
+STORE_ATTEMPTS = 3
+
+
+def _store(
+    sessions: sessionmaker[Session],
+    state: SourceState,
+    items: list[Item],
+    *,
+    now: datetime,
+    next_due: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    keep_validators: bool,
+) -> int:
+    """Store one source's new items and its fetch state in ONE transaction; returns how
+    many items were new."""
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with _STORE_LOCK, transaction(sessions) as session:
+                row = _row(session, state)
+                new_rows = store_items(session, row, items)
+                record_fetched(
+                    row,
+                    now=now,
+                    next_due=next_due,
+                    status="fetched",
+                    etag=etag,
+                    last_modified=last_modified,
+                    # Items left for the next pass: a 304 then would hide them, so forget
+                    # the validators and refetch the listing in full.
+                    keep_validators=keep_validators,
+                )
+                return len(new_rows)
+        except IntegrityError:
+            # Another process stored one of these items between our check and our insert:
+            # the transaction rolled back whole; the next attempt sees it as a duplicate.
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+    return 0
 
 
 def _row(session: Session, state: SourceState) -> SourceRow:
