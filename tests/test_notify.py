@@ -1,0 +1,338 @@
+"""Alerts config, channels, rendering, routing, a down channel, digests, source health."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydantic import ValidationError
+from sqlalchemy import Engine, select
+
+from monitor.cli import cli
+from monitor.errors import NotifyError
+from monitor.notify.channels import describe_channels, load_channels
+from monitor.notify.config import AlertsConfig
+from monitor.notify.digest import last_scheduled
+from monitor.notify.render import Renderer, change_context
+from monitor.pipeline import deliver, process_pending
+from monitor.store.changes import ChangeView, EvidenceView
+from monitor.store.db import session_factory, transaction
+from monitor.store.items import get_or_create_source
+from monitor.store.models import DeliveryRow, SourceRow
+from tests.httpserver import LocalServer, Reply
+from tests.test_pipeline_support import (
+    DEFAULT_RULES,
+    RuleExtractor,
+    Watchlist,
+    apprise_file,
+    item,
+    json_channel,
+    make_config,
+    store,
+)
+
+T0 = datetime(2025, 3, 10, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"routs": []}, "routs"),
+        ({"retry": {"backoff": "soon"}}, "bad duration 'soon'"),
+        ({"routes": [{"name": "x", "timezone": "Mars/Olympus"}]}, "unknown time zone"),
+        ({"routes": [{"name": "x", "at": "25:00"}]}, "bad time '25:00'"),
+        ({"routes": [{"name": "x", "kinds": ["country"]}]}, "region"),
+        ({"routes": [{"name": "x"}, {"name": "x"}]}, "duplicate route name"),
+        ({"routes": [{"name": "x", "mode": "weekly"}]}, "immediate"),
+    ],
+    ids=["unknown-key", "duration", "timezone", "time", "kind", "dupe-route", "mode"],
+)
+def test_alerts_config_rejects_with_a_clear_message(data: dict, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        AlertsConfig.model_validate(data)
+    assert message in str(info.value)
+
+
+def test_alerts_config_defaults() -> None:
+    cfg = AlertsConfig()
+    assert [(r.name, r.mode, r.tags) for r in cfg.routes] == [("all", "immediate", None)]
+    assert cfg.retry.max_attempts == 8 and cfg.retry.backoff == timedelta(seconds=30)
+    assert cfg.source_down_after == timedelta(hours=6)
+    assert cfg.with_base_dir(Path("/etc/monitor")).apprise_path == Path(
+        "/etc/monitor/alerts/apprise.yml"
+    )
+
+
+def test_channels_are_masked_and_env_urls_added(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, apprise_file("  - json://user:s3cretpw@127.0.0.1:9/hook:\n      - tag: chat\n")
+    )
+    env = {
+        "MONITOR_NOTIFY_URLS": "json://bob:t0ken42@127.0.0.1:9/a  mailto://127.0.0.1:9?to=a@b.test&from=c@d.test"
+    }
+    lines = describe_channels(config, env)
+    assert len(lines) == 3
+    text = "\n".join(lines)
+    assert "s3cretpw" not in text and "t0ken42" not in text
+    channels = load_channels(config.alerts, env)
+    assert [sorted(c.tags) for c in channels] == [["chat"], ["env"], ["env"]]
+    assert [c.format for c in channels] == ["text", "text", "html"]
+
+
+def test_shipped_example_file_has_no_channels() -> None:
+    root = Path(__file__).resolve().parent.parent
+    alerts = AlertsConfig(apprise_config=str(root / "alerts" / "apprise.yml"))
+    assert load_channels(alerts, {}) == []
+
+
+def test_bad_env_url_is_a_notify_error(tmp_path: Path) -> None:
+    with pytest.raises(NotifyError, match="MONITOR_NOTIFY_URLS"):
+        load_channels(AlertsConfig(apprise_config=None), {"MONITOR_NOTIFY_URLS": "nonsense://x"})
+
+
+def _view(kind: str, value: str, change: str, **extra: object) -> ChangeView:
+    evidence = [
+        EvidenceView(
+            url="javascript:alert(1)",
+            title="<img src=x onerror=alert(1)> *bold*",
+            source="Wire",
+            sentence="It said <script>x</script> [link](http://evil.test).",
+            published=T0,
+            lang="en",
+            status="live",
+        )
+    ]
+    return ChangeView(
+        1,
+        1,
+        extra.get("entity", "alibaba"),
+        kind,
+        value,
+        "live",
+        change,
+        T0,
+        T0,  # type: ignore[arg-type]
+        None,
+        None,
+        evidence,
+    )
+
+
+@pytest.mark.parametrize(
+    ("entity", "kind", "value", "change", "title"),
+    [
+        ("alibaba", "region", "MX", "new", "Alibaba Cloud: new region Mexico (MX)"),
+        ("deepseek", "model", "DeepSeek-R2", "live", "DeepSeek: model DeepSeek-R2 now live"),
+        ("huawei", "chip", "Ascend 910C", "new", "Huawei Cloud: new chip Ascend 910C"),
+        ("alibaba", "region", "SA", "live", "Alibaba Cloud: region Saudi Arabia (SA) now live"),
+        ("zhipu", "model", "GLM-5", "new", "zhipu: new model GLM-5"),
+    ],
+)
+def test_titles(entity: str, kind: str, value: str, change: str, title: str) -> None:
+    msg = Renderer(None).render(
+        "change", "text", change_context(_view(kind, value, change, entity=entity), Watchlist())
+    )
+    assert msg.title == title
+
+
+def test_html_is_escaped_markdown_is_escaped_links_checked() -> None:
+    ctx = change_context(_view("region", "MX", "new"), Watchlist())
+    html = Renderer(None).render("change", "html", ctx).body
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html
+    assert "javascript:" not in html
+    md = Renderer(None).render("change", "markdown", ctx).body
+    assert "[link](http://evil.test)" not in md and r"\[link\]" in md
+    text = Renderer(None).render("change", "text", ctx).body
+    assert "Reported by 1 source." in text
+
+
+def test_operator_templates_override_and_strict_undefined(tmp_path: Path) -> None:
+    (tmp_path / "change.title.j2").write_text("ALERT {{ entity_name }} {{ value }}")
+    ctx = change_context(_view("region", "MX", "new"), Watchlist())
+    msg = Renderer(tmp_path).render("change", "html", ctx)
+    assert msg.title == "ALERT Alibaba Cloud MX"
+    assert "Mexico (MX)" in msg.body  # the body still comes from the shipped default
+    (tmp_path / "change.title.j2").write_text("{{ entity_nmae }}")
+    with pytest.raises(NotifyError, match="entity_nmae"):
+        Renderer(tmp_path).render("change", "text", ctx)
+
+
+def test_a_down_channel_does_not_hold_back_another(
+    fresh_db: Engine, tmp_path: Path, http_server: LocalServer
+) -> None:
+    http_server.route("/down", Reply(status=503))
+    http_server.route("/up", Reply(status=200))
+    config = make_config(
+        tmp_path,
+        apprise_file(
+            json_channel(http_server.url("/down"), "a"), json_channel(http_server.url("/up"), "b")
+        ),
+        retry={"max_attempts": 2, "backoff": "1m"},
+    )
+    sessions = session_factory(fresh_db)
+    store(
+        sessions,
+        [
+            item(
+                "Alibaba plans Mexico region",
+                url="https://a.test/1",
+                published="2025-03-01T00:00:00",
+            ),
+            item(
+                "Alibaba plans Riyadh region",
+                url="https://a.test/2",
+                published="2025-03-02T00:00:00",
+            ),
+        ],
+    )
+    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
+    report = deliver(sessions, config, now=T0)
+    assert report.sent == 2 and report.retrying == 1
+    assert len(http_server.hits("/up")) == 2
+    assert len(http_server.hits("/down")) == 1  # skipped for the rest of the pass
+    for minutes in range(1, 6):  # the down channel's rows run out of attempts
+        assert deliver(sessions, config, now=T0 + timedelta(minutes=minutes)).sent == 0
+    assert len(http_server.hits("/down")) == 4  # 2 rows x max_attempts, no more
+    assert len(http_server.hits("/up")) == 2
+    with sessions() as s:
+        states = sorted((r.channel, r.state, r.attempts) for r in s.scalars(select(DeliveryRow)))
+    assert [st for _, st, _ in states].count("sent") == 2
+    assert [st for _, st, _ in states].count("failed") == 2
+
+    runner = CliRunner()
+    db = f"sqlite:///{fresh_db.url.database}"
+    (tmp_path / "sources.yaml").write_text(
+        f"sources: []\nalerts:\n  apprise_config: {tmp_path / 'apprise.yml'}\n", encoding="utf-8"
+    )
+    http_server.route("/down", Reply(status=200))
+    result = runner.invoke(
+        cli, ["--config", str(tmp_path / "sources.yaml"), "--db", db, "notify", "--retry-failed"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "re-queued 2 failed" in result.output
+    assert "alerts: 2 sent" in result.output
+    assert len(http_server.hits("/down")) == 6
+
+
+def test_digest_collects_a_day_into_one_message_at_its_time(
+    fresh_db: Engine, tmp_path: Path, http_server: LocalServer
+) -> None:
+    http_server.route("/mail", Reply(status=200))
+    http_server.route("/chat", Reply(status=200))
+    config = make_config(
+        tmp_path,
+        apprise_file(
+            json_channel(http_server.url("/mail"), "email"),
+            json_channel(http_server.url("/chat"), "chat"),
+        ),
+        routes=[
+            {"name": "models-to-chat", "kinds": ["model"], "tags": ["chat"]},
+            {
+                "name": "daily",
+                "tags": ["email"],
+                "mode": "digest",
+                "at": "08:00",
+                "timezone": "Europe/Paris",
+            },
+        ],
+    )
+    sessions = session_factory(fresh_db)
+    extractor = RuleExtractor(DEFAULT_RULES)
+    day = datetime(2025, 3, 10)  # Paris is UTC+1 in March before DST: 08:00 local = 07:00 UTC
+    texts = [
+        "Alibaba plans Mexico region",
+        "Alibaba plans Riyadh region",
+        "Alibaba released Qwen3 today",
+    ]
+    for n, title in enumerate(texts):
+        store(
+            sessions, [item(title, url=f"https://a.test/{n}", published=f"2025-03-09T1{n}:00:00")]
+        )
+        process_pending(sessions, config, extractor=extractor, now=day - timedelta(hours=10 - n))
+    # the model went to chat at once; nothing to e-mail yet
+    assert deliver(sessions, config, now=day - timedelta(hours=7)).sent == 1
+    assert len(http_server.hits("/chat")) == 1
+    assert deliver(sessions, config, now=day + timedelta(hours=6, minutes=59)).sent == 0
+    assert http_server.hits("/mail") == []
+    # 08:00 Paris: one message with all three changes
+    assert deliver(sessions, config, now=day + timedelta(hours=7)).sent == 1
+    (digest,) = http_server.hits("/mail")
+    body = digest.body.decode()
+    assert "3 changes" in body
+    for text in ("Mexico (MX)", "Saudi Arabia (SA)", "Qwen3"):
+        assert text in body
+    assert deliver(sessions, config, now=day + timedelta(hours=7, minutes=5)).sent == 0
+    # a change after 08:00 waits for the next day's digest
+    store(
+        sessions,
+        [
+            item(
+                "Huawei Ascend 910C planned",
+                url="https://a.test/9",
+                published="2025-03-10T09:00:00",
+            )
+        ],
+    )
+    process_pending(sessions, config, extractor=extractor, now=day + timedelta(hours=9))
+    assert deliver(sessions, config, now=day + timedelta(hours=20)).sent == 0
+    assert deliver(sessions, config, now=day + timedelta(days=1, hours=7)).sent == 1
+    assert "Ascend 910C" in http_server.hits("/mail")[1].body.decode()
+    assert len(http_server.hits("/mail")) == 2
+
+
+def test_last_scheduled_uses_the_route_time_zone() -> None:
+    route = AlertsConfig.model_validate(
+        {"routes": [{"name": "d", "mode": "digest", "at": "08:00", "timezone": "Asia/Shanghai"}]}
+    ).routes[0]
+    assert last_scheduled(route, datetime(2025, 3, 10, 0, 30)) == datetime(2025, 3, 10, 0, 0)
+    assert last_scheduled(route, datetime(2025, 3, 9, 23, 59)) == datetime(2025, 3, 9, 0, 0)
+
+
+def test_source_down_then_recovered_alerts_once_each(
+    fresh_db: Engine, tmp_path: Path, http_server: LocalServer
+) -> None:
+    http_server.route("/hook", Reply(status=200))
+    config = make_config(
+        tmp_path, apprise_file(json_channel(http_server.url("/hook"))), source_down_after="6h"
+    )
+    sessions = session_factory(fresh_db)
+    with transaction(sessions) as s:
+        src = get_or_create_source(s, "qwen-blog", "feed", "https://qwen.test/feed")
+        src.failing_since, src.consecutive_failures, src.last_error = T0, 5, "HTTP 502"
+    assert deliver(sessions, config, now=T0 + timedelta(hours=5)).sent == 0
+    assert deliver(sessions, config, now=T0 + timedelta(hours=6)).sent == 1
+    assert deliver(sessions, config, now=T0 + timedelta(hours=9)).sent == 0
+    body = http_server.hits("/hook")[0].body.decode()
+    assert "qwen-blog" in body and "is down" in body and "HTTP 502" in body
+    with transaction(sessions) as s:
+        row = s.scalars(select(SourceRow)).one()
+        row.failing_since, row.consecutive_failures = None, 0
+    assert deliver(sessions, config, now=T0 + timedelta(hours=10)).sent == 1
+    assert deliver(sessions, config, now=T0 + timedelta(hours=11)).sent == 0
+    assert "has recovered" in http_server.hits("/hook")[1].body.decode()
+
+
+def test_notify_test_reports_each_channel_masked(
+    tmp_path: Path, http_server: LocalServer, db_url: str
+) -> None:
+    http_server.route("/ok", Reply(status=200))
+    http_server.route("/bad", Reply(status=500))
+    ok = http_server.url("/ok").replace("http://", "json://user:pa55word@")
+    bad = http_server.url("/bad").replace("http://", "json://")
+    (tmp_path / "apprise.yml").write_text(
+        apprise_file(f"  - {ok}:\n      - tag: a\n", f"  - {bad}:\n      - tag: b\n")
+    )
+    # a relative apprise_config is read from the config file's folder, not the CWD
+    (tmp_path / "sources.yaml").write_text("sources: []\nalerts:\n  apprise_config: apprise.yml\n")
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "sources.yaml"), "--db", db_url, "notify", "--test"]
+    )
+    assert result.exit_code == 1
+    assert "pa55word" not in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("accepted: json://user:****@127.0.0.1")
+    assert lines[1].startswith("NOT accepted: json://127.0.0.1")
+    assert len(http_server.hits("/ok")) == 1 and b"test message" in http_server.hits("/ok")[0].body

@@ -1,0 +1,95 @@
+"""E-mail alerts through Apprise's mailto:// to a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from monitor.pipeline import deliver, process_pending
+from monitor.store.db import session_factory
+from tests.test_pipeline_support import RuleExtractor, apprise_file, item, make_config, store
+
+T0 = datetime(2025, 3, 10, 12, 0)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_email_alert_has_escaped_html_and_a_text_part(
+    fresh_db: Engine, tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    url = (
+        f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+        "&from=monitor@example.test&to=analyst@example.test"
+    )
+    config = make_config(tmp_path, apprise_file(f"  - {url}:\n      - tag: email\n"))
+    sessions = session_factory(fresh_db)
+    store(
+        sessions,
+        [
+            item(
+                "<script>alert(1)</script> Alibaba plans Mexico region",
+                "Alibaba Cloud plans a <b>Querétaro</b> data centre & more.",
+                url="https://a.test/x?a=1&b=2",
+                published="2025-03-04T08:00:00",
+                source="Wire <i>One</i>",
+            )
+        ],
+    )
+    extractor = RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")])
+    process_pending(sessions, config, extractor=extractor, now=T0)
+    assert deliver(sessions, config, now=T0).sent == 1
+    (msg,) = inbox.messages
+    assert msg["To"] == "analyst@example.test"
+    assert "Alibaba Cloud: new region Mexico (MX)" in str(msg["Subject"])
+    parts = {
+        p.get_content_type(): p.get_payload(decode=True).decode()
+        for p in msg.walk()
+        if not p.is_multipart()
+    }
+    assert set(parts) >= {"text/plain", "text/html"}
+    html = parts["text/html"]
+    assert "&lt;b&gt;Querétaro&lt;/b&gt;" in html and "<b>Querétaro</b>" not in html
+    assert "Wire &lt;i&gt;One&lt;/i&gt;" in html
+    assert "<script>" not in html
+    assert 'href="https://a.test/x?a=1&amp;b=2"' in html
+    assert "Querétaro" in parts["text/plain"] and "Mexico (MX)" in parts["text/plain"]
