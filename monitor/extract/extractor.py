@@ -10,7 +10,7 @@ from monitor.extract.lexicon import LIST_JOINERS, LOCATIVE_CJK, LOCATIVE_LATIN
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.sentences import clause_spans, sentence_spans
-from monitor.extract.textfold import fold, has_cjk
+from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist
 from monitor.types import Evidence, Fact, Item
 
@@ -59,7 +59,10 @@ class Extractor:
     # -- reading ------------------------------------------------------------------
     def _read(self, name: str, text: str) -> _Field:
         text = text[:MAX_CHARS]
-        folded = fold(text)
+        simplified = fold_chinese(text)
+        folded = simplified.lower()
+        if len(folded) != len(text):  # rare characters lower-case to two; keep offsets
+            folded = fold(text)
         raw = self._mentions.find(text, folded)
         raw = list({(m.category, m.value, m.start, m.end): m for m in raw}.values())
         mentions = drop_nested(raw, {"company"})
@@ -72,7 +75,7 @@ class Extractor:
             if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
         ]
         mentions.sort(key=lambda m: m.start)
-        result = _Field(name, text, folded, mentions, self._names.find(text))
+        result = _Field(name, text, folded, mentions, self._names.find(simplified, folded))
         result.starts = [m.start for m in mentions]
         return result
 
@@ -105,21 +108,29 @@ class Extractor:
             (n.spec.entity, n.spec.family.family) for f in fields for n in f.names if n.numbered
         }
         for fld in fields:
+            has_places = any(m.category == "place" for m in fld.mentions)
+            if not fld.names and not has_places:
+                continue  # nothing to attribute: skip sentence splitting
+            name_starts = [n.start for n in fld.names]
             for s_start, s_end in sentence_spans(fld.text):
                 sentence = self._within(fld, s_start, s_end)
+                with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
+                if not with_names and not any(m.category == "place" for m in sentence):
+                    continue
                 evidence = Evidence(fld.text[s_start:s_end], s_start, s_end, fld.name)  # type: ignore[arg-type]
                 clauses = clause_spans(fld.text, s_start, s_end)
                 self._regions(fld, sentence, clauses, lead, evidence, found)
-                self._named(
-                    fld,
-                    s_start,
-                    s_end,
-                    clauses,
-                    companies_in_item,
-                    versioned_families,
-                    evidence,
-                    found,
-                )
+                if with_names:
+                    self._named(
+                        fld,
+                        s_start,
+                        s_end,
+                        clauses,
+                        companies_in_item,
+                        versioned_families,
+                        evidence,
+                        found,
+                    )
         return _drop_umbrella_chips([f.fact for f in found.values()])
 
     def _lead_company(self, fields: list[_Field]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -24,8 +25,9 @@ class Entry:
     kind: str = ""  # place kind: country, city, short, demonym
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
+    """A cue, company or place found in a field, at [start, end)."""
+
     category: str
     value: str
     start: int
@@ -72,7 +74,9 @@ class MentionMatcher:
                     prefix = word.endswith("*")
                     add(word.rstrip("*"), Entry(category, word, None, False, prefix))
         for key, values in entries.items():
-            self._automaton.add_word(key, (key, tuple(values)))
+            unique = tuple(dict.fromkeys(values))
+            info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), unique)
+            self._automaton.add_word(key, info)
         self._automaton.make_automaton()
 
     def find(self, original: str, folded: str) -> list[Mention]:
@@ -81,11 +85,9 @@ class MentionMatcher:
         if not folded:
             return found
         size = len(folded)
-        for end_index, (key, values) in self._automaton.iter(folded):
-            start = end_index - len(key) + 1
+        for end_index, (length, latin_start, latin_end, values) in self._automaton.iter(folded):
+            start = end_index - length + 1
             end = end_index + 1
-            latin_start = _is_word_char(key[0])
-            latin_end = _is_word_char(key[-1])
             if latin_start and start > 0 and _is_word_char(folded[start - 1]):
                 continue
             right_ok = not (latin_end and end < size and _is_word_char(folded[end]))

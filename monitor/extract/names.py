@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick
+
+from monitor.extract.textfold import fold_chinese
 from monitor.extract.watchlist import Family, Watchlist
 
 # Suffixes a value drops: sizes, mixture-of-experts activations, tuning and build tags.
@@ -59,7 +62,7 @@ def _named_pattern(fam: Family) -> str | None:
     version = rf"{_FILLER}[\s-]?(?P<ver>{fam.version})" if fam.version else ""
     if version and fam.alone:
         version = f"(?:{version})?"
-    body = rf"{_LEFT}(?P<name>{names}){version}{editions}{_DROP}{_RIGHT}"
+    body = rf"(?P<name>{names}){version}{editions}{_DROP}{_RIGHT}"
     return body if fam.case_sensitive else f"(?i:{body})"
 
 
@@ -69,15 +72,22 @@ def _bare_pattern(fam: Family) -> str | None:
     editions = (
         rf"(?P<ed>(?:[\s-](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
     )
-    return rf"{_LEFT}(?P<ver>{fam.bare}){editions}{_DROP}{_RIGHT}"
+    return rf"(?P<ver>{fam.bare}){editions}{_DROP}{_RIGHT}"
 
 
 class NameMatcher:
-    """Finds every model and chip mention of a watchlist in one regex pass."""
+    """Finds every model and chip mention of a watchlist.
+
+    Family names are found in one Aho-Corasick pass over the folded text; only at
+    those positions is the family's regex (version, editions, suffixes) run. Bare
+    versions ("R2", "H20") are found by one combined regex. Both are built once.
+    """
 
     def __init__(self, watchlist: Watchlist):
         self.specs: list[NameSpec] = []
-        alternatives: list[tuple[int, str]] = []
+        self._automaton = ahocorasick.Automaton()
+        starts: dict[str, list[int]] = {}
+        bare_alternatives: list[str] = []
         for entity, company in watchlist.companies.items():
             for kind, families in (("model", company.models), ("chip", company.chips)):
                 for fam in families:
@@ -86,48 +96,65 @@ class NameMatcher:
                         entity,
                         kind,
                         fam,
-                        re.compile(named) if named else None,
-                        re.compile(bare) if bare else None,
+                        re.compile(_LEFT + named) if named else None,
+                        re.compile(_LEFT + bare) if bare else None,
                     )
                     index = len(self.specs)
                     self.specs.append(spec)
-                    longest = max((len(n) for n in fam.names), default=0)
-                    if named:
-                        alternatives.append((longest + 100, f"(?P<n{index}>{named})"))
+                    for name in fam.names:
+                        starts.setdefault(fold_chinese(name).lower(), []).append(index)
                     if bare:
-                        alternatives.append((0, f"(?P<b{index}>{bare})"))
-        # longer family names first, so "Vera Rubin" wins over "Rubin" at one position
-        alternatives.sort(key=lambda pair: -pair[0])
-        # group names inside each alternative repeat; strip them for the combined regex
-        combined = "|".join(
-            re.sub(r"\(\?P<(?:name|ver|ed)>", "(?:", alt) for _, alt in alternatives
-        )
-        self._combined = re.compile(combined) if combined else None
+                        inner = re.sub(r"\(\?P<(?:ver|ed)>", "(?:", bare)
+                        bare_alternatives.append(f"(?P<b{index}>{inner})")
+        for key, indexes in starts.items():
+            self._automaton.add_word(key, (key, indexes))
+        self._has_names = bool(starts)
+        if self._has_names:
+            self._automaton.make_automaton()
+        # No look-behind here: alternatives starting with a literal let the engine skip
+        # ahead; the left boundary is checked by each family's own regex.
+        self._bare = re.compile("|".join(bare_alternatives)) if bare_alternatives else None
 
-    def find(self, text: str) -> list[NameMatch]:
-        if self._combined is None:
-            return []
+    def find(self, text: str, folded: str) -> list[NameMatch]:
+        """Mentions in ``text`` (traditional Chinese already folded to simplified; same
+        offsets as ``folded``, its lower-case form)."""
         found: list[NameMatch] = []
-        for match in self._combined.finditer(text):
-            group = match.lastgroup
-            if group is None:
-                continue
-            spec = self.specs[int(group[1:])]
-            is_bare = group[0] == "b"
-            pattern = spec.bare if is_bare else spec.named
-            assert pattern is not None
-            detail = pattern.fullmatch(text, match.start(), match.end())
-            if detail is None:  # cannot happen: the same pattern matched this span
-                continue
-            if _excluded(spec.family, text, match.start()):
-                continue
-            value, numbered, edition = canonical_value(spec.family, detail, is_bare)
-            found.append(
-                NameMatch(
-                    spec, value, match.start(), match.end(), is_bare, numbered or edition, numbered
-                )
-            )
+        taken: list[tuple[int, int]] = []
+        if self._has_names:
+            hits: dict[int, list[int]] = {}
+            for end_index, (key, indexes) in self._automaton.iter(folded):
+                hits.setdefault(end_index - len(key) + 1, []).extend(indexes)
+            for start in sorted(hits):
+                if any(a <= start < b for a, b in taken):
+                    continue  # "Rubin" inside an already matched "Vera Rubin"
+                best: tuple[NameSpec, re.Match[str]] | None = None
+                for index in hits[start]:
+                    spec = self.specs[index]
+                    assert spec.named is not None
+                    detail = spec.named.match(text, start)
+                    if detail and (best is None or detail.end() > best[1].end()):
+                        best = (spec, detail)
+                if best and not _excluded(best[0].family, text, start):
+                    found.append(_name_match(best[0], best[1], False))
+                    taken.append((best[1].start(), best[1].end()))
+        if self._bare is not None:
+            for match in self._bare.finditer(text):
+                if any(a <= match.start() < b for a, b in taken) or match.lastgroup is None:
+                    continue
+                spec = self.specs[int(match.lastgroup[1:])]
+                assert spec.bare is not None
+                detail = spec.bare.match(text, match.start())
+                if detail is not None:
+                    found.append(_name_match(spec, detail, True))
+        found.sort(key=lambda m: m.start)
         return found
+
+
+def _name_match(spec: NameSpec, detail: re.Match[str], is_bare: bool) -> NameMatch:
+    value, numbered, edition = canonical_value(spec.family, detail, is_bare)
+    return NameMatch(
+        spec, value, detail.start(), detail.end(), is_bare, numbered or edition, numbered
+    )
 
 
 def _excluded(fam: Family, text: str, start: int) -> bool:

@@ -7,10 +7,12 @@ import re
 
 # End of a sentence: . ! ? followed by space and an upper-case letter, digit or quote
 # (so "U.S. firms", "3.5 billion" and "Inc. said" stay whole), or Chinese 。！？ and newlines.
-_LATIN_END = re.compile(
-    r"(?<!\b[A-Z])(?<!\bU\.S)(?<!\bInc)(?<!\bCorp)(?<!\bLtd)(?<!\bCo)(?<!\bMr)(?<!\bDr)"
-    r"(?<!\bSt)(?<!\bNo)(?<!\bvs)[.!?]+[\"'”»)]*\s+(?=[\"“«(A-ZÀ-ÖØ-Þ0-9])"
+_LATIN_END = re.compile(r"[.!?]+[\"'”»)]*\s+(?=[\"“«(A-ZÀ-ÖØ-Þ0-9])")
+# A full stop after these is an abbreviation, not the end of a sentence.
+_ABBREVIATIONS = frozenset(
+    ["u.s", "inc", "corp", "ltd", "co", "mr", "mrs", "ms", "dr", "st", "no", "vs", "jr", "m"]
 )
+_LAST_WORD = re.compile(r"([\w.]+)$")
 _CJK_END = re.compile(r"[。！？!?][”」』）)]*|\n+")
 # Clause boundaries inside a sentence: semicolons, and contrast or new-subject joints.
 _CLAUSE = re.compile(
@@ -24,6 +26,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed."""
     cuts = [0]
     for match in _LATIN_END.finditer(text):
+        if text[match.start()] == ".":
+            word = _LAST_WORD.search(text, max(0, match.start() - 12), match.start())
+            if word and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1):
+                continue  # "U.S. firms", "Mr. Wu", initials
         cuts.append(match.end())
     for match in _CJK_END.finditer(text):
         cuts.append(match.end())

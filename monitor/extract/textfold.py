@@ -9,6 +9,7 @@ change lengths). Measured: the OpenCC converter is ~100x slower than the table.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 
@@ -30,14 +31,18 @@ def t2s_table() -> dict[int, str]:
     return table
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 def fold_chinese(text: str) -> str:
     """Traditional characters to simplified, same length."""
-    return text.translate(t2s_table())
+    # translate() looks up every character: skip it for text without Han characters
+    return text.translate(t2s_table()) if _HAN.search(text) else text
 
 
 def fold(text: str) -> str:
     """Simplified-Chinese, lower-case form of ``text`` with the same length and offsets."""
-    folded = text.translate(t2s_table()).lower()
+    folded = fold_chinese(text).lower()
     if len(folded) != len(text):  # a few characters (e.g. 'İ') lower-case to two
         folded = "".join(
             c if len(c.lower()) != 1 else c.lower() for c in text.translate(t2s_table())
@@ -46,4 +51,4 @@ def fold(text: str) -> str:
 
 
 def has_cjk(text: str) -> bool:
-    return any("\u4e00" <= c <= "\u9fff" for c in text)
+    return _HAN.search(text) is not None
