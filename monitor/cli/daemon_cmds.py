@@ -180,7 +180,7 @@ def sources_status(app: AppContext) -> StatusSection:
             [
                 f"{rec['name']}{state}",
                 rec["kind"] or "-",
-                _when(row.last_success_at) if row else "never",
+                _when(row.last_success_at) if row and row.last_success_at else "never",
                 error if len(error) <= 80 else error[:77] + "...",
                 str(rec["consecutive_failures"]),
                 next_due,

@@ -1,0 +1,317 @@
+"""`monitor once / run / status / try`: the CLI and the daemon as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select
+
+from monitor.cli import cli
+from monitor.daemon import DaemonAlreadyRunning, DaemonLock, LogfmtFormatter
+from monitor.store.db import make_engine, session_factory
+from monitor.store.models import ItemRow, SourceRow
+from tests.httpserver import LocalServer, Reply, Request
+
+FIXTURES = Path(__file__).parent / "fixtures_fetch"
+RSS = {"Content-Type": "application/rss+xml"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(path: Path, server: LocalServer, extra: str = "") -> Path:
+    path.write_text(
+        f"""defaults:
+  retries: 0
+  read_timeout: 2
+sources:
+  - name: qwen-blog
+    kind: feed
+    url: {server.url("/rss")}
+  - name: deepseek-releases
+    kind: feed
+    url: {server.url("/atom")}
+  - name: dead
+    kind: feed
+    url: {server.url("/missing")}
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def served(http_server: LocalServer) -> LocalServer:
+    http_server.route("/rss", Reply(body=(FIXTURES / "rss2.xml").read_bytes(), headers=RSS))
+    atom = (FIXTURES / "atom.xml").read_bytes()
+
+    def atom_handler(req: Request) -> Reply:
+        if req.headers.get("If-None-Match") == '"a1"':
+            return Reply(status=304, headers={"ETag": '"a1"'})
+        return Reply(body=atom, headers={"Content-Type": "application/atom+xml", "ETag": '"a1"'})
+
+    http_server.route("/atom", atom_handler)
+    return http_server
+
+
+def invoke(config: Path, db_url: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", db_url, *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def count_items(engine: Engine) -> int:
+    with session_factory(engine)() as session:
+        return session.scalar(select(func.count()).select_from(ItemRow)) or 0
+
+
+def test_once_prints_a_line_per_source_and_exits_0_when_sources_fail(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str
+) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    code, out, err = invoke(config, db_url, "once")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "qwen-blog: fetched, 2 new items",
+        "deepseek-releases: fetched, 2 new items",
+        f"dead: failed: HTTP 404 Not Found ({served.url('/missing')})",
+    ]
+    assert "Traceback" not in err
+    code, out, _ = invoke(config, db_url, "once")
+    assert out.splitlines()[0].startswith("qwen-blog: skipped: not due until")
+    code, out, _ = invoke(config, db_url, "once", "--source", "deepseek-releases")
+    assert out.splitlines() == ["deepseek-releases: not modified"]
+    assert served.requests[-1].headers["If-None-Match"] == '"a1"'
+    assert count_items(fresh_db) == 4
+
+
+def test_once_with_a_bad_config_exits_2_with_file_line_messages(
+    tmp_path: Path, db_url: str, fresh_db: Engine
+) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text(
+        "sources:\n"
+        "  - name: a\n    kind: rss2\n    url: http://127.0.0.1:1/x\n"
+        "  - name: b\n    kind: feed\n    url: ftp://nope\n    every: 5x\n",
+        encoding="utf-8",
+    )
+    # As a real process: exit code, stderr lines, no traceback.
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--db", db_url, "once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) >= 3
+    assert all(line.startswith("sources.yaml:") or "sources.yaml:" in line for line in lines)
+    assert any(":3:" in line and "rss2" in line for line in lines)
+    assert any("5x" in line for line in lines)
+
+
+def test_once_on_an_uninitialised_database_exits_3(tmp_path: Path, served: LocalServer) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    code, _, err = invoke(config, f"sqlite:///{tmp_path / 'empty.db'}", "once")
+    assert code == 3 and "monitor init" in err
+
+
+def test_once_unknown_source_exits_2(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str
+) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    code, _, err = invoke(config, db_url, "once", "--source", "nope")
+    assert code == 2 and "nope" in err
+
+
+def test_status_plain_and_json(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str
+) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    code, out, _ = invoke(config, db_url, "status")
+    assert code == 0 and "qwen-blog" in out and "never" in out
+    invoke(config, db_url, "once")
+    code, out, _ = invoke(config, db_url, "status", "--json")
+    data = {s["name"]: s for s in json.loads(out)["sources"]}
+    assert data["qwen-blog"]["items"] == 2 and data["qwen-blog"]["consecutive_failures"] == 0
+    assert data["qwen-blog"]["last_success_at"] and data["qwen-blog"]["next_due_at"]
+    assert data["dead"]["consecutive_failures"] == 1 and "404" in data["dead"]["last_error"]
+    assert data["dead"]["failing_since"] and data["dead"]["last_success_at"] is None
+    code, out, _ = invoke(config, db_url, "status")
+    dead_line = next(line for line in out.splitlines() if line.startswith("dead"))
+    assert "HTTP 404" in dead_line and "never" in dead_line
+
+
+def test_try_a_name_and_a_url_stores_nothing(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str
+) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    code, out, _ = invoke(config, db_url, "try", "qwen-blog")
+    assert code == 0
+    assert out.splitlines()[0].startswith("qwen-blog: HTTP 200")
+    assert "- Qwen3-Max released" in out and "Mexico" in out
+    code, out, _ = invoke(config, db_url, "try", served.url("/atom"))
+    assert code == 0 and "- DeepSeek-V3.2" in out and "published: 2025-11-02" in out
+    code, _, err = invoke(config, db_url, "try", served.url("/missing"))
+    assert code == 1 and "404" in err and "Traceback" not in err
+    code, _, err = invoke(config, db_url, "try", served.url("/rss"), "--kind", "html")
+    assert code == 1 and "item" in err
+    assert count_items(fresh_db) == 0
+
+
+def test_logfmt_lines() -> None:
+    import logging
+
+    record = logging.LogRecord(
+        "monitor.daemon", logging.INFO, "", 0, "fetch source=%s", ("x",), None
+    )
+    record.created = 1795881600.0  # 2026-11-28T16:00:00Z
+    assert LogfmtFormatter().format(record) == "2026-11-28T16:00:00Z INFO fetch source=x"
+
+
+def test_database_row_lock_refuses_a_second_holder(fresh_db: Engine) -> None:
+    """The lock used for non-SQLite URLs: a fresh heartbeat from another pid refuses."""
+    sessions = session_factory(fresh_db)
+    first = DaemonLock(fresh_db, sessions)
+    first.lock_path = None
+    first.acquire()
+    second = DaemonLock(fresh_db, sessions)
+    second.lock_path = None
+    second._identity = lambda: {"pid": 1, "host": "elsewhere"}  # type: ignore[method-assign]
+    with pytest.raises(DaemonAlreadyRunning, match="already running"):
+        second.acquire()
+    first.release()
+    second.acquire()  # released: the next one may start
+    second.release()
+
+
+# --- the daemon as a real process ------------------------------------------------------------
+
+
+@pytest.fixture
+def daemon_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = dict(os.environ)
+    env.pop("MONITOR_NOTIFY_URLS", None)
+    env["PYTHONPATH"] = str(ROOT)
+    yield env
+
+
+def start_daemon(
+    config: Path, db_url: str, env: dict[str, str], cwd: Path
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--db", db_url, "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def wait_for(predicate: object, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_run_stores_items_refuses_a_second_daemon_and_exits_0_on_sigterm(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str, daemon_env: dict[str, str]
+) -> None:
+    config = write_config(tmp_path / "sources.yaml", served)
+    daemon = start_daemon(config, db_url, daemon_env, tmp_path)
+    try:
+        assert wait_for(lambda: count_items(fresh_db) >= 4, 30), "daemon stored nothing"
+        assert wait_for(lambda: served.counts.get("/missing"), 10)
+        # A second daemon on the same database refuses, with one clear line and exit 1.
+        second = start_daemon(config, db_url, daemon_env, tmp_path)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 1
+        assert "already running" in err and str(daemon.pid) in err
+        assert "Traceback" not in err
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=20)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+    assert daemon.returncode == 0, err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert any(" INFO fetch source=qwen-blog status=fetched new=2 " in line for line in lines)
+    assert any("source=dead status=failed" in line for line in lines)
+    assert any("daemon stopped" in line for line in lines)
+    with session_factory(fresh_db)() as session:
+        dead = session.scalars(select(SourceRow).where(SourceRow.name == "dead")).one()
+        assert dead.consecutive_failures == 1 and dead.next_due_at is not None
+    # The lock went with the process: a new daemon starts (and stops) fine.
+    again = start_daemon(config, db_url, daemon_env, tmp_path)
+    try:
+        lock_file = tmp_path / "monitor.db.lock"
+        assert wait_for(lambda: lock_file.read_text().strip() == str(again.pid), 30)
+        again.send_signal(signal.SIGINT)
+        _, err = again.communicate(timeout=20)
+    finally:
+        if again.poll() is None:
+            again.kill()
+            again.communicate()
+    assert again.returncode == 0, err
+    assert "already running" not in err
+
+
+def test_sigterm_cuts_a_hung_fetch_within_the_grace(
+    tmp_path: Path,
+    http_server: LocalServer,
+    fresh_db: Engine,
+    db_url: str,
+    daemon_env: dict[str, str],
+) -> None:
+    http_server.route("/hang", Reply(body=b"never", delay=60))
+    config = tmp_path / "sources.yaml"
+    config.write_text(
+        f"defaults:\n  read_timeout: 120\nsources:\n"
+        f"  - name: hung\n    kind: feed\n    url: {http_server.url('/hang')}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--db", db_url, "run",
+         "--grace", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=daemon_env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: http_server.counts.get("/hang"), 30)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)  # far below the 120 s read timeout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "cutting in-flight requests" in err
+    with session_factory(fresh_db)() as session:
+        hung = session.scalars(select(SourceRow).where(SourceRow.name == "hung")).one()
+        # Cut by the shutdown, not by the source: no failure recorded against it.
+        assert hung.consecutive_failures == 0 and hung.last_error is None
+
+
+def test_make_engine_lock_path_is_next_to_the_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x' / 'monitor.db'}")
+    lock = DaemonLock(engine, session_factory(engine))
+    assert lock.lock_path == (tmp_path / "x" / "monitor.db.lock").resolve()
