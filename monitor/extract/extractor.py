@@ -16,6 +16,7 @@ from monitor.types import Evidence, Fact, Item
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
 STATUS_CUES = ("planned", "live")
+MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 
 
 @dataclass(slots=True)
@@ -88,15 +89,23 @@ class Extractor:
     # -- status -------------------------------------------------------------------
     @staticmethod
     def _status(cues: list[Mention], start: int, end: int) -> tuple[str, bool]:
-        """The status cue nearest to the span [start, end); ('live', False) when none."""
-        best: tuple[int, str] | None = None
-        for cue in cues:
-            if cue.category not in STATUS_CUES:
-                continue
-            gap = start - cue.end if cue.end <= start else max(0, cue.start - end)
-            if best is None or gap < best[0]:
-                best = (gap, cue.category)
-        return (best[1], True) if best else ("live", False)
+        """Status from the cue nearest to the span [start, end); ('live', False) if none.
+
+        Weak cues (announce, invest, build) count only when no other cue is there. A
+        future or modal cue just before a live verb governs it: "计划下月发布" and
+        "expected to go live" are planned.
+        """
+        strong = [c for c in cues if c.category in STATUS_CUES]
+        pool = strong or [c for c in cues if c.category == "planned_weak"]
+        if not pool:
+            return "live", False
+        nearest = min(pool, key=lambda c: _gap_span(c, start, end))
+        if nearest.category == "live":
+            for cue in strong:
+                if cue.category == "planned" and 0 <= nearest.start - cue.end <= MODAL_REACH:
+                    return "planned", True
+            return "live", True
+        return "planned", True
 
     # -- extraction ---------------------------------------------------------------
     def extract(self, item: Item) -> list[Fact]:
@@ -211,6 +220,12 @@ class Extractor:
 
 
 _TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
+
+
+def _gap_span(cue: Mention, start: int, end: int) -> int:
+    if cue.end <= start:
+        return start - cue.end
+    return max(0, cue.start - end)
 
 
 def _gap(a: Mention, b: Mention) -> int:

@@ -18,10 +18,11 @@ from monitor.extract.watchlist import Family, Watchlist
 # Suffixes a value drops: sizes, mixture-of-experts activations, tuning and build tags.
 _DROP = (
     r"(?:[\s-](?:\d+(?:\.\d+)?[BbMmKk](?:-A\d+(?:\.\d+)?[Bb])?|A\d+[Bb]|Instruct|Chat|Base|"
-    r"Preview|Thinking|\d{4}|\d{6}|\d{8}|FP8|AWQ|GGUF|Distill))*"
+    r"Preview|Thinking|\d{4}|\d{6}|\d{8}|FP8|AWQ|GGUF|Distill|NVL\d+))*"
 )
 _LEFT = r"(?<![A-Za-z0-9_.\-])"
 _RIGHT = r"(?![A-Za-z0-9])"
+_PLURAL = r"(?:s(?![A-Za-z0-9]))?"  # "H100s", "GB300s": the plural is not part of the value
 # Words Chinese text puts between a family and its version ("盘古大模型5.5").
 _FILLER = r"(?:[\s-]?(?:大模型|模型))?"
 
@@ -72,7 +73,7 @@ def _bare_pattern(fam: Family) -> str | None:
     editions = (
         rf"(?P<ed>(?:[\s-](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
     )
-    return rf"(?P<ver>{fam.bare}){editions}{_DROP}{_RIGHT}"
+    return rf"(?P<ver>{fam.bare}){editions}{_DROP}(?:{_PLURAL}{_RIGHT})"
 
 
 class NameMatcher:
