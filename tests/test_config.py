@@ -73,7 +73,7 @@ def test_good_config_loads_with_kinds_defaults_and_overrides(tmp_path: Path) -> 
 
 def test_unknown_source_lookup_names_the_known_ones(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
-    with pytest.raises(UnknownSource, match="no source named 'nope'.*openai-news"):
+    with pytest.raises(UnknownSource, match=r"no source named 'nope'.*openai-news"):
         config.source("nope")
 
 

@@ -33,9 +33,9 @@ def test_shipped_config_covers_every_company() -> None:
     config = load_config(SHIPPED)
     haystacks = [f"{s.name} {unquote(s.url)}".lower() for s in config.sources]
     for company, spellings in COMPANIES.items():
-        assert any(
-            spelling in haystack for haystack in haystacks for spelling in spellings
-        ), company
+        assert any(spelling in haystack for haystack in haystacks for spelling in spellings), (
+            company
+        )
 
 
 def test_shipped_config_has_the_promised_source_families() -> None:

@@ -25,12 +25,7 @@ from monitor.sources.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_text, pa
 _DROP_TAGS = (
     "script",
     "style",
-    "noscript",
     "template",
-    "nav",
-    "aside",
-    "footer",
-    "form",
     "iframe",
     "svg",
     "button",
@@ -40,6 +35,9 @@ _DROP_TAGS = (
     "canvas",
     "dialog",
 )
+# page furniture by tag, dropped unless it holds most of the page (ASP.NET pages wrap
+# everything in one <form>; some blogs put the whole post in <noscript>)
+_FURNITURE_TAGS = ("nav", "aside", "footer", "form", "noscript")
 # class/id words of page furniture; matched as whole words so "shared-article" survives
 _BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(?:comments?|share|sharing|social|related|recommended|newsletter|promo|"
@@ -58,6 +56,26 @@ _ARTICLE_TYPES = {
     "report",
     "webpage",
     "pressrelease",
+}
+# <meta name=...> spellings of a publication date (Dublin Core, PRISM, Highwire, Parse.ly...)
+_DATE_META = {
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "article:published",
+    "dc.date",
+    "dc.date.issued",
+    "dc.date.created",
+    "dcterms.date",
+    "dcterms.issued",
+    "dcterms.created",
+    "prism.publicationdate",
+    "citation_publication_date",
+    "citation_date",
+    "parsely-pub-date",
+    "sailthru.date",
 }
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MIN_PARAGRAPH_CHARS = 25
@@ -124,8 +142,15 @@ def _metadata(root: Any) -> dict[str, str]:
             continue
         if key in ("og:title", "og:description", "article:published_time", "description"):
             found.setdefault(key, value)
-        elif key in ("datePublished", "date", "pubdate", "publishdate", "dc.date.issued"):
+        elif key.lower() in _DATE_META:
             found.setdefault("article:published_time", value)
+    if "article:published_time" not in found:
+        # microdata on any element, then the first <time datetime=...>
+        for element in root.iterfind(".//*[@itemprop='datePublished']"):
+            value = element.get("content") or element.get("datetime") or element.text_content()
+            if value and value.strip():
+                found["article:published_time"] = value.strip()
+                break
     if "article:published_time" not in found:
         for time in root.iter("time"):
             value = (time.get("datetime") or "").strip()
@@ -162,30 +187,47 @@ def _title_tag(root: Any) -> str:
 
 
 def _drop_boilerplate(root: Any) -> None:
+    # first what is never text (scripts, styles), so the sizes below are visible text
+    _drop(
+        element
+        for element in root.iter()
+        if not isinstance(element.tag, str) or element.tag in _DROP_TAGS
+    )
+    page_chars = max(len(root.text_content()), 1)
+    page_paragraph_chars = max(_paragraph_chars(root), 1)
     doomed = []
     for element in root.iter():
-        if not isinstance(element.tag, str):  # comments, processing instructions
-            doomed.append(element)
-            continue
-        if element.tag in _DROP_TAGS:
-            doomed.append(element)
-            continue
         if element.tag in ("html", "body", "article", "main"):
             continue
         marker = f"{element.get('class') or ''} {element.get('id') or ''}"
-        furniture = bool(marker.strip()) and _BOILERPLATE.search(marker) is not None
+        furniture = element.tag in _FURNITURE_TAGS or (
+            bool(marker.strip()) and _BOILERPLATE.search(marker) is not None
+        )
         hidden = element.get("hidden") is not None or element.get("aria-hidden") == "true"
-        if furniture or hidden:
-            doomed.append(element)
-    for element in doomed:
+        if not (furniture or hidden):
+            continue
+        # a wrapper holding most of the page (class="page sidebar-layout") is layout
+        if len(element.text_content()) >= 0.4 * page_chars:
+            continue
+        if _paragraph_chars(element) >= 0.5 * page_paragraph_chars:
+            continue
+        doomed.append(element)
+    _drop(doomed)
+
+
+def _drop(elements: Any) -> None:
+    for element in list(elements):
         if element.getparent() is not None:
             element.drop_tree()
 
 
 def _main_text(root: Any) -> str:
     scores: dict[Any, float] = {}
-    for paragraph in root.iter("p", "pre", "blockquote"):
-        length = len(clean_text(paragraph.text_content()))
+    for paragraph in root.iter("p", "pre", "blockquote", "div"):
+        if paragraph.tag == "div":
+            length = len(_own_text(paragraph))  # text written straight into a div, <br>s
+        else:
+            length = len(clean_text(paragraph.text_content()))
         if length < MIN_PARAGRAPH_CHARS:
             continue
         parent = paragraph.getparent()
@@ -211,6 +253,13 @@ def _main_text(root: Any) -> str:
     return _block_text(best)
 
 
+def _own_text(element: Any) -> str:
+    """Text directly inside ``element`` (its text and its children's tails), not nested."""
+    parts = [element.text or ""]
+    parts.extend(child.tail or "" for child in element)
+    return clean_text(" ".join(parts))
+
+
 def _paragraph_chars(element: Any) -> int:
     return sum(len(clean_text(p.text_content())) for p in element.iter("p"))
 
@@ -234,6 +283,8 @@ def _block_text(container: Any) -> str:
         if block.tag in ("li", "td") and _link_density(block) > 0.5:
             continue  # link lists inside the article (tags, "read more")
         lines.append(text)
-    if not lines:
-        return clean_text(container.text_content())
-    return "\n".join(lines)
+    joined = "\n".join(lines)
+    everything = clean_text(" ".join(container.itertext()))
+    if len(joined) < 0.5 * len(everything):
+        return everything  # text not in paragraphs (divs and <br>s): take it all
+    return joined

@@ -6,6 +6,7 @@ import codecs
 import io
 import re
 import warnings
+import xml.sax
 from typing import Any, Literal
 
 import feedparser
@@ -65,9 +66,7 @@ class FeedKind(SourceKind[FeedSource]):
             raise ParseError(f"unreadable feed ({type(exc).__name__}: {exc})") from None
         entries = parsed.get("entries") or []
         if not entries and not parsed.get("version"):
-            reason = parsed.get("bozo_exception")
-            detail = f": {_one_line(str(reason))}" if reason else ""
-            raise ParseError(f"not an RSS or Atom feed{detail}")
+            raise ParseError(f"not an RSS or Atom feed ({_why(parsed, body)})")
         items = []
         for entry in entries[:MAX_ENTRIES]:
             item = _entry_to_item(entry, source)
@@ -133,6 +132,15 @@ def _entry_to_item(entry: Any, source: FeedSource) -> Item | None:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _why(parsed: Any, body: bytes) -> str:
+    """The XML error with its line when there is one, else how the body starts."""
+    reason = parsed.get("bozo_exception")
+    if isinstance(reason, xml.sax.SAXParseException):
+        return f"line {reason.getLineNumber()}: {_one_line(reason.getMessage())}"
+    start = _one_line(body[:60].decode("utf-8", errors="replace"))
+    return f"it starts with {start!r}" if start else "empty body"
 
 
 def _one_line(text: str) -> str:

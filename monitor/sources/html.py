@@ -75,9 +75,13 @@ class HtmlKind(SourceKind[HtmlSource]):
     ) -> list[Item]:
         soup = _soup(body, content_type)
         base = _base_url(soup, url)
+        nodes = soup.select(source.item, limit=MAX_ITEMS)
+        if not nodes:
+            # an empty result usually means the site changed its layout: say so, loudly
+            raise ParseError(f"item selector {source.item!r} matched nothing on the page")
         items: list[Item] = []
         seen: set[str] = set()
-        for node in soup.select(source.item, limit=MAX_ITEMS):
+        for node in nodes:
             item = _node_to_item(node, source, base)
             if item is None:
                 continue

@@ -18,7 +18,14 @@ from pydantic_core import PydanticCustomError
 
 from monitor.errors import ParseError
 from monitor.sources.base import SourceConfig, SourceKind, make_item
-from monitor.sources.text import MAX_TITLE_CHARS, clean_text, html_to_text, parse_date, safe_url
+from monitor.sources.text import (
+    MAX_TITLE_CHARS,
+    clean_text,
+    html_to_text,
+    markdown_to_text,
+    parse_date,
+    safe_url,
+)
 from monitor.types import Item
 
 MAX_ITEMS = 1_000
@@ -291,7 +298,7 @@ def _github_release(entry: Any) -> dict[str, Any] | None:
         "url": html_url or None,
         "guid": html_url or (f"github-release:{release_id}" if release_id else None),
         "published": entry.get("published_at") or entry.get("created_at"),
-        "text": clean_text(f"{who} on GitHub. {body}"),
+        "text": clean_text(f"{who} on GitHub. {markdown_to_text(body)}"),
         "tag_name": tag,
         "prerelease": bool(entry.get("prerelease")),
     }

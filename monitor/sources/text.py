@@ -50,6 +50,7 @@ def html_to_text(fragment: str | None, limit: int = MAX_TEXT_CHARS) -> str:
     return clean_text(html.unescape(fragment), limit)
 
 
+_YEARS = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _STRPTIME_FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",
@@ -88,14 +89,18 @@ def parse_date(value: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             moment = None
     if moment is None:
-        moment = _feedparser_date(text)
-    if moment is None:
         for fmt in _STRPTIME_FORMATS:
             try:
                 moment = datetime.strptime(text, fmt)
                 break
             except ValueError:
                 continue
+    if moment is None:
+        moment = _feedparser_date(text)
+        # feedparser is lenient to a fault ("2025-13-45" becomes a 2026 date, "2025/05/28"
+        # an ordinal day): keep its answer only when the text names that year
+        if moment is not None and str(moment.year) not in _YEARS.findall(text):
+            moment = None
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -146,3 +151,24 @@ def safe_url(value: str | None, base: str | None = None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return absolute
+
+
+_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_LINE_MARKS = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[*+-][ \t]+|\d+\.[ \t]+)", re.MULTILINE
+)
+_MD_EMPHASIS = re.compile(r"\*\*|__|`+|~~")
+
+
+def markdown_to_text(markdown: str | None, limit: int = MAX_TEXT_CHARS) -> str:
+    """Plain text of Markdown (GitHub release notes): marks dropped, words kept.
+
+    Single "*" and "_" are left alone: they are as often part of names (snake_case,
+    glob patterns) as emphasis.
+    """
+    if not markdown:
+        return ""
+    text = _MD_IMAGE_OR_LINK.sub(r"\1", markdown)
+    text = _MD_LINE_MARKS.sub("", text)
+    text = _MD_EMPHASIS.sub("", text)
+    return html_to_text(text, limit)
