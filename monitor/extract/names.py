@@ -61,7 +61,7 @@ def _named_pattern(fam: Family) -> str | None:
         rf"(?P<ed>(?:[\s-](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
     )
     version = rf"{_FILLER}[\s-]?(?P<ver>{fam.version})" if fam.version else ""
-    if version and fam.alone:
+    if version and (fam.alone or fam.edition_alone):
         version = f"(?:{version})?"
     body = rf"(?P<name>{names}){version}{editions}{_DROP}{_RIGHT}"
     return body if fam.case_sensitive else f"(?i:{body})"
@@ -135,7 +135,11 @@ class NameMatcher:
                     detail = spec.named.match(text, start)
                     if detail and (best is None or detail.end() > best[1].end()):
                         best = (spec, detail)
-                if best and not _excluded(best[0].family, text, start):
+                if (
+                    best
+                    and _edition_alone_ok(best[0].family, best[1])
+                    and not _excluded(best[0].family, text, start)
+                ):
                     found.append(_name_match(best[0], best[1], False))
                     taken.append((best[1].start(), best[1].end()))
         if self._bare is not None:
@@ -156,6 +160,14 @@ def _name_match(spec: NameSpec, detail: re.Match[str], is_bare: bool) -> NameMat
     return NameMatch(
         spec, value, detail.start(), detail.end(), is_bare, numbered or edition, numbered
     )
+
+
+def _edition_alone_ok(fam: Family, detail: re.Match[str]) -> bool:
+    """With ``edition_alone``, a mention needs a version or an edition ("Qwen-Max")."""
+    if not fam.edition_alone or fam.alone:
+        return True
+    groups = detail.groupdict()
+    return bool(groups.get("ver") or (groups.get("ed") or "").strip())
 
 
 def _excluded(fam: Family, text: str, start: int) -> bool:

@@ -40,6 +40,7 @@ class Family(BaseModel):
     edition_separator: str = "-"
     alone: bool = False
     keep_size: bool = False
+    edition_alone: bool = False
     exclude: list[str] = Field(
         default_factory=list, description="look-alike names that are not this family"
     )
