@@ -66,10 +66,11 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
 ) -> None:
     def hook(req: Request) -> Reply:
         # the very first post hangs: the daemon is killed while it is in flight
-        return Reply(status=200, delay=20.0 if req.count == 0 else 0.0)
+        return Reply(status=200, delay=30.0 if req.count == 0 else 0.0)
 
     http_server.route("/hook", hook)
-    apprise_yml = apprise_file(json_channel(http_server.url("/hook")))
+    # rto: Apprise's read timeout, longer than the hang, so the post is still in flight
+    apprise_yml = apprise_file(json_channel(http_server.url("/hook?rto=60")))
     config = make_config(tmp_path, apprise_yml)
     (tmp_path / "sources.yaml").write_text(
         "sources: []\nalerts:\n  apprise_config: apprise.yml\n"
@@ -109,7 +110,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
 
     first = _daemon(tmp_path, db_url)
     try:
-        _wait(lambda: len(http_server.hits("/hook")) >= 1, 30, "the first delivery to start")
+        _wait(lambda: len(http_server.hits("/hook")) >= 1, 60, "the first delivery to start")
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -119,7 +120,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
 
     second = _daemon(tmp_path, db_url)
     try:
-        _wait(lambda: states() == ["sent"] * 3, 40, "every delivery to be sent after restart")
+        _wait(lambda: states() == ["sent"] * 3, 60, "every delivery to be sent after restart")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(20)
