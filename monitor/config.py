@@ -212,6 +212,7 @@ _OWN_MESSAGES = {
     "json_template",
     "json_mapping",
     "source_name",
+    "http_header",
 }
 
 

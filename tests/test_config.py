@@ -387,6 +387,40 @@ BAD_CASES = [
     ),
     pytest.param(
         """\
+        sources:
+          - name: smuggler
+            kind: feed
+            url: https://example.com/a
+            headers:
+              X-Token: "abc\\r\\nHost: evil.example"
+        """,
+        6,
+        ["source 'smuggler'", "headers", "bad value for header 'X-Token'", "no control"],
+        id="header-injection",
+    ),
+    pytest.param(
+        """\
+        defaults:
+          user_agent: "monitor\\nX-Evil: 1"
+        """,
+        2,
+        ["defaults.user_agent", "bad value for header 'User-Agent'"],
+        id="user-agent-injection",
+    ),
+    pytest.param(
+        """\
+        sources:
+          - name: spaces
+            kind: feed
+            url: https://example.com/a
+            headers: {"Bad Name": x}
+        """,
+        5,
+        ["source 'spaces'", "bad header name 'Bad Name'"],
+        id="bad-header-name",
+    ),
+    pytest.param(
+        """\
         - just
         - a list
         """,

@@ -47,6 +47,33 @@ class Defaults(StrictModel):
     max_backoff: Interval = timedelta(hours=6)  # cap for a failing source's back-off
     user_agent: str | None = None  # None: the project's own honest User-Agent
 
+    @field_validator("user_agent")
+    @classmethod
+    def _valid_user_agent(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_header("User-Agent", value)
+        return value
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
+
+
+def check_header(name: str, value: str) -> None:
+    """Reject header names that are not tokens and values with control characters (a
+    newline in a value would smuggle a second header into every request)."""
+    if not _HEADER_NAME.match(name):
+        raise PydanticCustomError(
+            "http_header",
+            "bad header name '{value}' (allowed: letters, digits and !#$%&'*+.^_`|~-)",
+            {"value": name[:80]},
+        )
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        raise PydanticCustomError(
+            "http_header",
+            "bad value for header '{value}' (allowed: one line of text, no control characters)",
+            {"value": name[:80]},
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SourceSettings:
@@ -89,6 +116,13 @@ class SourceConfig(StrictModel):
                 "starting with a letter or digit)",
                 {"value": value[:80]},
             )
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _valid_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header in value.items():
+            check_header(name, header)
         return value
 
     def effective(self, defaults: Defaults) -> SourceSettings:
