@@ -21,7 +21,7 @@ from monitor.store.changes import ChangeView, EvidenceView
 from monitor.store.db import session_factory, transaction
 from monitor.store.items import get_or_create_source
 from monitor.store.models import DeliveryRow, SourceRow
-from tests.httpserver import LocalServer, Reply
+from tests.httpserver import LocalServer, Reply, Request
 from tests.test_pipeline_support import (
     DEFAULT_RULES,
     RuleExtractor,
@@ -336,3 +336,42 @@ def test_notify_test_reports_each_channel_masked(
     assert lines[0].startswith("accepted: json://user:****@127.0.0.1")
     assert lines[1].startswith("NOT accepted: json://127.0.0.1")
     assert len(http_server.hits("/ok")) == 1 and b"test message" in http_server.hits("/ok")[0].body
+
+
+def test_a_hanging_channel_does_not_delay_another(
+    fresh_db: Engine, tmp_path: Path, http_server: LocalServer
+) -> None:
+    import threading
+
+    other_reached = threading.Event()
+
+    def slow(req: Request) -> Reply:
+        # Answers 200 only if the other channel got its alert while this one was in flight.
+        return Reply(status=200 if other_reached.wait(timeout=5) else 500)
+
+    def fast(req: Request) -> Reply:
+        other_reached.set()
+        return Reply(status=200)
+
+    http_server.route("/slow", slow)
+    http_server.route("/fast", fast)
+    config = make_config(
+        tmp_path,
+        apprise_file(  # the slow channel comes first, so its row is first in the outbox
+            json_channel(http_server.url("/slow?rto=30"), "a"),
+            json_channel(http_server.url("/fast"), "b"),
+        ),
+    )
+    sessions = session_factory(fresh_db)
+    store(
+        sessions,
+        [
+            item(
+                "Alibaba plans Mexico region",
+                url="https://a.test/1",
+                published="2025-03-01T00:00:00",
+            )
+        ],
+    )
+    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
+    assert deliver(sessions, config, now=T0).sent == 2

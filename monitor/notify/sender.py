@@ -11,7 +11,9 @@ it). A channel that fails is skipped for the rest of the pass, so it delays nobo
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +30,7 @@ from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
 
 log = logging.getLogger(__name__)
+MAX_PARALLEL_CHANNELS = 8
 
 
 @dataclass
@@ -85,21 +88,56 @@ def send_due(
     *,
     limit: int = 500,
 ) -> SendReport:
-    report = SendReport()
+    """Send due rows: each channel in its own worker thread, its rows in order, stopping at
+    its first refusal; so a slow or dead channel holds back no other channel."""
     by_id = {ch.id: ch for ch in channels}
-    retry = alerts.retry
     with transaction(sessions) as session:
-        due = store.due_delivery_ids(session, now, limit)
-    for row_id in due:
+        due = store.due_deliveries(session, now, limit)
+    report = SendReport()
+    per_channel: dict[str, list[int]] = defaultdict(list)
+    orphans: list[int] = []
+    for row_id, channel_id in due:
+        (per_channel[channel_id] if channel_id in by_id else orphans).append(row_id)
+    if orphans:
+        with transaction(sessions) as session:
+            report.failed += store.fail_deliveries(
+                session, orphans, "its channel is no longer configured"
+            )
+    jobs = [(by_id[cid], ids) for cid, ids in per_channel.items()]
+    if len(jobs) <= 1:
+        results = [
+            _send_channel(sessions, alerts, ch, ids, renderer, watchlist, now) for ch, ids in jobs
+        ]
+    else:
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHANNELS, len(jobs))) as pool:
+            futures = [
+                pool.submit(_send_channel, sessions, alerts, ch, ids, renderer, watchlist, now)
+                for ch, ids in jobs
+            ]
+            results = [f.result() for f in futures]
+    for part in results:
+        report.sent += part.sent
+        report.retrying += part.retrying
+        report.failed += part.failed
+        report.skipped_channels |= part.skipped_channels
+    return report
+
+
+def _send_channel(
+    sessions: sessionmaker[Session],
+    alerts: AlertsConfig,
+    channel: Channel,
+    row_ids: list[int],
+    renderer: Renderer,
+    watchlist: Any,
+    now: datetime,
+) -> SendReport:
+    report = SendReport()
+    retry = alerts.retry
+    for row_id in row_ids:
         with transaction(sessions) as session:
             row = session.get(DeliveryRow, row_id)
-            if row is None or row.state != "pending" or row.channel in report.skipped_channels:
-                continue
-            channel = by_id.get(row.channel)
-            if channel is None:
-                row.state = "failed"
-                row.last_error = f"channel {row.channel} is no longer configured"
-                report.failed += 1
+            if row is None or row.state != "pending":
                 continue
             try:
                 message = render_row(session, row, channel, renderer, watchlist)
@@ -128,6 +166,7 @@ def send_due(
         if ok:
             report.sent += 1
             continue
+        # The channel refused: leave its other rows for a later pass.
         report.skipped_channels.add(channel.id)
         if state == "failed":
             report.failed += 1
@@ -135,6 +174,7 @@ def send_due(
         else:
             report.retrying += 1
             log.info("delivery %s to %s not accepted; will retry", row_id, channel.masked)
+        break
     return report
 
 

@@ -197,14 +197,24 @@ def reclaim_in_flight(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def due_delivery_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
+def due_deliveries(session: Session, now: datetime, limit: int = 500) -> list[tuple[int, str]]:
+    """(row id, channel id) of the pending rows that are due, oldest first."""
     query = (
-        select(DeliveryRow.id)
+        select(DeliveryRow.id, DeliveryRow.channel)
         .where(DeliveryRow.state == "pending", DeliveryRow.next_attempt_at <= now)
         .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
         .limit(limit)
     )
-    return list(session.scalars(query).all())
+    return [(row_id, channel) for row_id, channel in session.execute(query).all()]
+
+
+def fail_deliveries(session: Session, row_ids: Sequence[int], error: str) -> int:
+    result = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.state == "pending")
+        .values(state="failed", last_error=error)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def claim_delivery(session: Session, row_id: int, now: datetime, lease: timedelta) -> bool:
@@ -244,15 +254,6 @@ def finish_delivery(
         delay = min(backoff * (2 ** max(row.attempts - 1, 0)), max_backoff)
         row.state, row.last_error, row.next_attempt_at = "pending", error, now + delay
     return row.state
-
-
-def postpone_delivery(session: Session, row_id: int, until: datetime) -> None:
-    """Leave a row pending without counting an attempt (its channel is down this pass)."""
-    session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id == row_id, DeliveryRow.state == "pending")
-        .values(next_attempt_at=until)
-    )
 
 
 def requeue_failed(session: Session, now: datetime) -> int:
