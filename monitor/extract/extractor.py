@@ -53,8 +53,8 @@ class Extractor:
 
     def __init__(self, watchlist: Watchlist):
         self.watchlist = watchlist
-        self._mentions = MentionMatcher(watchlist)
         self._names = NameMatcher(watchlist)
+        self._mentions = MentionMatcher(watchlist, self._names.family_keys)
         self._family_owner = watchlist.owner_of()
 
     # -- reading ------------------------------------------------------------------
@@ -65,7 +65,8 @@ class Extractor:
         if len(folded) != len(text):  # rare characters lower-case to two; keep offsets
             folded = fold(text)
         raw = self._mentions.find(text, folded)
-        raw = list({(m.category, m.value, m.start, m.end): m for m in raw}.values())
+        family_hits = [(m.start, int(m.value)) for m in raw if m.category == "family"]
+        raw = list({m: m for m in raw if m.category != "family"})
         mentions = drop_nested(raw, {"company"})
         mentions = drop_nested(mentions, {"infra", "not_infra"})
         mentions = drop_nested(mentions, {"place", "blocker"})
@@ -76,7 +77,7 @@ class Extractor:
             if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
         ]
         mentions.sort(key=lambda m: m.start)
-        result = _Field(name, text, folded, mentions, self._names.find(simplified, folded))
+        result = _Field(name, text, folded, mentions, self._names.find(simplified, family_hits))
         result.starts = [m.start for m in mentions]
         return result
 

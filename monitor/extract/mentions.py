@@ -9,7 +9,7 @@ import ahocorasick
 
 from monitor.extract.lexicon import CATEGORIES
 from monitor.extract.places import gazetteer
-from monitor.extract.textfold import fold_chinese
+from monitor.extract.textfold import fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist
 
 
@@ -46,8 +46,12 @@ def _is_word_char(char: str) -> bool:
 class MentionMatcher:
     """Built once per watchlist; ``find`` is read-only and safe to call from threads."""
 
-    def __init__(self, watchlist: Watchlist):
-        self._automaton = ahocorasick.Automaton()
+    def __init__(self, watchlist: Watchlist, family_keys: dict[str, list[int]] | None = None):
+        # Two automata: keys with Chinese characters slow down scanning of Latin text
+        # 5x (the root fans out to thousands of characters), so the Chinese automaton
+        # only runs over text that has Han characters.
+        self._latin = ahocorasick.Automaton()
+        self._han = ahocorasick.Automaton()
         entries: dict[str, list[Entry]] = {}
 
         def add(surface: str, entry: Entry) -> None:
@@ -73,11 +77,17 @@ class MentionMatcher:
                 for word in words:
                     prefix = word.endswith("*")
                     add(word.rstrip("*"), Entry(category, word, None, False, prefix))
+        for key, indexes in (family_keys or {}).items():
+            for index in indexes:  # model/chip family names: "qwen" in "qwen3" too
+                entries.setdefault(key, []).append(Entry("family", str(index), None, False, True))
         for key, values in entries.items():
             unique = tuple(dict.fromkeys(values))
             info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), unique)
-            self._automaton.add_word(key, info)
-        self._automaton.make_automaton()
+            automaton = self._han if any(_is_cjk(c) for c in key) else self._latin
+            automaton.add_word(key, info)
+        for automaton in (self._latin, self._han):
+            if len(automaton):
+                automaton.make_automaton()
 
     def find(self, original: str, folded: str) -> list[Mention]:
         """Mentions in ``original`` (``folded`` is its fold(): same length, lower-case)."""
@@ -85,7 +95,10 @@ class MentionMatcher:
         if not folded:
             return found
         size = len(folded)
-        for end_index, (length, latin_start, latin_end, values) in self._automaton.iter(folded):
+        automata = [self._latin, self._han] if has_cjk(folded) else [self._latin]
+        automata = [a for a in automata if len(a)]
+        hits = (hit for automaton in automata for hit in automaton.iter(folded))
+        for end_index, (length, latin_start, latin_end, values) in hits:
             start = end_index - length + 1
             end = end_index + 1
             if latin_start and start > 0 and _is_word_char(folded[start - 1]):
@@ -94,7 +107,7 @@ class MentionMatcher:
             for entry in values:
                 if not right_ok and not entry.prefix:
                     continue
-                if entry.exact is not None and fold_chinese(original[start:end]) != entry.exact:
+                if entry.exact is not None and original[start:end] != entry.exact:
                     continue
                 if entry.capitalised and not original[start].isupper():
                     continue
@@ -104,16 +117,23 @@ class MentionMatcher:
 
 def drop_nested(mentions: list[Mention], categories: set[str]) -> list[Mention]:
     """Among mentions of ``categories``, drop any lying inside a longer one (keep others)."""
-    spans = sorted(
-        ((m.start, m.end) for m in mentions if m.category in categories),
-        key=lambda s: (s[0], -s[1]),
+    chosen = sorted(
+        (m for m in mentions if m.category in categories), key=lambda m: (m.start, -m.end)
     )
-    kept: list[Mention] = []
-    for m in mentions:
-        if m.category not in categories:
-            kept.append(m)
-            continue
-        inside = any(a <= m.start and m.end <= b and (b - a) > (m.end - m.start) for a, b in spans)
-        if not inside:
-            kept.append(m)
-    return kept
+    if len(chosen) < 2:
+        return mentions
+    nested: set[tuple[int, int]] = set()
+    max_end = -1
+    previous: tuple[int, int] | None = None
+    group_max_end = -1  # max end of spans before the current (start, end) group
+    for m in chosen:
+        span = (m.start, m.end)
+        if span != previous:
+            group_max_end = max_end
+            previous = span
+        if group_max_end >= m.end:
+            nested.add(span)  # an earlier, longer span covers it
+        max_end = max(max_end, m.end)
+    if not nested:
+        return mentions
+    return [m for m in mentions if m.category not in categories or (m.start, m.end) not in nested]
