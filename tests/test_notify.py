@@ -215,6 +215,7 @@ def test_a_down_channel_does_not_hold_back_another(
     assert "re-queued 2 failed" in result.output
     assert "alerts: 2 sent" in result.output
     assert len(http_server.hits("/down")) == 6
+    assert "outbox: 4 sent" in result.output
 
 
 def test_digest_collects_a_day_into_one_message_at_its_time(

@@ -332,3 +332,21 @@ def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
         click.echo(f"re-queued {count} failed deliveries")
     report = deliver(sessions, config)
     click.echo(f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+    _outbox_summary(app, runtime(config).channels)
+
+
+def _outbox_summary(app: AppContext, channels: list[Any]) -> None:
+    """Outbox rows per state, and the failed ones (channel masked) with their last error."""
+    from monitor.store.changes import delivery_summary, failed_deliveries
+
+    masked = {ch.id: ch.masked for ch in channels}
+    with app.sessions() as session:
+        summary = delivery_summary(session)
+        failed = failed_deliveries(session, limit=10)
+    if summary:
+        click.echo("outbox: " + ", ".join(f"{n} {state}" for state, n in sorted(summary.items())))
+    for row in failed:
+        where = masked.get(row.channel, row.channel)
+        click.echo(f"  failed #{row.id} {row.kind} -> {where}: {row.last_error or '?'}")
+    if failed:
+        click.echo("  (monitor notify --retry-failed sends them again)")
