@@ -6,7 +6,12 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from monitor.extract.lexicon import LIST_JOINERS, LOCATIVE_CJK, LOCATIVE_LATIN
+from monitor.extract.lexicon import (
+    LIST_JOINERS,
+    LOCATIVE_CJK,
+    LOCATIVE_LATIN,
+    PLACE_MODIFIERS,
+)
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.sentences import clause_spans, sentence_spans
@@ -32,7 +37,7 @@ class _Field:
 @dataclass(slots=True)
 class _Found:
     fact: Fact
-    explicit: bool  # status read from a cue (not a default)
+    strength: int  # 2: status from a strong cue, 1: from a weak cue, 0: the default
 
 
 def detect_lang(item: Item) -> str:
@@ -89,7 +94,7 @@ class Extractor:
 
     # -- status -------------------------------------------------------------------
     @staticmethod
-    def _status(cues: list[Mention], start: int, end: int) -> tuple[str, bool]:
+    def _status(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
         """Status from the cue nearest to the span [start, end); ('live', False) if none.
 
         Weak cues (announce, invest, build) count only when no other cue is there. A
@@ -99,14 +104,15 @@ class Extractor:
         strong = [c for c in cues if c.category in STATUS_CUES]
         pool = strong or [c for c in cues if c.category == "planned_weak"]
         if not pool:
-            return "live", False
+            return "live", 0
+        strength = 2 if strong else 1
         nearest = min(pool, key=lambda c: _gap_span(c, start, end))
         if nearest.category == "live":
             for cue in strong:
                 if cue.category == "planned" and 0 <= nearest.start - cue.end <= MODAL_REACH:
-                    return "planned", True
-            return "live", True
-        return "planned", True
+                    return "planned", strength
+            return "live", strength
+        return "planned", strength
 
     # -- extraction ---------------------------------------------------------------
     def extract(self, item: Item) -> list[Fact]:
@@ -151,10 +157,11 @@ class Extractor:
         return None
 
     @staticmethod
-    def _record(found: dict[tuple[str, str, str], _Found], fact: Fact, explicit: bool) -> None:
+    def _record(found: dict[tuple[str, str, str], _Found], fact: Fact, strength: int) -> None:
+        """Keep the first mention, unless a later one states the status more firmly."""
         known = found.get(fact.key)
-        if known is None or (explicit and not known.explicit):
-            found[fact.key] = _Found(fact, explicit)
+        if known is None or strength > known.strength:
+            found[fact.key] = _Found(fact, strength)
 
     def _clause_cues(
         self, fld: _Field, clauses: list[tuple[int, int]], start: int
@@ -187,10 +194,13 @@ class Extractor:
             located[place.start] = _is_located(fld, place, sentence, located)
             if not located[place.start] or _closer_to_not_infra(place, sentence):
                 continue
-            status, explicit = self._status(sentence, place.start, place.end)
+            cues = self._clause_cues(fld, clauses, place.start)
+            if not any(c.category in STATUS_CUES for c in cues):
+                cues = sentence  # the clause says nothing about status: read the sentence
+            status, strength = self._status(cues, place.start, place.end)
             for entity in companies:
                 fact = Fact(entity, "region", place.value, status, evidence)
-                self._record(found, fact, explicit)
+                self._record(found, fact, strength)
 
     def _named(
         self,
@@ -215,9 +225,9 @@ class Extractor:
             cues = self._clause_cues(fld, clauses, name.start)
             if any(c.category in ("negation", "hypothetical") for c in cues):
                 continue
-            status, explicit = self._status(cues, name.start, name.end)
+            status, strength = self._status(cues, name.start, name.end)
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
-            self._record(found, fact, explicit)
+            self._record(found, fact, strength)
 
 
 _TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
@@ -269,7 +279,9 @@ def _is_located(
     if place.kind == "demonym":  # "centre de données malaisien"
         return any(not _TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
     words = _TOKEN.findall(folded[max(0, place.start - 40) : place.start])
-    if any(w in LOCATIVE_LATIN for w in words[-3:]):
+    while words and words[-1] in PLACE_MODIFIERS:  # "in northern Norway", "in the UAE"
+        words.pop()
+    if words and words[-1] in LOCATIVE_LATIN:
         return True
     for prev_start, ok in located.items():  # a list of places after a located one
         if ok and prev_start < place.start:

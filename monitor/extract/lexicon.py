@@ -98,7 +98,7 @@ LIVE: dict[str, list[str]] = {
         "en production", "mis en ligne", "utilise",
     ],
     "zh": [
-        "上线", "启用", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
+        "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
         "开源", "已", "正式", "出货", "交付",
         "登场", "亮相", "开放", "落成", "运营", "上市", "量产", "采用", "基于", "恢复", "开始",
         "已经",
@@ -176,6 +176,12 @@ LOCATIVE_LATIN = frozenset([
     "throughout", "vers", "à",
 ])
 LOCATIVE_CJK = ("在", "于", "位于", "落地", "进驻", "进入", "赴", "至", "到", "布局", "登陆")
+# Words between a locative and its place: "in northern Norway", "dans le nord du Maroc".
+PLACE_MODIFIERS = frozenset([
+    "the", "la", "le", "les", "l'", "l’", "northern", "southern", "eastern", "western",
+    "central", "north", "south", "east", "west", "north-east", "north-west", "south-east",
+    "south-west", "nord", "sud", "est", "ouest", "du", "de", "mainland", "neighbouring",
+])
 # Words that may sit between two places of one list ("in Brazil, France and the Netherlands").
 LIST_JOINERS = frozenset([
     ",", "and", "au", "aux", "de", "des", "du", "en", "et", "l'", "la", "le", "les", "or", "ou",
