@@ -188,7 +188,9 @@ class Extractor:
             return
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "company"))
         if not companies:
-            companies = [lead] if lead else []
+            # no company named: the sentence must refer back to the item's company
+            refers_back = _ANAPHORA.search(fld.folded, evidence.start, evidence.end)
+            companies = [lead] if lead and refers_back else []
         located: dict[int, bool] = {}
         for place in places:
             located[place.start] = _is_located(fld, place, sentence, located)
@@ -230,6 +232,12 @@ class Extractor:
             self._record(found, fact, strength)
 
 
+# Words that refer back to the item's company ("the company", "its", "la société", "其").
+_ANAPHORA = re.compile(
+    r"\b(?:it|its|the company|the company's|the firm|the group|the provider|the facility|"
+    r"the site|the data cent(?:re|er)|the region|the new region|"
+    r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
+)
 _TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
 
 
@@ -267,6 +275,8 @@ def _is_located(
         before = folded[max(0, place.start - 4) : place.start]
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
             return True
+        if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
+            return True
         nxt = place.end
         for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
             if m.category == "place" and m.start == nxt:
@@ -275,6 +285,11 @@ def _is_located(
         return any(m.start - nxt <= 1 + between.count("的") for m in infra_after)
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(_TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
+        return True
+    # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats"
+    if place.kind != "demonym" and any(
+        not _TOKEN.findall(folded[m.end : place.start]) for m in infra_before
+    ):
         return True
     if place.kind == "demonym":  # "centre de données malaisien"
         return any(not _TOKEN.findall(folded[m.end : place.start]) for m in infra_before)

@@ -46,16 +46,19 @@ PLANNED: dict[str, list[str]] = {
         "reportedly", "rumour*", "rumor*", "would", "upcoming", "coming months",
         "later this year", "next year", "set to", "due to", "slated", "in talks", "aims to",
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
+        "delay*", "held back", "postpone*", "not yet", "pushed back",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
         "construira", "déploiera", "intention", "attendu*", "devrait", "devraient", "prépare*",
         "selon des sources", "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction",
+        "report*", "retard*", "pas encore",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
         "拟于", "将于", "预期",
+        "推迟", "延迟", "延后", "尚未", "还未",
     ],
 }
 
@@ -89,6 +92,7 @@ LIVE: dict[str, list[str]] = {
         "beats", "outperform*", "powered by", "runs", "uses", "used", "using", "built on",
         "trained on", "in production", "mass production", "delivered", "deliveries", "sales",
         "sold", "selling", "resume*", "began", "begins", "now available", "generally available",
+        "currently", "shipments", "sells", "in use",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -96,12 +100,14 @@ LIVE: dict[str, list[str]] = {
         "dévoilé*", "dévoile", "publié*", "présenté*", "sorti", "sortie", "livré*",
         "commercialis*", "met en service", "entre en service", "entré en service",
         "en production", "mis en ligne", "utilise",
+        "actuellement", "livraisons",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
         "开源", "已", "正式", "出货", "交付",
         "登场", "亮相", "开放", "落成", "运营", "上市", "量产", "采用", "基于", "恢复", "开始",
         "已经",
+        "目前", "在售", "销售",
     ],
 }
 
