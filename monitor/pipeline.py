@@ -142,6 +142,14 @@ def process_items(
             created = store.record_item(session, row, decisions, moment)
             for change in created:
                 report.deliveries += _queue_change(session, rt, change, moment)
+                log.info(
+                    "change %s %s/%s/%s item=%s",
+                    change.change,
+                    change.entity,
+                    change.kind,
+                    change.value,
+                    item_id,
+                )
                 if change.change == "new":
                     report.new += 1
                 else:
