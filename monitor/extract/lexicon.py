@@ -53,7 +53,7 @@ PLANNED: dict[str, list[str]] = {
         "construira", "déploiera", "intention", "attendu*", "devrait", "devraient", "prépare*",
         "selon des sources", "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction",
-        "report*", "retard*", "pas encore",
+        "reporté", "reportée", "reportés", "retard*", "pas encore",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
