@@ -9,6 +9,7 @@ gives the text. An ``<article>`` element wins when it holds most of that text.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ from lxml import etree
 
 from monitor.errors import ParseError
 from monitor.sources.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, clean_text, parse_date
+
+# UnicodeDammit logs a warning for every page with undecodable bytes; scraped pages often
+# have some, and the replacement characters are harmless for text extraction.
+logging.getLogger("bs4.dammit").setLevel(logging.ERROR)
 
 _DROP_TAGS = (
     "script",
@@ -77,6 +82,8 @@ _DATE_META = {
     "parsely-pub-date",
     "sailthru.date",
 }
+# characters lxml refuses in text (it raises mid-edit otherwise); tabs/newlines stay
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MIN_PARAGRAPH_CHARS = 25
 
@@ -90,10 +97,14 @@ class Article:
 
 
 def read_article(body: bytes, url: str) -> Article:
+    """The main text and metadata of an article page; ParseError when it is unusable."""
     root = _parse(body, url)
-    meta = _metadata(root)
-    _drop_boilerplate(root)
-    text = _main_text(root)
+    try:
+        meta = _metadata(root)
+        _drop_boilerplate(root)
+        text = _main_text(root)
+    except (ValueError, etree.LxmlError) as exc:  # lxml refusing odd text mid-edit
+        raise ParseError(f"unreadable article page ({exc})") from None
     title = meta.get("headline") or meta.get("og:title") or _title_tag(root)
     published = parse_date(meta.get("datePublished")) or parse_date(
         meta.get("article:published_time")
@@ -112,7 +123,7 @@ def _parse(body: bytes, url: str) -> Any:
     markup = UnicodeDammit(body, is_html=True).unicode_markup
     if markup is None:
         raise ParseError("article page is in an unknown encoding")
-    markup = _XML_DECL.sub("", markup).replace("\x00", "")
+    markup = _CONTROL_CHARS.sub("", _XML_DECL.sub("", markup))
     try:
         root = lxml.html.document_fromstring(markup, base_url=url)
     except (etree.ParserError, ValueError) as exc:
