@@ -112,6 +112,8 @@ def parse_config(text: str, label: str = "sources.yaml") -> Config:
         raise ConfigError(
             [f"{label}:1: expected a mapping with 'defaults:' and 'sources:' at the top level"]
         )
+    # `sources:` with nothing under it yet (only comments) means "none", not an error
+    data = {key: value for key, value in data.items() if value is not None}
     problems: list[tuple[int, str]] = [
         (line, f"{label}:{line}: duplicate key '{key}' (first at line {first})")
         for line, key, first in loaded.duplicate_keys

@@ -84,6 +84,12 @@ def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
     assert config.defaults.max_body == 5 * 1024 * 1024
 
 
+def test_empty_sections_mean_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "defaults:\nsources:\n  # none yet\n"))
+    assert config.sources == []
+    assert config.defaults.retries == 2
+
+
 def test_config_built_in_code_has_no_path() -> None:
     assert Config().config_path is None
 
