@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -207,6 +208,15 @@ def test_a_down_channel_does_not_hold_back_another(
     (tmp_path / "sources.yaml").write_text(
         f"sources: []\nalerts:\n  apprise_config: {tmp_path / 'apprise.yml'}\n", encoding="utf-8"
     )
+    base = ["--config", str(tmp_path / "sources.yaml"), "--db", db]
+    status = runner.invoke(cli, [*base, "status", "--json"])
+    assert status.exit_code == 0, status.output
+    alerts = json.loads(status.output)["alerts"]
+    assert alerts["outbox"] == {"sent": 2, "failed": 2}
+    assert [f["channel"].split("?")[0] for f in alerts["failed"]] == [
+        http_server.url("/down").replace("http://", "json://")
+    ] * 2
+    assert "Alert outbox" in runner.invoke(cli, [*base, "status"]).output
     http_server.route("/down", Reply(status=200))
     result = runner.invoke(
         cli, ["--config", str(tmp_path / "sources.yaml"), "--db", db, "notify", "--retry-failed"]

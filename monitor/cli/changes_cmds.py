@@ -350,3 +350,50 @@ def _outbox_summary(app: AppContext, channels: list[Any]) -> None:
         click.echo(f"  failed #{row.id} {row.kind} -> {where}: {row.last_error or '?'}")
     if failed:
         click.echo("  (monitor notify --retry-failed sends them again)")
+
+
+def _failed_row(r: dict[str, Any]) -> list[str]:
+    cells = [r["id"], r["kind"], r["change_id"] or "-", r["channel"], r["attempts"]]
+    return [str(c) for c in cells] + [str(r["last_error"] or "-")]
+
+
+def _register_status_section() -> None:
+    """`monitor status` gets an "alerts" block: outbox counts and the failed deliveries."""
+    from monitor.cli.daemon_cmds import StatusSection, status_section
+
+    @status_section
+    def alerts_status(app: AppContext) -> StatusSection:
+        from monitor.errors import NotifyError
+        from monitor.pipeline import runtime
+        from monitor.store.changes import delivery_summary, failed_deliveries
+
+        try:
+            masked = {ch.id: ch.masked for ch in runtime(app.config).channels}
+        except NotifyError:
+            masked = {}
+        with app.sessions() as session:
+            summary = delivery_summary(session)
+            failed = failed_deliveries(session, limit=50)
+        records = [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "change_id": row.change_id,
+                "channel": masked.get(row.channel, row.channel),
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+            }
+            for row in failed
+        ]
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.items())) or "empty"
+        return StatusSection(
+            key="alerts",
+            title=f"Alert outbox ({counts}); failed deliveries",
+            columns=["id", "kind", "change", "channel", "attempts", "last error"],
+            rows=[_failed_row(r) for r in records],
+            data={"outbox": summary, "failed": records},
+            empty="no failed deliveries",
+        )
+
+
+_register_status_section()
