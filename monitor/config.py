@@ -96,6 +96,10 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError([f"{label}: cannot read ({exc.strerror or exc})"]) from None
     config = parse_config(text, label)
     config._path = path
+    # relative paths in alerts: (channel file, templates) are relative to this file
+    with_base_dir = getattr(config.alerts, "with_base_dir", None)
+    if callable(with_base_dir):
+        with_base_dir(path.resolve().parent)
     return config
 
 

