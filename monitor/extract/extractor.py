@@ -171,6 +171,22 @@ class Extractor:
                 return self._within(fld, c_start, c_end)
         return []
 
+    def _relative_clause_cues(
+        self, fld: _Field, clauses: list[tuple[int, int]], end: int
+    ) -> list[Mention]:
+        """Cues of a relative clause right after a name ("X, which began shipping")."""
+        for index, (c_start, c_end) in enumerate(clauses):
+            if c_start < end <= c_end:
+                if index + 1 == len(clauses):
+                    return []
+                if len(_TOKEN.findall(fld.folded[end:c_end])) > 2:  # name not at clause end
+                    return []
+                n_start, n_end = clauses[index + 1]
+                if not _RELATIVE.match(fld.folded, n_start):
+                    return []
+                return self._within(fld, n_start, n_end)
+        return []
+
     def _regions(
         self,
         fld: _Field,
@@ -227,6 +243,9 @@ class Extractor:
             cues = self._clause_cues(fld, clauses, name.start)
             if any(c.category in ("negation", "hypothetical") for c in cues):
                 continue
+            relative = self._relative_clause_cues(fld, clauses, name.end)
+            if any(c.category in (*STATUS_CUES, "planned_weak") for c in relative):
+                cues = relative  # "the Ascend 910D, which the company is still developing"
             status, strength = self._status(cues, name.start, name.end)
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
             self._record(found, fact, strength)
@@ -238,6 +257,7 @@ _ANAPHORA = re.compile(
     r"the site|the data cent(?:re|er)|the region|the new region|"
     r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
 )
+_RELATIVE = re.compile(r"[,，]\s*(?:which|that|qui|que|dont|lequel|laquelle)\b")
 _TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
 
 

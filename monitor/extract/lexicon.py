@@ -54,6 +54,7 @@ PLANNED: dict[str, list[str]] = {
         "selon des sources", "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
+        "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
@@ -92,7 +93,7 @@ LIVE: dict[str, list[str]] = {
         "beats", "outperform*", "powered by", "runs", "uses", "used", "using", "built on",
         "trained on", "in production", "mass production", "delivered", "deliveries", "sales",
         "sold", "selling", "resume*", "began", "begins", "now available", "generally available",
-        "currently", "shipments", "sells", "in use",
+        "currently", "sells", "in use",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
