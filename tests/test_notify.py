@@ -88,9 +88,22 @@ def test_shipped_example_file_has_no_channels() -> None:
     assert load_channels(alerts, {}) == []
 
 
-def test_bad_env_url_is_a_notify_error(tmp_path: Path) -> None:
-    with pytest.raises(NotifyError, match="MONITOR_NOTIFY_URLS"):
-        load_channels(AlertsConfig(apprise_config=None), {"MONITOR_NOTIFY_URLS": "nonsense://x"})
+def test_bad_urls_are_reported_without_their_tokens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    env = {"MONITOR_NOTIFY_URLS": "json://127.0.0.1:9/ok slack://T0PSECRET/bad"}
+    with pytest.raises(NotifyError, match=r"URL #2 \(slack://...\)") as info:
+        load_channels(AlertsConfig(apprise_config=None), env)
+    assert "T0PSECRET" not in str(info.value)
+    path = tmp_path / "apprise.yml"
+    path.write_text(
+        apprise_file("  - json://127.0.0.1:9/ok\n", "  - slack://S3CRET/bad:\n      - tag: x\n")
+    )
+    with pytest.raises(NotifyError, match=r"#2 \(slack://...\)") as info:
+        load_channels(AlertsConfig(apprise_config=str(path)), {})
+    assert "S3CRET" not in str(info.value)
+    assert "T0PSECRET" not in caplog.text and "S3CRET" not in caplog.text
 
 
 def _view(kind: str, value: str, change: str, **extra: object) -> ChangeView:

@@ -12,6 +12,8 @@ import hashlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,19 @@ def _apprise() -> Any:
 
         NotificationManager().load_modules()
     return apprise
+
+
+@contextmanager
+def _quiet_apprise() -> Iterator[None]:
+    """Apprise logs a URL it cannot parse in full (tokens included): mute it while parsing;
+    monitor reports the problem itself without the URL."""
+    logger = logging.getLogger("apprise")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 @dataclass(frozen=True)
@@ -88,8 +103,11 @@ def load_channels(alerts: AlertsConfig, env: dict[str, str] | None = None) -> li
         channels.extend(_from_file(apprise, path))
     for n, url in enumerate(env.get(ENV_URLS, "").split(), start=1):
         obj = apprise.Apprise()
-        if not obj.add(url) or len(obj) != 1:
-            raise NotifyError(f"${ENV_URLS}: URL #{n} is not a usable Apprise URL")
+        with _quiet_apprise():
+            usable = obj.add(url) and len(obj) == 1
+        if not usable:
+            scheme = url.split("://", 1)[0][:20] if "://" in url else "?"
+            raise NotifyError(f"${ENV_URLS}: URL #{n} ({scheme}://...) is not a usable Apprise URL")
         channels.append(_channel(obj[0], {ENV_TAG}))
     unique: dict[str, Channel] = {}
     for ch in channels:
@@ -111,9 +129,14 @@ def _from_file(apprise: Any, path: Path) -> list[Channel]:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         return []  # only comments: the shipped example file
-    if not config.add_config(text, format="yaml"):
+    with _quiet_apprise():
+        loaded = config.add_config(text, format="yaml")
+        services = config.services() if loaded else []
+    if not loaded:
         raise NotifyError(f"{path}: not a valid Apprise YAML config")
-    services = config.services()
+    bad = _unusable_entries(apprise, text)
+    if bad:
+        raise NotifyError(f"{path}: unusable Apprise URL(s): {', '.join(bad)}")
     if not services and "urls" in text:
         raise NotifyError(f"{path}: no usable Apprise URL in this file")
     return [_channel(plugin, set()) for plugin in services]
@@ -129,6 +152,32 @@ def alerts_of(config: Any) -> AlertsConfig:
     if isinstance(config_path, Path) and alerts.base_dir is None:
         alerts.with_base_dir(config_path.resolve().parent)
     return alerts
+
+
+def _unusable_entries(apprise: Any, text: str) -> list[str]:
+    """``#2 (slack://...)`` for each `urls:` entry Apprise could not load (it skips them
+    silently otherwise). Only the scheme is shown: the rest may hold tokens."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    entries = data.get("urls") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    bad = []
+    for n, entry in enumerate(entries, start=1):
+        single = apprise.AppriseConfig()
+        with _quiet_apprise():
+            ok = single.add_config(
+                yaml.safe_dump({"version": 1, "urls": [entry]}), format="yaml"
+            ) and bool(single.services())
+        if not ok:
+            raw = next(iter(entry), "") if isinstance(entry, dict) else str(entry)
+            scheme = str(raw).split("://", 1)[0][:20] if "://" in str(raw) else "?"
+            bad.append(f"#{n} ({scheme}://...)")
+    return bad
 
 
 def describe_channels(config: Any, env: dict[str, str] | None = None) -> list[str]:
