@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes import decide
@@ -127,34 +128,56 @@ def process_items(
     with transaction(sessions) as session:
         pending = store.pending_item_ids(session, limit)
     for item_id in pending:
-        with transaction(sessions) as session:
-            row = session.get(ItemRow, item_id)
-            if row is None or row.processed_at is not None:
-                continue  # another process got there first
-            moment = _now(now)
-            try:
-                facts = extractor.extract(item_of(row))
-            except Exception as exc:  # one unreadable item must not stall the pipeline
-                log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
-                facts = []
-                report.errors += 1
-            decisions = decide(facts, store.known_facts(session, [f.key for f in facts]))
-            created = store.record_item(session, row, decisions, moment)
-            for change in created:
-                report.deliveries += _queue_change(session, rt, change, moment)
-                log.info(
-                    "change %s %s/%s/%s item=%s",
-                    change.change,
-                    change.entity,
-                    change.kind,
-                    change.value,
-                    item_id,
-                )
-                if change.change == "new":
-                    report.new += 1
-                else:
-                    report.live += 1
-            report.items += 1
+        try:
+            one = _process_one(sessions, rt, extractor, item_id, _now(now))
+        except IntegrityError:
+            # Another process (e.g. `monitor ingest` beside the daemon) recorded this item
+            # first; the unique keys refused the copy and the transaction rolled back.
+            log.info("item %s: already processed elsewhere", item_id)
+            continue
+        report.items += one.items
+        report.new += one.new
+        report.live += one.live
+        report.deliveries += one.deliveries
+        report.errors += one.errors
+    return report
+
+
+def _process_one(
+    sessions: sessionmaker[Session],
+    rt: Runtime,
+    extractor: FactExtractor,
+    item_id: int,
+    moment: datetime,
+) -> ProcessReport:
+    """One item in one transaction: extract, diff, facts, observations, changes, outbox."""
+    report = ProcessReport()
+    with transaction(sessions) as session:
+        row = session.get(ItemRow, item_id)
+        if row is None or row.processed_at is not None:
+            return report  # another process got there first
+        try:
+            facts = extractor.extract(item_of(row))
+        except Exception as exc:  # one unreadable item must not stall the pipeline
+            log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
+            facts = []
+            report.errors += 1
+        decisions = decide(facts, store.known_facts(session, [f.key for f in facts]))
+        for change in store.record_item(session, row, decisions, moment):
+            report.deliveries += _queue_change(session, rt, change, moment)
+            log.info(
+                "change %s %s/%s/%s item=%s",
+                change.change,
+                change.entity,
+                change.kind,
+                change.value,
+                item_id,
+            )
+            if change.change == "new":
+                report.new += 1
+            else:
+                report.live += 1
+        report.items = 1
     return report
 
 
