@@ -85,7 +85,8 @@ class AlertScore:
     items: int
     attached_items: int  # items whose reports only added evidence to an existing change
     attached_stories: int  # stories with at least one such item
-    stories_alerted_once: int  # stories with items reporting a change: one alert each
+    stories_alerted_once: int  # stories whose first item raised a change
+    per_item_alerts: int  # what alerting once per item (no attaching) would have sent
     ingest_seconds: float
     false_positives: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
@@ -107,10 +108,14 @@ def actual_alerts(db_url: str) -> list[dict[str, Any]]:
     return result
 
 
-def syndication(db_url: str) -> tuple[int, int, int]:
-    """(items attached to an existing change, their stories, stories alerted on)."""
+def syndication(db_url: str) -> tuple[int, int, int, int]:
+    """(items attached to an existing change, their stories, stories alerted on, alerts a
+    per-item alerter would have sent: one per item reporting a changed fact)."""
     engine = create_engine(db_url)
     with engine.connect() as conn:
+        per_item = conn.execute(
+            text("SELECT count(*) FROM observations WHERE change_id IS NOT NULL")
+        ).scalar_one()
         attached = conn.execute(
             text(
                 "SELECT DISTINCT o.item_id, json_extract(i.extra, '$.story') FROM observations o "
@@ -126,7 +131,12 @@ def syndication(db_url: str) -> tuple[int, int, int]:
         ).all()
     engine.dispose()
     stories = {story for _, story in attached if story}
-    return len({item for item, _ in attached}), len(stories), len({s for (s,) in alerted if s})
+    return (
+        len({item for item, _ in attached}),
+        len(stories),
+        len({s for (s,) in alerted if s}),
+        int(per_item),
+    )
 
 
 def monitor(*args: str, db_url: str, config: Path) -> str:
@@ -161,7 +171,7 @@ def run(
         items = read_corpus(paths)
         expected = expected_alerts(items, baseline)
         actual = actual_alerts(db_url)
-        attached_items, attached_stories, stories_alerted = syndication(db_url)
+        attached_items, attached_stories, stories_alerted, per_item = syndication(db_url)
     pairs = Counter(((a["entity"], a["kind"], a["value_key"]), a["change"]) for a in actual)
     duplicates = sum(n - 1 for n in pairs.values())
     matched = [p for p in pairs if p in expected]
@@ -181,6 +191,7 @@ def run(
         attached_items=attached_items,
         attached_stories=attached_stories,
         stories_alerted_once=stories_alerted,
+        per_item_alerts=per_item,
         ingest_seconds=round(seconds, 2),
         false_positives=sorted(f"{'/'.join(t)} {c}" for t, c in pairs if (t, c) not in expected),
         missed=sorted(
@@ -208,7 +219,8 @@ def main() -> None:
     print(
         f"syndication: {score.attached_items} items ({score.attached_stories} stories) attached "
         f"to an existing change instead of alerting again; "
-        f"{score.stories_alerted_once} stories raised alerts"
+        f"{score.stories_alerted_once} stories raised alerts; "
+        f"{score.alerts} alerts instead of {score.per_item_alerts} if every item alerted"
     )
     print(f"ingest time: {score.ingest_seconds} s (monitor ingest, subprocess)")
     for line in score.false_positives:
