@@ -48,6 +48,7 @@ def test_check_config_summarises_a_good_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
     assert result.exit_code == 0, result.output
     assert "sources: 2 (1 feed, 1 json); 1 enabled, 1 disabled" in result.stdout
+    assert "languages: unspecified 2" in result.stdout
     lines = result.stdout.splitlines()
     feed_line = next(line for line in lines if "openai-news" in line)
     assert feed_line.split() == ["openai-news", "feed", "30m", "https://openai.com/news/rss.xml"]

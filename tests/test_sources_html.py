@@ -34,7 +34,13 @@ def test_listing_items_with_default_title_and_link() -> None:
         ("Partner post", "https://other.example.org/partner"),
     ]
     assert all(item.source == "ai-news" and item.lang == "en" for item in items)
-    assert all(item.published is None and item.text == "" for item in items)
+    assert all(item.text == "" for item in items)
+    # no date selector: only a machine-readable <time datetime> is read
+    assert [item.published for item in items] == [
+        datetime(2025, 3, 24, 0, 0, tzinfo=UTC),
+        None,
+        None,
+    ]
     assert items[0].guid == items[0].url
 
 

@@ -29,6 +29,8 @@ def check_config(app: AppContext) -> None:
         f"sources: {len(config.sources)} ({summary or 'none'}); "
         f"{enabled} enabled, {len(config.sources) - enabled} disabled"
     )
+    languages = Counter(source.lang or "unspecified" for source in config.sources)
+    click.echo("languages: " + ", ".join(f"{lang} {n}" for lang, n in sorted(languages.items())))
     width = max((len(source.name) for source in config.sources), default=0)
     for source in config.sources:
         every = format_interval(source.effective(config.defaults).every)

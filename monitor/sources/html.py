@@ -61,6 +61,7 @@ class HtmlKind(SourceKind[HtmlSource]):
         title: "h1, h2"              # default: the item's first heading or link text
         link: "a[href]"              # default: the item's first link (made absolute)
         date: "time"                 # optional; reads datetime=/content= or the text
+                                     # (default: a <time datetime=...> in the item)
         summary: "p"                 # optional
         follow: true                 # fetch each new item's page for its full text
     With follow: true the article page's main text, JSON-LD NewsArticle datePublished /
@@ -139,10 +140,10 @@ def _node_to_item(node: Tag, source: HtmlSource, base: str) -> Item | None:
         summary_node = node.select_one(source.summary)
         summary = clean_text(summary_node.get_text(" ")) if summary_node else ""
     published = None
-    if source.date:
-        date_node = node.select_one(source.date)
-        if date_node is not None:
-            published = parse_date(_date_text(date_node))
+    # without a date selector, a machine-readable <time datetime=...> is still trustworthy
+    date_node = node.select_one(source.date or "time[datetime]")
+    if date_node is not None:
+        published = parse_date(_date_text(date_node))
     if not title:
         return None
     return make_item(source, title=title, text=summary, url=link, guid=link, published=published)
