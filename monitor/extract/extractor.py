@@ -64,14 +64,13 @@ class Extractor:
 
     # -- reading ------------------------------------------------------------------
     def _read(self, name: str, text: str) -> _Field:
-        text = text[:MAX_CHARS]
         simplified = fold_chinese(text)
         folded = simplified.lower()
         if len(folded) != len(text):  # rare characters lower-case to two; keep offsets
             folded = fold(text)
         raw = self._mentions.find(text, folded)
         family_hits = [(m.start, int(m.value)) for m in raw if m.category == "family"]
-        raw = list({m: m for m in raw if m.category != "family"})
+        raw = [m for m in raw if m.category != "family"]
         mentions = drop_nested(raw, {"company"})
         mentions = drop_nested(mentions, {"infra", "not_infra"})
         mentions = drop_nested(mentions, {"place", "blocker"})
@@ -116,37 +115,45 @@ class Extractor:
 
     # -- extraction ---------------------------------------------------------------
     def extract(self, item: Item) -> list[Fact]:
-        fields = [self._read("title", item.title or ""), self._read("text", item.text or "")]
-        companies_in_item = {m.value for f in fields for m in f.mentions if m.category == "company"}
-        lead = self._lead_company(fields)
+        # Title and text are read as one string (title, newline, text): one pass of each
+        # matcher instead of two. Evidence offsets are then made relative to each field.
+        title = (item.title or "")[:MAX_CHARS]
+        text = (item.text or "")[:MAX_CHARS]
+        text_offset = len(title) + 1
+        fld = self._read("item", f"{title}\n{text}")
+        companies_in_item = {m.value for m in fld.mentions if m.category == "company"}
+        lead = self._lead_company([fld])
         found: dict[tuple[str, str, str], _Found] = {}
         versioned_families = {
-            (n.spec.entity, n.spec.family.family) for f in fields for n in f.names if n.numbered
+            (n.spec.entity, n.spec.family.family) for n in fld.names if n.numbered
         }
-        for fld in fields:
-            has_places = any(m.category == "place" for m in fld.mentions)
-            if not fld.names and not has_places:
-                continue  # nothing to attribute: skip sentence splitting
-            name_starts = [n.start for n in fld.names]
-            for s_start, s_end in sentence_spans(fld.text):
-                sentence = self._within(fld, s_start, s_end)
-                with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
-                if not with_names and not any(m.category == "place" for m in sentence):
-                    continue
-                evidence = Evidence(fld.text[s_start:s_end], s_start, s_end, fld.name)  # type: ignore[arg-type]
-                clauses = clause_spans(fld.text, s_start, s_end)
-                self._regions(fld, sentence, clauses, lead, evidence, found)
-                if with_names:
-                    self._named(
-                        fld,
-                        s_start,
-                        s_end,
-                        clauses,
-                        companies_in_item,
-                        versioned_families,
-                        evidence,
-                        found,
-                    )
+        has_places = any(m.category == "place" for m in fld.mentions)
+        if not fld.names and not has_places:
+            return []  # nothing to attribute: skip sentence splitting
+        name_starts = [n.start for n in fld.names]
+        for s_start, s_end in sentence_spans(fld.text):
+            sentence = self._within(fld, s_start, s_end)
+            with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
+            if not with_names and not any(m.category == "place" for m in sentence):
+                continue
+            if s_start < text_offset:
+                evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
+            else:
+                start, end = s_start - text_offset, s_end - text_offset
+                evidence = Evidence(text[start:end], start, end, "text")
+            clauses = clause_spans(fld.text, s_start, s_end)
+            self._regions(fld, s_start, s_end, sentence, clauses, lead, evidence, found)
+            if with_names:
+                self._named(
+                    fld,
+                    s_start,
+                    s_end,
+                    clauses,
+                    companies_in_item,
+                    versioned_families,
+                    evidence,
+                    found,
+                )
         return _drop_umbrella_chips([f.fact for f in found.values()])
 
     def _lead_company(self, fields: list[_Field]) -> str | None:
@@ -190,6 +197,8 @@ class Extractor:
     def _regions(
         self,
         fld: _Field,
+        s_start: int,
+        s_end: int,
         sentence: list[Mention],
         clauses: list[tuple[int, int]],
         lead: str | None,
@@ -205,7 +214,7 @@ class Extractor:
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "company"))
         if not companies:
             # no company named: the sentence must refer back to the item's company
-            refers_back = _ANAPHORA.search(fld.folded, evidence.start, evidence.end)
+            refers_back = _ANAPHORA.search(fld.folded, s_start, s_end)
             companies = [lead] if lead and refers_back else []
         located: dict[int, bool] = {}
         for place in places:
