@@ -59,3 +59,15 @@ def test_same_url_in_file_and_env_is_one_channel(tmp_path: Path) -> None:
     path.write_text(f"version: 1\nurls:\n  - {url}:\n      - tag: chat\n", encoding="utf-8")
     (channel,) = load_channels(AlertsConfig(apprise_config=str(path)), {"MONITOR_NOTIFY_URLS": url})
     assert channel.tags == {"chat", "env"}
+
+
+def test_shipped_operator_templates_match_the_packaged_defaults() -> None:
+    root = Path(__file__).resolve().parent.parent
+    operator = {p.name: p.read_text() for p in (root / "alerts" / "templates").glob("*.j2")}
+    packaged = {
+        p.name: p.read_text() for p in (root / "monitor" / "templates" / "alerts").glob("*.j2")
+    }
+    assert operator == packaged
+    assert {"change.title.j2", "change.text.j2", "change.markdown.j2", "change.html.j2"} <= set(
+        packaged
+    )
