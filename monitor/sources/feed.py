@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-import warnings
 import xml.sax
 from typing import Any, Literal
 
@@ -54,17 +53,15 @@ class FeedKind(SourceKind[FeedSource]):
         try:
             # A file object, never the bytes themselves: feedparser fetches a bytes/str
             # argument that looks like a URL, and parsing must never touch the network.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed = feedparser.parse(
-                    io.BytesIO(body),
-                    response_headers=headers,
-                    # we keep only plain text (html_to_text), never markup, so feedparser's
-                    # HTML sanitiser and URI rewriting inside content are wasted work (half
-                    # the parse time); entry links are still resolved against xml:base
-                    resolve_relative_uris=False,
-                    sanitize_html=False,
-                )
+            parsed = feedparser.parse(
+                io.BytesIO(body),
+                response_headers=headers,
+                # we keep only plain text (html_to_text), never markup, so feedparser's
+                # HTML sanitiser and URI rewriting inside content are wasted work (half
+                # the parse time); entry links are still resolved against xml:base
+                resolve_relative_uris=False,
+                sanitize_html=False,
+            )
         except Exception as exc:  # third-party parser on untrusted bytes: never crash a pass
             raise ParseError(f"unreadable feed ({type(exc).__name__}: {exc})") from None
         entries = parsed.get("entries") or []

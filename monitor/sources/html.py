@@ -7,7 +7,7 @@ item) reads the article page: its main text, JSON-LD NewsArticle and OpenGraph m
 from __future__ import annotations
 
 import dataclasses
-import warnings
+import re
 from typing import Any, Literal
 
 import soupsieve
@@ -22,6 +22,7 @@ from monitor.sources.text import MAX_TITLE_CHARS, clean_text, parse_date, safe_u
 from monitor.types import Item
 
 MAX_ITEMS = 500
+_HTML_TAG = re.compile(rb"<[^ +]html", re.IGNORECASE)
 
 
 class HtmlSource(SourceConfig):
@@ -95,15 +96,21 @@ class HtmlKind(SourceKind[HtmlSource]):
 
 
 def _soup(body: bytes, content_type: str | None) -> BeautifulSoup:
-    if not body.strip():
-        raise ParseError("empty page")
-    encoding = _charset(content_type)
+    if b"<" not in body:
+        # (bs4 would also warn that such markup "looks like a URL or file name")
+        raise ParseError("not an HTML page (no markup)" if body.strip() else "empty page")
+    # An XML document (a feed given as an html source) is read as XML: selectors still
+    # work, and bs4 does not warn about parsing XML as HTML.
+    features = "xml" if _looks_like_xml(body) else "lxml"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # bs4 warns about markup that looks like a URL
-            return BeautifulSoup(body, "lxml", from_encoding=encoding)
+        return BeautifulSoup(body, features, from_encoding=_charset(content_type))
     except Exception as exc:  # lxml on untrusted bytes: report, never crash the pass
         raise ParseError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
+
+
+def _looks_like_xml(body: bytes) -> bool:
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"<?xml") and _HTML_TAG.search(head) is None
 
 
 def _charset(content_type: str | None) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import warnings
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -111,12 +110,10 @@ def parse_date(value: str | None) -> datetime | None:
 def _feedparser_date(text: str) -> datetime | None:
     from feedparser.datetimes import _parse_date
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = _parse_date(text)
-        except Exception:  # third-party date parser on untrusted text: any failure = no date
-            return None
+    try:
+        parsed = _parse_date(text)
+    except Exception:  # third-party date parser on untrusted text: any failure = no date
+        return None
     return struct_to_utc(parsed)
 
 
