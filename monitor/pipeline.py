@@ -84,7 +84,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _extractor(config: Config, rt: Runtime) -> FactExtractor:
     if rt.extractor is None:
-        from monitor.extract import Extractor  # type: ignore[attr-defined,unused-ignore]
+        from monitor.extract import Extractor
 
         rt.extractor = Extractor(rt.watchlist)
     return rt.extractor
@@ -120,8 +120,12 @@ def process_items(
     now: datetime | None = None,
     extractor: FactExtractor | None = None,
     limit: int | None = None,
+    queue_alerts: bool = True,
 ) -> ProcessReport:
-    """process_pending with the counts (items, changes new/live, outbox rows)."""
+    """process_pending with the counts (items, changes new/live, outbox rows).
+
+    ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill).
+    """
     rt = runtime(config)
     extractor = extractor or _extractor(config, rt)
     report = ProcessReport()
@@ -129,7 +133,7 @@ def process_items(
         pending = store.pending_item_ids(session, limit)
     for item_id in pending:
         try:
-            one = _process_one(sessions, rt, extractor, item_id, _now(now))
+            one = _process_one(sessions, rt, extractor, item_id, _now(now), queue_alerts)
         except IntegrityError:
             # Another process (e.g. `monitor ingest` beside the daemon) recorded this item
             # first; the unique keys refused the copy and the transaction rolled back.
@@ -149,6 +153,7 @@ def _process_one(
     extractor: FactExtractor,
     item_id: int,
     moment: datetime,
+    queue_alerts: bool = True,
 ) -> ProcessReport:
     """One item in one transaction: extract, diff, facts, observations, changes, outbox."""
     report = ProcessReport()
@@ -164,7 +169,8 @@ def _process_one(
             report.errors += 1
         decisions = decide(facts, store.known_facts(session, [f.key for f in facts]))
         for change in store.record_item(session, row, decisions, moment):
-            report.deliveries += _queue_change(session, rt, change, moment)
+            if queue_alerts:
+                report.deliveries += _queue_change(session, rt, change, moment)
             log.info(
                 "change %s %s/%s/%s item=%s",
                 change.change,

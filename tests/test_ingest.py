@@ -189,3 +189,30 @@ def test_alert_scoring_on_dev_corpora(corpora: Path) -> None:
     assert score.precision >= 0.90, score.false_positives
     assert score.recall >= 0.85, score.missed
     assert score.attached_items > 0  # syndicated rewrites attach instead of alerting again
+
+
+def test_ingest_no_alerts_records_the_log_quietly(
+    tmp_path: Path, http_server: LocalServer, monkeypatch
+) -> None:
+    monkeypatch.delenv("MONITOR_NOTIFY_URLS", raising=False)
+    http_server.route("/hook", Reply(status=200))
+    runner, args = _setup(tmp_path, http_server.url("/hook"))
+    corpus = tmp_path / "old.jsonl"
+    corpus.write_text(
+        _line(
+            "o1",
+            "2024-01-04T08:00:00Z",
+            "Alibaba Cloud opens data centre in Mexico",
+            "Alibaba Cloud opened a data centre in Mexico.",
+            "Wire",
+            "s",
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, [*args, "ingest", "--no-alerts", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "changes: 1 new, 0 live (1 items processed, 0 alerts queued)" in result.output
+    assert http_server.hits("/hook") == []
+    log = json.loads(runner.invoke(cli, [*args, "changes", "--format", "json"]).output)
+    assert [c["value"] for c in log] == ["MX"]

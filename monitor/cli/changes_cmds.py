@@ -265,8 +265,13 @@ def report(app: AppContext, out: Path) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-send", is_flag=True, help="Record changes and queue alerts, send nothing.")
+@click.option(
+    "--no-alerts",
+    is_flag=True,
+    help="Record the change log only, queue no alert (a quiet back-fill of old news).",
+)
 @click.pass_obj
-def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool) -> None:
+def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool, no_alerts: bool) -> None:
     """Replay JSONL items (FACTS.md item format) through the same path as fetched items:
     dedupe, extract, diff, change log, outbox, delivery, in `published` order. One source
     row per distinct `source` name (kind `ingest`). Bad lines are reported and skipped.
@@ -275,6 +280,7 @@ def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool) -> None:
     Examples:
       monitor ingest archive-2025-q1.jsonl
       monitor ingest --no-send dev-en.jsonl dev-multi.jsonl
+      monitor ingest --no-alerts archive-2024.jsonl     # history: log it, alert nobody
     """
     from monitor.pipeline import deliver, ingest_items, process_items, read_jsonl_items
 
@@ -284,7 +290,7 @@ def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool) -> None:
     config, sessions = app.config, app.sessions
     items = [it for f in files for it in read_jsonl_items(f)]
     new, duplicate = ingest_items(sessions, items)
-    processed = process_items(sessions, config)
+    processed = process_items(sessions, config, queue_alerts=not no_alerts)
     click.echo(f"items: {len(items)} read, {new} new, {duplicate} duplicate")
     click.echo(
         f"changes: {processed.new} new, {processed.live} live "
