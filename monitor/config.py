@@ -169,7 +169,7 @@ def _describe_error(
     kind = error["type"]
     ctx = error.get("ctx") or {}
     who, field_path = _who(data, path)
-    field = ".".join(str(step) for step in field_path)
+    field = _dotted(field_path)
     allowed_kinds = ", ".join(kinds())
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         line = lines.key_line((*path, "kind"))
@@ -182,11 +182,11 @@ def _describe_error(
         allowed = _allowed_keys(loc[:-1])
         hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
         message = f"unknown key '{loc[-1]}'{hint}"
-        field = ".".join(str(step) for step in field_path[:-1])
+        field = _dotted(field_path[:-1])
     elif kind == "missing":
         line = lines.line(path)
         message = f"missing required key '{loc[-1]}'"
-        field = ".".join(str(step) for step in field_path[:-1])
+        field = _dotted(field_path[:-1])
     elif kind == "literal_error":
         line = lines.line(path)
         message = f"bad value '{_show(error.get('input'))}' (allowed: {ctx.get('expected')})"
@@ -220,6 +220,14 @@ _OWN_MESSAGES = {
     "source_name",
     "http_header",
 }
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """('routes', 0, 'kinds') -> 'routes[0].kinds', as a user would point at it."""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:

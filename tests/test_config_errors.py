@@ -411,3 +411,11 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_config(tmp_path)
+
+
+def test_nested_positions_are_written_as_indexes() -> None:
+    from monitor.config import _dotted
+
+    assert _dotted(("alerts", "routes", 0, "kinds", 1)) == "alerts.routes[0].kinds[1]"
+    assert _dotted(("defaults", "every")) == "defaults.every"
+    assert _dotted(()) == ""
