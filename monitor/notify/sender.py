@@ -1,11 +1,12 @@
-"""The outbox sender: delivers due rows, one channel at a time, with retries.
+"""The outbox sender: delivers due rows, each channel in its own worker, with retries.
 
 Each row goes ``pending -> sending`` (committed) before the Apprise call and ``sent``
 after it, so a process killed mid-send re-sends at most that one message: its row stays
 ``sending`` until the lease (``retry.in_flight_timeout``) runs out, then goes back to
 ``pending``. A failed send is retried with exponential backoff; after
 ``retry.max_attempts`` the row is ``failed`` (``monitor notify --retry-failed`` re-queues
-it). A channel that fails is skipped for the rest of the pass, so it delays nobody else.
+it). Channels are served in parallel and a channel that refuses is skipped for the rest
+of the pass, so a slow or dead channel delays nobody else.
 """
 
 from __future__ import annotations
