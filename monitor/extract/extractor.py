@@ -7,6 +7,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from monitor.extract.lexicon import (
+    CANCELLING,
     LIST_JOINERS,
     LOCATIVE_CJK,
     LOCATIVE_LATIN,
@@ -17,10 +18,11 @@ from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist
-from monitor.types import Evidence, Fact, Item
+from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
 STATUS_CUES = ("planned", "live")
+NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 
 
@@ -32,6 +34,27 @@ class _Field:
     mentions: list[Mention]
     names: list[NameMatch]
     starts: list[int] = field(default_factory=list)  # mention starts, for bisect
+
+
+class _Collector:
+    """Facts of one item: one per key, the most firmly stated status kept. A fact that
+    any sentence denies ("has no plans to release GPT-5") is dropped from the item."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str, str], _Found] = {}
+        self._denied: set[tuple[str, str, str]] = set()
+
+    def record(self, fact: Fact, strength: int) -> None:
+        """Keep the first mention, unless a later one states the status more firmly."""
+        known = self._found.get(fact.key)
+        if known is None or strength > known.strength:
+            self._found[fact.key] = _Found(fact, strength)
+
+    def deny(self, key: tuple[str, str, str]) -> None:
+        self._denied.add(key)
+
+    def facts(self) -> list[Fact]:
+        return [f.fact for key, f in self._found.items() if key not in self._denied]
 
 
 @dataclass(slots=True)
@@ -123,7 +146,7 @@ class Extractor:
         fld = self._read("item", f"{title}\n{text}")
         companies_in_item = {m.value for m in fld.mentions if m.category == "company"}
         lead = self._lead_company([fld])
-        found: dict[tuple[str, str, str], _Found] = {}
+        found = _Collector()
         versioned_families = {
             (n.spec.entity, n.spec.family.family) for n in fld.names if n.numbered
         }
@@ -154,7 +177,7 @@ class Extractor:
                     evidence,
                     found,
                 )
-        return _drop_umbrella_chips([f.fact for f in found.values()])
+        return _drop_umbrella_chips(found.facts())
 
     def _lead_company(self, fields: list[_Field]) -> str | None:
         for fld in fields:
@@ -162,13 +185,6 @@ class Extractor:
                 if m.category == "company":
                     return m.value
         return None
-
-    @staticmethod
-    def _record(found: dict[tuple[str, str, str], _Found], fact: Fact, strength: int) -> None:
-        """Keep the first mention, unless a later one states the status more firmly."""
-        known = found.get(fact.key)
-        if known is None or strength > known.strength:
-            found[fact.key] = _Found(fact, strength)
 
     def _clause_cues(
         self, fld: _Field, clauses: list[tuple[int, int]], start: int
@@ -203,14 +219,15 @@ class Extractor:
         clauses: list[tuple[int, int]],
         lead: str | None,
         evidence: Evidence,
-        found: dict[tuple[str, str, str], _Found],
+        found: _Collector,
     ) -> None:
         places = [m for m in sentence if m.category == "place"]
         if not places:
             return
         categories = {m.category for m in sentence}
-        if "infra" not in categories or categories & {"negation", "hypothetical"}:
+        if "infra" not in categories:
             return
+        denied = bool(categories & {"negation", "hypothetical"})
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "company"))
         if not companies:
             # no company named: the sentence must refer back to the item's company
@@ -227,7 +244,10 @@ class Extractor:
             status, strength = self._status(cues, place.start, place.end)
             for entity in companies:
                 fact = Fact(entity, "region", place.value, status, evidence)
-                self._record(found, fact, strength)
+                if denied:
+                    found.deny(fact.key)
+                else:
+                    found.record(fact, strength)
 
     def _named(
         self,
@@ -238,7 +258,7 @@ class Extractor:
         companies_in_item: set[str],
         versioned_families: set[tuple[str, str]],
         evidence: Evidence,
-        found: dict[tuple[str, str, str], _Found],
+        found: _Collector,
     ) -> None:
         for name in fld.names:
             if not (s_start <= name.start < s_end):
@@ -250,14 +270,21 @@ class Extractor:
             if not name.versioned and (spec.entity, spec.family.family) in versioned_families:
                 continue
             cues = self._clause_cues(fld, clauses, name.start)
-            if any(c.category in ("negation", "hypothetical") for c in cues):
+            negations = [c for c in cues if c.category in ("negation", "hypothetical")]
+            if negations:
+                # "no plans to release X" denies X for the whole item; "denies its model
+                # copied X" only makes this mention no evidence
+                if any(c.value in CANCELLING for c in negations):
+                    found.deny((spec.entity, spec.kind, value_key(name.value)))
                 continue
             relative = self._relative_clause_cues(fld, clauses, name.end)
             if any(c.category in (*STATUS_CUES, "planned_weak") for c in relative):
                 cues = relative  # "the Ascend 910D, which the company is still developing"
-            status, strength = self._status(cues, name.start, name.end)
+            # a cue far from a name in a long clause is usually about something else
+            near = [c for c in cues if _gap_span(c, name.start, name.end) <= NAME_CUE_REACH]
+            status, strength = self._status(near, name.start, name.end)
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
-            self._record(found, fact, strength)
+            found.record(fact, strength)
 
 
 # Words that refer back to the item's company ("the company", "its", "la société", "其").

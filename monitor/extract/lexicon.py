@@ -47,6 +47,7 @@ PLANNED: dict[str, list[str]] = {
         "later this year", "next year", "set to", "due to", "slated", "in talks", "aims to",
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
         "delay*", "held back", "postpone*", "not yet", "pushed back",
+        "could", "might", "as early as", "possibly",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -55,11 +56,13 @@ PLANNED: dict[str, list[str]] = {
         "lancer", "en cours de construction",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
+        "pourrait", "pourraient",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
         "拟于", "将于", "预期",
         "推迟", "延迟", "延后", "尚未", "还未",
+        "可能", "或于",
     ],
 }
 
@@ -183,6 +186,14 @@ LOCATIVE_LATIN = frozenset([
     "throughout", "vers", "à",
 ])
 LOCATIVE_CJK = ("在", "于", "位于", "落地", "进驻", "进入", "赴", "至", "到", "布局", "登陆")
+# Negations that cancel a release or a plan (rather than deny some other claim).
+CANCELLING = frozenset([
+    "no plans", "no plan", "not plan*", "has no intention", "no intention", "not going to",
+    "will not", "won't", "ruled out", "rules out", "scrapped", "cancel*", "shelved",
+    "abandon*", "n'a pas l'intention", "pas l'intention", "aucun projet", "pas de projet",
+    "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce", "abandonn*", "annul*",
+    "没有计划", "暂无计划", "无意", "不会", "放弃", "取消", "搁置", "叫停",
+])
 # Words between a locative and its place: "in northern Norway", "dans le nord du Maroc".
 PLACE_MODIFIERS = frozenset([
     "the", "la", "le", "les", "l'", "l’", "northern", "southern", "eastern", "western",
