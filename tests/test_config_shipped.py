@@ -15,7 +15,7 @@ COMPANIES = {
     "alibaba": ("alibaba", "qwen", "阿里"),
     "huawei": ("huawei", "华为"),
     "tencent": ("tencent", "腾讯"),
-    "nvidia": ("nvidia",),
+    "nvidia": ("nvidia", "英伟达"),
     "deepseek": ("deepseek",),
     "openai": ("openai",),
     "anthropic": ("anthropic",),
@@ -50,3 +50,15 @@ def test_shipped_config_has_the_promised_source_families() -> None:
     # a Chinese-language source that is not a search engine: regional press
     assert any(s.lang in ("zh", "zh-Hant") and "google" not in s.url for s in config.sources)
     assert any(s.url.startswith("https://api-docs.deepseek.com/news/") for s in config.sources)
+
+
+def test_news_searches_cover_every_company_in_every_language() -> None:
+    config = load_config(SHIPPED)
+    for lang in ("en", "fr", "zh"):
+        queries = [
+            unquote(s.url.replace("+", " ")).lower()
+            for s in config.sources
+            if s.lang == lang and "news.google.com/rss/search" in s.url
+        ]
+        for company, spellings in COMPANIES.items():
+            assert any(spelling in q for q in queries for spelling in spellings), (lang, company)
