@@ -139,8 +139,8 @@ def syndication(db_url: str) -> tuple[int, int, int, int]:
     )
 
 
-def monitor(*args: str, db_url: str, config: Path) -> str:
-    env = {**os.environ, "MONITOR_DB_URL": db_url, "MONITOR_NOTIFY_URLS": ""}
+def monitor(*args: str, db_url: str, config: Path, notify_urls: str = "") -> str:
+    env = {**os.environ, "MONITOR_DB_URL": db_url, "MONITOR_NOTIFY_URLS": notify_urls}
     proc = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],
         capture_output=True,
@@ -200,11 +200,54 @@ def run(
     )
 
 
+def delivery_throughput(corpora: Path, files: tuple[str, ...] = DEV_FILES) -> dict[str, Any]:
+    """Replay with a loopback JSON channel, queue without sending, then time one
+    `monitor notify` that sends the whole outbox."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"json://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_url = f"sqlite:///{Path(tmp) / 'alerts.db'}"
+            config = Path(tmp) / "sources.yaml"
+            config.write_text("sources: []\n", encoding="utf-8")
+            monitor(
+                "init", "--baseline", str(corpora / "baseline.yaml"), db_url=db_url, config=config
+            )
+            paths = [str(corpora / name) for name in files]
+            monitor("ingest", "--no-send", *paths, db_url=db_url, config=config, notify_urls=url)
+            started = time.perf_counter()
+            monitor("notify", db_url=db_url, config=config, notify_urls=url)
+            seconds = time.perf_counter() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"alerts": len(received), "seconds": round(seconds, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     parser.add_argument("--files", nargs="+", default=list(DEV_FILES))
     parser.add_argument("--json", action="store_true", help="print the score as JSON")
+    parser.add_argument(
+        "--no-delivery", action="store_true", help="skip the outbox throughput measurement"
+    )
     args = parser.parse_args()
     score = run(args.corpora, tuple(args.files))
     if args.json:
@@ -223,6 +266,12 @@ def main() -> None:
         f"{score.alerts} alerts instead of {score.per_item_alerts} if every item alerted"
     )
     print(f"ingest time: {score.ingest_seconds} s (monitor ingest, subprocess)")
+    if not args.no_delivery:
+        sent = delivery_throughput(args.corpora, tuple(args.files))
+        print(
+            f"delivery: {sent['alerts']} alerts to a loopback json:// channel in "
+            f"{sent['seconds']} s (one `monitor notify`, subprocess)"
+        )
     for line in score.false_positives:
         print(f"  false positive: {line}")
     for line in score.missed:
