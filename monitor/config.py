@@ -96,7 +96,7 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError([f"{label}: cannot read ({exc.strerror or exc})"]) from None
     config = parse_config(text, label)
     config._path = path
-    # relative paths in alerts: (channel file, templates) are relative to this file
+    # the alerts section's relative paths (channel file, templates) start at this file
     with_base_dir = getattr(config.alerts, "with_base_dir", None)
     if callable(with_base_dir):
         with_base_dir(path.resolve().parent)
@@ -117,7 +117,11 @@ def parse_config(text: str, label: str = "sources.yaml") -> Config:
             [f"{label}:1: expected a mapping with 'defaults:' and 'sources:' at the top level"]
         )
     # `sources:` with nothing under it yet (only comments) means "none", not an error
-    data = {key: value for key, value in data.items() if value is not None}
+    data = {
+        key: value
+        for key, value in data.items()
+        if value is not None or key not in Config.model_fields  # typos still reported
+    }
     problems: list[tuple[int, str]] = [
         (line, f"{label}:{line}: duplicate key '{key}' (first at line {first})")
         for line, key, first in loaded.duplicate_keys

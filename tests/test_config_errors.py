@@ -156,6 +156,15 @@ BAD_CASES = [
     ),
     pytest.param(
         """\
+        sources: []
+        watchlst:
+        """,
+        2,
+        ["unknown key 'watchlst'", "watchlist"],
+        id="unknown-empty-top-level-key",
+    ),
+    pytest.param(
+        """\
         sources:
           - name: a
             kind: feed
