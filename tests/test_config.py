@@ -117,3 +117,11 @@ def test_alert_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     if base_dir is None and not hasattr(config.alerts, "with_base_dir"):
         pytest.skip("the alerts section has no relative paths yet")
     assert base_dir == elsewhere.resolve()
+
+
+def test_config_can_be_built_in_code_from_source_models() -> None:
+    feed = FeedSource(name="f", kind="feed", url="https://example.com/feed")
+    api = JsonSource(name="j", kind="json", url="https://example.com/api", preset="huggingface")
+    config = Config(sources=[feed, api])
+    assert config.source("j") is api
+    assert config.settings("f").every == timedelta(minutes=30)
