@@ -42,12 +42,13 @@ _DROP_TAGS = (
 )
 # page furniture by tag, dropped unless it holds most of the page (ASP.NET pages wrap
 # everything in one <form>; some blogs put the whole post in <noscript>)
-_FURNITURE_TAGS = ("nav", "aside", "footer", "form", "noscript")
+_FURNITURE_TAGS = ("nav", "aside", "footer", "form", "noscript", "figcaption")
 # class/id words of page furniture; matched as whole words so "shared-article" survives
 _BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(?:comments?|share|sharing|social|related|recommended|newsletter|promo|"
     r"advert|ads?|cookies?|consent|breadcrumbs?|sidebar|footer|nav|navbar|menu|subscribe|"
-    r"subscription|popup|modal|outbrain|taboola|teaser|most-read|paywall|banner)(?:$|[\s_-])",
+    r"subscription|popup|modal|outbrain|taboola|teaser|most-read|paywall|banner|"
+    r"author|bio|byline|tags?|credits?|copyright|disclaimer|read-more|readmore)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 _BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "td")
