@@ -16,6 +16,7 @@ from monitor.types import Fact
 Action = Literal["new", "live", "evidence"]
 Key = tuple[str, str, str]
 STATUS_RANK = {"planned": 0, "live": 1}
+MAX_VALUE_CHARS = 200  # the facts table's column; a longer "value" is not a name
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,8 @@ def merge_item_facts(facts: Iterable[Fact]) -> list[Fact]:
     (with that sentence as evidence): an item saying "planned ... now opened" is live."""
     merged: dict[Key, Fact] = {}
     for fact in facts:
-        if fact.status not in STATUS_RANK:
-            continue
+        if fact.status not in STATUS_RANK or not fact.key[2] or len(fact.value) > MAX_VALUE_CHARS:
+            continue  # not a usable fact (unknown status, empty or runaway value)
         old = merged.get(fact.key)
         if old is None or STATUS_RANK[fact.status] > STATUS_RANK[old.status]:
             merged[fact.key] = fact

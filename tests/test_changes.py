@@ -54,3 +54,12 @@ def test_value_spellings_are_one_triple() -> None:
     assert len(merge_item_facts(same)) == 1
     decisions = decide(same, {KEY_R2: KnownFact(2, "planned", "baseline")})
     assert [d.action for d in decisions] == ["evidence"]
+
+
+def test_unusable_facts_are_ignored() -> None:
+    facts = [
+        Fact("alibaba", "region", "MX", "rumoured"),
+        Fact("alibaba", "model", "---", "live"),
+        Fact("alibaba", "model", "x" * 201, "live"),
+    ]
+    assert decide(facts, {}) == []

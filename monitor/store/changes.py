@@ -75,8 +75,8 @@ def record_item(
             row = FactRow(
                 entity=fact.entity,
                 kind=fact.kind,
-                value=fact.value[:200],
-                value_key=fact.key[2][:200],
+                value=fact.value,
+                value_key=fact.key[2],
                 status=fact.status,
                 origin="observed",
                 first_seen_at=now,
