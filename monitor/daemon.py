@@ -302,11 +302,18 @@ class Daemon:
     # life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
         """Take the lock, process leftovers, schedule the jobs (returns immediately)."""
+        self.lock.acquire()
+        try:
+            self._schedule()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _schedule(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        self.lock.acquire()
         sources = [s for s in self.config.sources if s.enabled]
         log.info(
             "daemon start pid=%d sources=%d db=%s",

@@ -44,6 +44,7 @@ log = logging.getLogger("monitor.fetch")
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 CHUNK = 64 * 1024
 MAX_RETRY_AFTER = 24 * 3600.0  # a server asking for more than a day is capped at a day
+IDLE_EXIT = 5.0  # seconds the watchdog thread lingers without requests before exiting
 
 
 class FetchCancelled(FetchError):
@@ -192,6 +193,11 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             with self._cond:
+                if not self._deadlines:
+                    self._cond.wait(timeout=IDLE_EXIT)
+                    if not self._deadlines:
+                        self._thread = None  # idle: exit; the next add() starts another
+                        return
                 now = time.monotonic()
                 due = [w for w, d in self._deadlines.items() if d <= now]
                 for watch in due:
@@ -271,7 +277,7 @@ class Fetcher:
             session.max_redirects = self.max_redirects
             session.headers["User-Agent"] = self.user_agent
             session.headers["Accept-Encoding"] = "gzip, deflate"
-            session.trust_env = False  # no ~/.netrc credentials or proxies picked up silently
+            # trust_env stays on: HTTP(S)_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE apply.
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)

@@ -11,6 +11,7 @@ A handler is a Reply or a callable taking a Request and returning a Reply.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,15 @@ class Reply:
 
 
 Handler = Reply | Callable[[Request], Reply]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that drops its keep-alive connection (or is cut by a deadline) is normal
+        # here; socketserver would print a traceback on stderr, which CLI tests capture.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class LocalServer:
@@ -106,7 +116,7 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = _serve
 
-        self.httpd = ThreadingHTTPServer((host, 0), _Handler)
+        self.httpd = _QuietServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.host = host
