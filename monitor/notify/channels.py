@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,20 +29,29 @@ FORMATS = ("text", "markdown", "html")
 log = logging.getLogger(__name__)
 
 
+_APPRISE: Any = None
+_APPRISE_LOCK = threading.Lock()
+
+
 def _apprise() -> Any:
-    """Import Apprise with its plugins loaded.
+    """Import Apprise with its plugins loaded, once per process.
 
     Apprise's e-mail plugin imports the deprecated ``imghdr`` module; loading every plugin
     once here, with that warning silenced, keeps it from surfacing later (tests turn
-    warnings into errors).
+    warnings into errors). ``catch_warnings`` touches process-wide state, hence the lock
+    and the single load: sender threads only ever get the loaded module.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import apprise
-        from apprise.manager_plugins import NotificationManager
+    global _APPRISE
+    with _APPRISE_LOCK:
+        if _APPRISE is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import apprise
+                from apprise.manager_plugins import NotificationManager
 
-        NotificationManager().load_modules()
-    return apprise
+                NotificationManager().load_modules()
+            _APPRISE = apprise
+    return _APPRISE
 
 
 @contextmanager
