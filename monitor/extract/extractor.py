@@ -22,6 +22,16 @@ from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
 STATUS_CUES = ("planned", "live")
+CUE_CATEGORIES = {
+    "infra",
+    "not_infra",
+    "planned",
+    "planned_weak",
+    "live",
+    "negation",
+    "hypothetical",
+    "neutral",
+}
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 
@@ -95,7 +105,7 @@ class Extractor:
         family_hits = [(m.start, int(m.value)) for m in raw if m.category == "family"]
         raw = [m for m in raw if m.category != "family"]
         mentions = drop_nested(raw, {"company"})
-        mentions = drop_nested(mentions, {"infra", "not_infra"})
+        mentions = drop_nested(mentions, CUE_CATEGORIES)
         mentions = drop_nested(mentions, {"place", "blocker"})
         blocked = [(m.start, m.end) for m in mentions if m.category == "blocker"]
         mentions = [

@@ -112,6 +112,7 @@ LIVE: dict[str, list[str]] = {
         "登场", "亮相", "开放", "落成", "运营", "上市", "量产", "采用", "基于", "恢复", "开始",
         "已经",
         "目前", "在售", "销售",
+        "发表", "问世", "面世",
     ],
 }
 
@@ -170,6 +171,14 @@ NOT_INFRA: dict[str, list[str]] = {
     ],
 }
 
+# Words that contain a cue but are not one ("开发者" is a developer, not "开发" develop;
+# "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
+NEUTRAL: dict[str, list[str]] = {
+    "en": ["plan b", "data plan", "price plan", "business plan"],
+    "fr": ["plan social"],
+    "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区"],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -178,6 +187,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "negation": NEGATION,
     "hypothetical": HYPOTHETICAL,
     "not_infra": NOT_INFRA,
+    "neutral": NEUTRAL,
 }
 
 # Words right before a place that make it the place where something is ("in Mexico").
