@@ -399,3 +399,110 @@ def test_malformed_feed_corpus_goes_through_one_pass(
     assert not unexpected, unexpected[:3]
     assert sum(o.status == "fetched" for o in outcomes) > len(files) // 2
     assert item_count(sessions) > 0
+
+
+def test_validators_are_saved_only_with_the_items(
+    tmp_path: Path,
+    http_server: LocalServer,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pass interrupted while storing keeps no ETag: the next pass refetches in full."""
+    lm = "Tue, 04 Nov 2025 09:30:00 GMT"
+    http_server.route("/rss", validating_feed(fixture("rss2.xml"), '"v1"', lm))  # type: ignore[arg-type]
+    config = write_config(tmp_path, feed_source("qwen-blog", http_server.url("/rss")))
+    import monitor.poll
+
+    def crash(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(monitor.poll, "store_items", crash)
+    [outcome] = run_pass(config, sessions, fetcher, now=T0)
+    assert outcome.status == "failed" and "disk full" in (outcome.error or "")
+    row = source_row(sessions, "qwen-blog")
+    assert row.etag is None and row.last_modified is None and item_count(sessions) == 0
+    monkeypatch.undo()
+    [outcome] = run_pass(config, sessions, fetcher, force_all=True, now=T0)
+    assert "If-None-Match" not in http_server.requests[-1].headers
+    assert (outcome.status, outcome.new_items) == ("fetched", 2)
+
+
+def test_follow_leftovers_wait_for_the_next_full_fetch(
+    tmp_path: Path,
+    http_server: LocalServer,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import monitor.poll
+
+    monkeypatch.setattr(monitor.poll, "MAX_FOLLOW", 1)
+    html = {"Content-Type": "text/html; charset=utf-8"}
+
+    def listing(req: Request) -> Reply:
+        if req.headers.get("If-None-Match") == '"l1"':
+            return Reply(status=304)
+        return Reply(body=fixture("listing.html"), headers={**html, "ETag": '"l1"'})
+
+    http_server.route("/news/", listing)
+    http_server.route("/news/v3-2.html", Reply(body=fixture("article_v3-2.html"), headers=html))
+    http_server.route("/news/r1.html", Reply(body=fixture("article_r1.html"), headers=html))
+    config = write_config(
+        tmp_path,
+        f"  - name: news\n    kind: html\n    url: {http_server.url('/news/')}\n"
+        "    item: li.post\n    follow: true\n",
+    )
+    first = run_pass(config, sessions, fetcher, now=T0)
+    assert first[0].new_items == 1
+    assert source_row(sessions, "news").etag is None  # one item still to follow
+    second = run_pass(config, sessions, fetcher, force_all=True, now=T0)
+    assert second[0].new_items == 1
+    assert source_row(sessions, "news").etag == '"l1"'
+    third = run_pass(config, sessions, fetcher, force_all=True, now=T0)
+    assert third[0].status == "not-modified"
+    assert http_server.counts["/news/v3-2.html"] == http_server.counts["/news/r1.html"] == 1
+
+
+def test_scheduled_runs_follow_backoff_not_the_success_schedule(
+    tmp_path: Path, http_server: LocalServer, sessions: sessionmaker[Session], fetcher: Fetcher
+) -> None:
+    """The daemon's jobs: a healthy source runs whenever its job fires; a failing one waits
+    for its back-off."""
+    http_server.route("/rss", Reply(body=fixture("rss2.xml"), headers=RSS))
+    http_server.route("/bad", Reply(status=404))
+    config = write_config(
+        tmp_path,
+        feed_source("ok", http_server.url("/rss"), "    every: 10m\n")
+        + feed_source("bad", http_server.url("/bad"), "    every: 10m\n"),
+    )
+    run_pass(config, sessions, fetcher, now=T0)
+    soon = T0 + timedelta(minutes=9, seconds=59)  # the job fired a little early
+    outcomes = {
+        o.name: o.status
+        for o in run_pass(config, sessions, fetcher, only=["ok", "bad"], scheduled=True, now=soon)
+    }
+    assert outcomes == {"ok": "fetched", "bad": "skipped"}  # bad backs off until T0+20m
+    later = T0 + timedelta(minutes=20)
+    outcomes = {
+        o.name: o.status
+        for o in run_pass(config, sessions, fetcher, only=["bad"], scheduled=True, now=later)
+    }
+    assert outcomes == {"bad": "failed"}
+
+
+def test_per_host_limit_holds_across_sources(
+    tmp_path: Path, http_server: LocalServer, sessions: sessionmaker[Session]
+) -> None:
+    for i in range(6):
+        http_server.route(f"/f{i}", Reply(body=fixture("rss1.xml"), delay=0.1))
+    config = write_config(
+        tmp_path,
+        "".join(feed_source(f"s{i}", http_server.url(f"/f{i}")) for i in range(6)),
+        defaults="  concurrency: 6\n  per_host: 2\n",
+    )
+    fetcher = Fetcher.from_defaults(config.defaults)
+    outcomes = run_pass(config, sessions, fetcher, now=T0)
+    fetcher.close()
+    assert [o.status for o in outcomes].count("fetched") == 6
+    assert http_server.max_active == 2
