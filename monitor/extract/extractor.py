@@ -238,7 +238,7 @@ class Extractor:
         if "infra" not in categories:
             return
         denied = bool(categories & {"negation", "hypothetical"})
-        companies = list(dict.fromkeys(m.value for m in sentence if m.category == "company"))
+        companies = _region_companies(fld, sentence)
         if not companies:
             # no company named: the sentence must refer back to the item's company
             refers_back = _ANAPHORA.search(fld.folded, s_start, s_end)
@@ -305,6 +305,23 @@ _ANAPHORA = re.compile(
 )
 _RELATIVE = re.compile(r"[,，]\s*(?:which|that|qui|que|dont|lequel|laquelle)\b")
 _TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
+
+
+_CONJUNCTION = re.compile(r"\s*(?:,|and|et|with|avec|与|和|及|、|携手|联合)\s*")
+
+
+def _region_companies(fld: _Field, sentence: list[Mention]) -> list[str]:
+    """The sentence's subject company (the first named) and those joined to it by a
+    conjunction ("OpenAI and NVIDIA"); a company named later in the sentence ("which
+    competes with Huawei Cloud") is not the one building."""
+    named = [m for m in sentence if m.category == "company"]
+    if not named:
+        return []
+    chosen = [named[0]]
+    for m in named[1:]:
+        if _CONJUNCTION.fullmatch(fld.folded, chosen[-1].end, m.start):
+            chosen.append(m)
+    return list(dict.fromkeys(m.value for m in chosen))
 
 
 def _gap_span(cue: Mention, start: int, end: int) -> int:
