@@ -159,15 +159,18 @@ NOT_INFRA: dict[str, list[str]] = {
         "customers in", "sales in", "revenue", "keynote", "event", "expo", "trade show",
         "court*", "ministry", "minister", "government", "cloud provider*",
         "cloud service provider*", "cloud services provider*",
+        "sell", "sells", "selling", "sold", "sales", "customers", "clients",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
+        "vend", "vendent", "vendre", "ventes", "clients",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
         "峰会", "收入", "营收", "政府", "法院",
         "云服务商", "云厂商", "服务商",
+        "销售", "客户",
     ],
 }
 
