@@ -527,10 +527,12 @@ def _one_line(exc: BaseException) -> str:
     if "Max retries exceeded" in text and "(Caused by" in text:
         text = text.split("(Caused by", 1)[1].rstrip(")")
     text = _POOL_PREFIX.sub("", text.strip())
+    text = _ERRNO.sub("", text.replace("Failed to establish a new connection: ", ""))
     return text[:300]
 
 
 # "HTTPConnectionPool(host='x', port=80): " and "<...Connection object at 0x..>: " prefixes
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 _POOL_PREFIX = re.compile(r"^(?:<[^>]*>|\w+\(host=[^)]*\)):\s*")
 
 

@@ -49,7 +49,7 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
       monitor once --source qwen-hf --source openai-news
     """
     from monitor import pipeline
-    from monitor.daemon import setup_logging
+    from monitor.daemon import log_outcome, setup_logging
     from monitor.fetch import Fetcher
     from monitor.poll import run_pass
 
@@ -57,7 +57,14 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
     config, sessions = app.config, app.sessions
     fetcher = Fetcher.from_defaults(config.defaults)
     try:
-        outcomes = run_pass(config, sessions, fetcher, only=list(sources) or None, force_all=all_)
+        outcomes = run_pass(
+            config,
+            sessions,
+            fetcher,
+            only=list(sources) or None,
+            force_all=all_,
+            on_outcome=log_outcome if verbose else None,
+        )
     finally:
         fetcher.close()
     for outcome in outcomes:
