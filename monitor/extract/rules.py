@@ -1,0 +1,161 @@
+"""Helpers of the extractor: the read text, the fact collector, and the rules that decide
+whether a place is a location, which company a region belongs to, and which chips are
+series umbrellas. Pure functions over mentions; no state."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from monitor.extract.lexicon import LIST_JOINERS, LOCATIVE_CJK, LOCATIVE_LATIN, PLACE_MODIFIERS
+from monitor.extract.mentions import Mention
+from monitor.extract.names import NameMatch
+from monitor.types import Fact
+
+
+@dataclass(slots=True)
+class ReadText:
+    name: str  # "title" or "text"
+    text: str
+    folded: str
+    mentions: list[Mention]
+    names: list[NameMatch]
+    starts: list[int] = field(default_factory=list)  # mention starts, for bisect
+
+
+class Collector:
+    """Facts of one item: one per key, the most firmly stated status kept. A fact that
+    any sentence denies ("has no plans to release GPT-5") is dropped from the item."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str, str], Found] = {}
+        self._denied: set[tuple[str, str, str]] = set()
+
+    def record(self, fact: Fact, strength: int) -> None:
+        """Keep the first mention, unless a later one states the status more firmly."""
+        known = self._found.get(fact.key)
+        if known is None or strength > known.strength:
+            self._found[fact.key] = Found(fact, strength)
+
+    def deny(self, key: tuple[str, str, str]) -> None:
+        self._denied.add(key)
+
+    def facts(self) -> list[Fact]:
+        return [f.fact for key, f in self._found.items() if key not in self._denied]
+
+
+@dataclass(slots=True)
+class Found:
+    fact: Fact
+    strength: int  # 2: status from a strong cue, 1: from a weak cue, 0: the default
+
+
+# Words that refer back to the item's company ("the company", "its", "la société", "其").
+ANAPHORA = re.compile(
+    r"\b(?:it|its|the company|the company's|the firm|the group|the provider|the facility|"
+    r"the site|the data cent(?:re|er)|the region|the new region|"
+    r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
+)
+RELATIVE = re.compile(r"[,，]\s*(?:which|that|qui|que|dont|lequel|laquelle)\b")
+TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
+
+
+CONJUNCTION = re.compile(r"\s*(?:,|and|et|with|avec|与|和|及|、|携手|联合)\s*")
+
+
+def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
+    """The sentence's subject company (the first named) and those joined to it by a
+    conjunction ("OpenAI and NVIDIA"); a company named later in the sentence ("which
+    competes with Huawei Cloud") is not the one building."""
+    named = [m for m in sentence if m.category == "company"]
+    if not named:
+        return []
+    chosen = [named[0]]
+    for m in named[1:]:
+        if CONJUNCTION.fullmatch(fld.folded, chosen[-1].end, m.start):
+            chosen.append(m)
+    return list(dict.fromkeys(m.value for m in chosen))
+
+
+def gap_span(cue: Mention, start: int, end: int) -> int:
+    if cue.end <= start:
+        return start - cue.end
+    return max(0, cue.start - end)
+
+
+def gap(a: Mention, b: Mention) -> int:
+    if a.end <= b.start:
+        return b.start - a.end
+    if b.end <= a.start:
+        return a.start - b.end
+    return 0
+
+
+def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
+    """An office, a conference or a regulator nearer the place than any infrastructure."""
+    infra = min((gap(place, m) for m in sentence if m.category == "infra"), default=10**9)
+    other = min((gap(place, m) for m in sentence if m.category == "not_infra"), default=10**9)
+    return other < infra
+
+
+def is_located(
+    fld: ReadText, place: Mention, sentence: list[Mention], located: dict[int, bool]
+) -> bool:
+    """Is the place written as where something is: "in Mexico", "a Mexico data centre",
+    "在墨西哥", "墨西哥地域", or listed after such a place ("in Brazil, France and ...")."""
+    folded = fld.folded
+    cjk = "\u4e00" <= folded[place.start] <= "\u9fff"
+    infra_after = [m for m in sentence if m.category == "infra" and m.start >= place.end]
+    infra_before = [m for m in sentence if m.category == "infra" and m.end <= place.start]
+    if cjk:
+        before = folded[max(0, place.start - 4) : place.start]
+        if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
+            return True
+        if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
+            return True
+        nxt = place.end
+        for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
+            if m.category == "place" and m.start == nxt:
+                nxt = m.end
+        between = folded[nxt : nxt + 3]
+        return any(m.start - nxt <= 1 + between.count("的") for m in infra_after)
+    # Latin script: up to two words between the place and an infrastructure noun
+    if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
+        return True
+    # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats"
+    if place.kind != "demonym" and any(
+        not TOKEN.findall(folded[m.end : place.start]) for m in infra_before
+    ):
+        return True
+    if place.kind == "demonym":  # "centre de données malaisien"
+        return any(not TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
+    words = TOKEN.findall(folded[max(0, place.start - 40) : place.start])
+    while words and words[-1] in PLACE_MODIFIERS:  # "in northern Norway", "in the UAE"
+        words.pop()
+    if words and words[-1] in LOCATIVE_LATIN:
+        return True
+    for prev_start, ok in located.items():  # a list of places after a located one
+        if ok and prev_start < place.start:
+            gap_words = TOKEN.findall(folded[prev_start : place.start])[1:]
+            if all(w in LIST_JOINERS or (w.isalpha() and w[0].isupper()) for w in gap_words):
+                return True
+    return False
+
+
+def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
+    """Drop a chip series ("Ascend 950") when the item names its models ("Ascend 950DT")."""
+    chips = [f for f in facts if f.kind == "chip"]
+    keep: list[Fact] = []
+    for fact in facts:
+        key = fact.key[2]
+        if fact.kind == "chip" and any(
+            other.entity == fact.entity
+            and other.key[2] != key
+            and other.key[2].startswith(key)
+            and key[-1:].isdigit()
+            and other.key[2][len(key)].isalpha()
+            for other in chips
+        ):
+            continue
+        keep.append(fact)
+    return keep
