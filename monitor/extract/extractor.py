@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from monitor.extract.lexicon import CANCELLING
@@ -38,6 +39,7 @@ CUE_CATEGORIES = {
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
+_YEAR = re.compile(r"(?<![\d.,])20\d\d(?![\d.,]\d)")  # a year, not part of a number
 
 
 def detect_lang(item: Item) -> str:
@@ -61,9 +63,10 @@ class Extractor:
         self._names = NameMatcher(watchlist)
         self._mentions = MentionMatcher(watchlist, self._names.family_keys)
         self._family_owner = watchlist.owner_of()
+        self._chip_makers = {e for e, company in watchlist.companies.items() if company.chips}
 
     # -- reading ------------------------------------------------------------------
-    def _read(self, name: str, text: str) -> ReadText:
+    def _read(self, name: str, text: str, year: int | None = None) -> ReadText:
         simplified = fold_chinese(text)
         folded = simplified.lower()
         if len(folded) != len(text):  # rare characters lower-case to two; keep offsets
@@ -80,6 +83,13 @@ class Extractor:
             for m in mentions
             if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
         ]
+        mentions.sort(key=lambda m: m.start)
+        if year is not None:  # a later year than the item's is a future date: planned
+            mentions.extend(
+                Mention("planned", "later year", m.start(), m.end())
+                for m in _YEAR.finditer(text)
+                if int(m.group()) > year
+            )
         mentions.sort(key=lambda m: m.start)
         result = ReadText(name, text, folded, mentions, self._names.find(simplified, family_hits))
         result.starts = [m.start for m in mentions]
@@ -120,7 +130,8 @@ class Extractor:
         title = (item.title or "")[:MAX_CHARS]
         text = (item.text or "")[:MAX_CHARS]
         text_offset = len(title) + 1
-        fld = self._read("item", f"{title}\n{text}")
+        year = item.published.year if item.published else None
+        fld = self._read("item", f"{title}\n{text}", year)
         companies_in_item = {m.value for m in fld.mentions if m.category == "company"}
         lead = self._lead_company([fld])
         found = Collector()
@@ -131,10 +142,13 @@ class Extractor:
         if not fld.names and not has_places:
             return []  # nothing to attribute: skip sentence splitting
         name_starts = [n.start for n in fld.names]
+        deployments: list[tuple[str, str, int, Evidence]] = []
         for s_start, s_end in sentence_spans(fld.text):
             sentence = self._within(fld, s_start, s_end)
             with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
-            if not with_names and not any(m.category == "place" for m in sentence):
+            with_places = any(m.category == "place" for m in sentence)
+            with_hardware = any(m.category == "hardware" for m in sentence)
+            if not with_names and not with_places and not with_hardware:
                 continue
             if s_start < text_offset:
                 evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
@@ -142,7 +156,9 @@ class Extractor:
                 start, end = s_start - text_offset, s_end - text_offset
                 evidence = Evidence(text[start:end], start, end, "text")
             clauses = clause_spans(fld.text, s_start, s_end)
-            self._regions(fld, s_start, s_end, sentence, clauses, lead, evidence, found)
+            located = self._regions(fld, s_start, s_end, sentence, clauses, lead, evidence, found)
+            if not located:
+                deployments.extend(self._deployments(fld, s_start, s_end, sentence, evidence))
             if with_names:
                 self._named(
                     fld,
@@ -154,6 +170,8 @@ class Extractor:
                     evidence,
                     found,
                 )
+        if deployments:
+            self._deployed_regions(fld, text_offset, deployments, found)
         return drop_umbrella_chips(found.facts())
 
     def _lead_company(self, fields: list[ReadText]) -> str | None:
@@ -197,13 +215,14 @@ class Extractor:
         lead: str | None,
         evidence: Evidence,
         found: Collector,
-    ) -> None:
+    ) -> bool:
+        """Record the sentence's region facts; True if it names a located place."""
         places = [m for m in sentence if m.category == "place"]
         if not places:
-            return
+            return False
         categories = {m.category for m in sentence}
         if "infra" not in categories:
-            return
+            return False
         denied = bool(categories & {"negation", "hypothetical"})
         companies = region_companies(fld, sentence)
         if not companies:
@@ -215,6 +234,8 @@ class Extractor:
             located[place.start] = is_located(fld, place, sentence, located)
             if not located[place.start] or closer_to_not_infra(place, sentence):
                 continue
+            if not companies:
+                continue
             cues = self._clause_cues(fld, clauses, place.start)
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
@@ -225,6 +246,49 @@ class Extractor:
                     found.deny(fact.key)
                 else:
                     found.record(fact, strength)
+        return any(located.values())
+
+    def _deployments(
+        self, fld: ReadText, s_start: int, s_end: int, sentence: list[Mention], evidence: Evidence
+    ) -> list[tuple[str, str, int, Evidence]]:
+        """(entity, status, strength, evidence) for chips put into an unnamed site here:
+        "NVIDIA GPUs will fill the sites", "18,000 GB300 chips to be installed"."""
+        if not any(m.category == "deploy" for m in sentence):
+            return []
+        owners = {
+            n.spec.entity for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"
+        }
+        if any(m.category == "hardware" for m in sentence):
+            owners |= {
+                m.value
+                for m in sentence
+                if m.category == "company" and m.value in self._chip_makers
+            }
+        if not owners or any(m.category in ("negation", "hypothetical") for m in sentence):
+            return []
+        deploy = next(m for m in sentence if m.category == "deploy")
+        status, strength = self._status(sentence, deploy.start, deploy.end)
+        return [(entity, status, strength, evidence) for entity in sorted(owners)]
+
+    def _deployed_regions(
+        self,
+        fld: ReadText,
+        text_offset: int,
+        deployments: list[tuple[str, str, int, Evidence]],
+        found: Collector,
+    ) -> None:
+        """Chips deployed at a site the item places in one country count for their maker
+        (FACTS.md): the country is the item's only region, or its title's only place."""
+        countries = {f.value for f in found.facts() if f.kind == "region"}
+        if not countries:
+            countries = {
+                m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
+            }
+        if len(countries) != 1:
+            return
+        country = countries.pop()
+        for entity, status, strength, evidence in deployments:
+            found.record(Fact(entity, "region", country, status, evidence), strength)
 
     def _named(
         self,

@@ -48,6 +48,7 @@ PLANNED: dict[str, list[str]] = {
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
         "delay*", "held back", "postpone*", "not yet", "pushed back",
         "could", "might", "as early as", "possibly",
+        "to be", "next month", "next quarter", "this year", "by the end of",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -57,12 +58,14 @@ PLANNED: dict[str, list[str]] = {
         "reporté", "reportée", "reportés", "retard*", "pas encore",
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
         "pourrait", "pourraient",
+        "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
         "拟于", "将于", "预期",
         "推迟", "延迟", "延后", "尚未", "还未",
         "可能", "或于",
+        "明年", "下月", "下个月", "年内", "年底前", "今年",
     ],
 }
 
@@ -73,6 +76,7 @@ PLANNED_WEAK: dict[str, list[str]] = {
         "roadmap", "announce*", "commit*", "proposed", "under construction", "to invest",
         "pledg*", "is building", "are building", "preview*", "teas*", "next-generation",
         "successor", "is developing", "developing",
+        "maps out", "map out", "lays out", "outlines", "unveils plans",
     ],
     "fr": [
         "compte", "projet*", "annonce*", "investira", "construire", "promet",
@@ -182,6 +186,24 @@ NEUTRAL: dict[str, list[str]] = {
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区"],
 }
 
+# Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are
+# being put into a site ("NVIDIA GPUs will fill the sites").
+HARDWARE: dict[str, list[str]] = {
+    "en": ["gpus", "gpu", "chips", "accelerators", "superchips", "processors"],
+    "fr": ["processeurs graphiques", "puces", "gpu", "accélérateurs", "processeurs"],
+    "zh": ["芯片", "gpu", "加速卡", "算力卡", "显卡", "处理器"],
+}
+
+# Putting hardware into a site.
+DEPLOY: dict[str, list[str]] = {
+    "en": [
+        "install*", "deploy*", "fill", "fills", "filled", "house", "houses", "host", "hosts",
+        "equip*", "power", "powers", "powered",
+    ],
+    "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter"],
+    "zh": ["部署", "搭载", "配备", "装设", "安装", "采用"],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -191,6 +213,8 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "hypothetical": HYPOTHETICAL,
     "not_infra": NOT_INFRA,
     "neutral": NEUTRAL,
+    "hardware": HARDWARE,
+    "deploy": DEPLOY,
 }
 
 # Words right before a place that make it the place where something is ("in Mexico").
