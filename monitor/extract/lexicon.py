@@ -48,7 +48,7 @@ PLANNED: dict[str, list[str]] = {
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
         "delay*", "held back", "postpone*", "not yet", "pushed back",
         "could", "might", "as early as", "possibly",
-        "to be", "next month", "next quarter", "this year", "by the end of",
+        "to be", "next month", "next quarter", "by the end of",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -65,7 +65,7 @@ PLANNED: dict[str, list[str]] = {
         "拟于", "将于", "预期",
         "推迟", "延迟", "延后", "尚未", "还未",
         "可能", "或于",
-        "明年", "下月", "下个月", "年内", "年底前", "今年",
+        "明年", "下月", "下个月", "年内", "年底前",
     ],
 }
 
