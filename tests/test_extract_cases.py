@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ def _parse(spec: str) -> tuple[tuple[str, str, str], str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case(extractor: Extractor, case: dict[str, Any]) -> None:
-    item = Item(title=case.get("title", ""), text=case.get("text", ""), lang=case.get("lang"))
+    published = case.get("published")
+    item = Item(
+        title=case.get("title", ""),
+        text=case.get("text", ""),
+        lang=case.get("lang"),
+        published=datetime.fromisoformat(published) if published else None,
+    )
     facts = extractor.extract(item)
     got = {f.key: f.status for f in facts}
     expected = dict(_parse(s) for s in case["expect"])
