@@ -27,19 +27,31 @@ from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
 STATUS_CUES = ("planned", "live")
-CUE_CATEGORIES = {
-    "infra",
-    "not_infra",
-    "planned",
-    "planned_weak",
-    "live",
-    "negation",
-    "hypothetical",
-    "neutral",
+# Within a group, a mention inside a longer one is dropped ("Alibaba" in "Alibaba Cloud",
+# "Mexico" in "Gulf of Mexico", "开发" in "开发者"); family hits are kept apart.
+NESTING_GROUPS = {
+    "company": 0,
+    "place": 1,
+    "blocker": 1,
+    **dict.fromkeys(
+        [
+            "infra",
+            "not_infra",
+            "planned",
+            "planned_weak",
+            "live",
+            "negation",
+            "hypothetical",
+            "neutral",
+        ],
+        2,
+    ),
+    "hardware": 3,  # these overlap status and infrastructure words ("installed")
+    "deploy": 4,
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
-_YEAR = re.compile(r"(?<![\d.,])20\d\d(?![\d.,]\d)")  # a year, not part of a number
+_YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
 
 
 def detect_lang(item: Item) -> str:
@@ -73,23 +85,20 @@ class Extractor:
             folded = fold(text)
         raw = self._mentions.find(text, folded)
         family_hits = [(m.start, int(m.value)) for m in raw if m.category == "family"]
-        raw = [m for m in raw if m.category != "family"]
-        mentions = drop_nested(raw, {"company"})
-        mentions = drop_nested(mentions, CUE_CATEGORIES)
-        mentions = drop_nested(mentions, {"place", "blocker"})
+        mentions = drop_nested(raw, NESTING_GROUPS)
         blocked = [(m.start, m.end) for m in mentions if m.category == "blocker"]
-        mentions = [
-            m
-            for m in mentions
-            if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
-        ]
-        mentions.sort(key=lambda m: m.start)
+        if blocked:
+            mentions = [
+                m
+                for m in mentions
+                if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
+            ]
         if year is not None:  # a later year than the item's is a future date: planned
-            mentions.extend(
-                Mention("planned", "later year", m.start(), m.end())
-                for m in _YEAR.finditer(text)
-                if int(m.group()) > year
-            )
+            for found in _YEAR.finditer(text):
+                before = text[found.start() - 1 : found.start()]
+                after = text[found.end() : found.end() + 1]
+                if int(found.group()) > year and not before.isdigit() and not after.isdigit():
+                    mentions.append(Mention("planned", "later year", found.start(), found.end()))
         mentions.sort(key=lambda m: m.start)
         result = ReadText(name, text, folded, mentions, self._names.find(simplified, family_hits))
         result.starts = [m.start for m in mentions]

@@ -115,25 +115,26 @@ class MentionMatcher:
         return found
 
 
-def drop_nested(mentions: list[Mention], categories: set[str]) -> list[Mention]:
-    """Among mentions of ``categories``, drop any lying inside a longer one (keep others)."""
+def drop_nested(mentions: list[Mention], groups: dict[str, int]) -> list[Mention]:
+    """Drop every mention lying inside a longer mention of the same group; mentions of
+    categories not in ``groups`` (family names) are left out of the result."""
     chosen = sorted(
-        (m for m in mentions if m.category in categories), key=lambda m: (m.start, -m.end)
+        (m for m in mentions if m.category in groups),
+        key=lambda m: (groups[m.category], m.start, -m.end),
     )
-    if len(chosen) < 2:
-        return mentions
-    nested: set[tuple[int, int]] = set()
+    kept: list[Mention] = []
+    group = -1
     max_end = -1
     previous: tuple[int, int] | None = None
-    group_max_end = -1  # max end of spans before the current (start, end) group
+    group_max_end = -1  # max end of the spans before the current (start, end) span
     for m in chosen:
+        if groups[m.category] != group:
+            group, max_end, previous = groups[m.category], -1, None
         span = (m.start, m.end)
         if span != previous:
             group_max_end = max_end
             previous = span
-        if group_max_end >= m.end:
-            nested.add(span)  # an earlier, longer span covers it
+        if group_max_end < m.end:  # no earlier, longer span covers it
+            kept.append(m)
         max_end = max(max_end, m.end)
-    if not nested:
-        return mentions
-    return [m for m in mentions if m.category not in categories or (m.start, m.end) not in nested]
+    return kept
