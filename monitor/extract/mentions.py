@@ -96,22 +96,29 @@ class MentionMatcher:
             return found
         size = len(folded)
         automata = [self._latin, self._han] if has_cjk(folded) else [self._latin]
-        automata = [a for a in automata if len(a)]
-        hits = (hit for automaton in automata for hit in automaton.iter(folded))
-        for end_index, (length, latin_start, latin_end, values) in hits:
-            start = end_index - length + 1
-            end = end_index + 1
-            if latin_start and start > 0 and _is_word_char(folded[start - 1]):
+        append = found.append
+        for automaton in automata:
+            if not len(automaton):
                 continue
-            right_ok = not (latin_end and end < size and _is_word_char(folded[end]))
-            for entry in values:
-                if not right_ok and not entry.prefix:
-                    continue
-                if entry.exact is not None and original[start:end] != entry.exact:
-                    continue
-                if entry.capitalised and not original[start].isupper():
-                    continue
-                found.append(Mention(entry.category, entry.value, start, end, entry.kind))
+            for end_index, (length, latin_start, latin_end, values) in automaton.iter(folded):
+                start = end_index - length + 1
+                end = end_index + 1
+                if latin_start and start > 0:
+                    before = folded[start - 1]
+                    if before.isalnum() and not _is_cjk(before):
+                        continue
+                right_ok = True
+                if latin_end and end < size:
+                    after = folded[end]
+                    right_ok = not (after.isalnum() and not _is_cjk(after))
+                for entry in values:
+                    if not right_ok and not entry.prefix:
+                        continue
+                    if entry.exact is not None and original[start:end] != entry.exact:
+                        continue
+                    if entry.capitalised and not original[start].isupper():
+                        continue
+                    append(Mention(entry.category, entry.value, start, end, entry.kind))
         return found
 
 
