@@ -148,8 +148,8 @@ class Extractor:
             (n.spec.entity, n.spec.family.family) for n in fld.names if n.numbered
         }
         has_places = any(m.category == "place" for m in fld.mentions)
-        if not fld.names and not has_places:
-            return []  # nothing to attribute: skip sentence splitting
+        if not fld.names and not (has_places and companies_in_item):
+            return []  # no model, chip, or company with a place: skip sentence splitting
         name_starts = [n.start for n in fld.names]
         deployments: list[tuple[str, str, int, Evidence]] = []
         for s_start, s_end in sentence_spans(fld.text):
