@@ -43,7 +43,7 @@ class Defaults(StrictModel):
     max_redirects: int = Field(default=5, ge=0, le=20)
     retries: int = Field(default=2, ge=0, le=10)  # extra attempts on connection errors and 5xx
     per_host: int = Field(default=2, ge=1, le=32)  # concurrent requests per host
-    concurrency: int = Field(default=16, ge=1, le=256)  # fetch workers in total
+    concurrency: int = Field(default=32, ge=1, le=256)  # fetch workers in total
     max_backoff: Interval = timedelta(hours=6)  # cap for a failing source's back-off
     user_agent: str | None = None  # None: the project's own honest User-Agent
 
