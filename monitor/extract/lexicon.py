@@ -220,9 +220,11 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
 # Words right before a place that make it the place where something is ("in Mexico").
 LOCATIVE_LATIN = frozenset([
     "across", "at", "au", "aux", "dans", "en", "in", "inside", "into", "near", "près",
-    "throughout", "vers", "à",
+    "throughout", "vers", "à", "including", "notamment", "dont",
 ])
-LOCATIVE_CJK = ("在", "于", "位于", "落地", "进驻", "进入", "赴", "至", "到", "布局", "登陆")
+LOCATIVE_CJK = (
+    "在", "于", "位于", "落地", "落户", "进驻", "进入", "赴", "至", "到", "布局", "登陆", "包括",
+)
 # Negations that cancel a release or a plan (rather than deny some other claim).
 CANCELLING = frozenset([
     "no plans", "no plan", "not plan*", "has no intention", "no intention", "not going to",

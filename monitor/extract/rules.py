@@ -113,6 +113,13 @@ def is_located(
             return True
         if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
             return True
+        for m in sentence:  # a list after a located place: "在巴西、墨西哥"
+            if (
+                m.category == "place"
+                and located.get(m.start)
+                and folded[m.end : place.start] in ("、", "和", "及", "与", "以及")
+            ):
+                return True
         nxt = place.end
         for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
             if m.category == "place" and m.start == nxt:
