@@ -17,14 +17,16 @@ from monitor.extract.watchlist import Family, Watchlist
 
 # Suffixes a value drops: sizes, mixture-of-experts activations, tuning and build tags.
 _DROP = (
-    r"(?:[\s-](?:\d+(?:\.\d+)?[BbMmKk](?:-A\d+(?:\.\d+)?[Bb])?|A\d+[Bb]|Instruct|Chat|Base|"
+    r"(?:[\s\-‐‑‒–](?:\d+(?:\.\d+)?[BbMmKk](?:-A\d+(?:\.\d+)?[Bb])?|A\d+[Bb]|Instruct|Chat|Base|"
     r"Preview|Thinking|\d{4}|\d{6}|\d{8}|FP8|AWQ|GGUF|Distill|NVL\d+))*"
 )
 _LEFT = r"(?<![A-Za-z0-9_.\-])"
 _RIGHT = r"(?![A-Za-z0-9])"
 _PLURAL = r"(?:s(?![A-Za-z0-9]))?"  # "H100s", "GB300s": the plural is not part of the value
+# A separator: space or any hyphen (news sites write "GPT‑5" with a non-breaking hyphen).
+_SEP = r"[\s\-‐‑‒–]"
 # Words Chinese text puts between a family and its version ("盘古大模型5.5").
-_FILLER = r"(?:[\s-]?(?:大模型|模型))?"
+_FILLER = r"(?:[\s\-‐‑‒–]?(?:大模型|模型))?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,10 @@ class NameMatch:
 
 
 def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w).replace(r"\ ", r"[\s-]?") for w in sorted(words, key=len)[::-1])
+    return "|".join(
+        re.sub(r"\\[ \-]", lambda _m: _SEP + "?", re.escape(w))
+        for w in sorted(words, key=len)[::-1]
+    )
 
 
 def _named_pattern(fam: Family) -> str | None:
@@ -58,9 +63,9 @@ def _named_pattern(fam: Family) -> str | None:
         return None
     names = _alternation(fam.names)
     editions = (
-        rf"(?P<ed>(?:[\s-](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
+        rf"(?P<ed>(?:[\s\-‐‑‒–](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
     )
-    version = rf"{_FILLER}[\s-]?(?P<ver>{fam.version})" if fam.version else ""
+    version = rf"{_FILLER}[\s\-‐‑‒–]?(?P<ver>{fam.version})" if fam.version else ""
     if version and (fam.alone or fam.edition_alone):
         version = f"(?:{version})?"
     body = rf"(?P<name>{names}){version}{editions}{_DROP}{_RIGHT}"
@@ -71,7 +76,7 @@ def _bare_pattern(fam: Family) -> str | None:
     if not fam.bare:
         return None
     editions = (
-        rf"(?P<ed>(?:[\s-](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
+        rf"(?P<ed>(?:[\s\-‐‑‒–](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
     )
     return rf"(?P<ver>{fam.bare}){editions}{_DROP}(?:{_PLURAL}{_RIGHT})"
 
@@ -236,7 +241,7 @@ def canonical_value(fam: Family, match: re.Match[str], is_bare: bool) -> tuple[s
     """(value as FACTS.md writes it, whether a version was given, whether an edition was)."""
     groups = match.groupdict()
     version = (groups.get("ver") or "").strip()
-    editions = [e for e in re.split(r"[\s-]+", groups.get("ed") or "") if e]
+    editions = [e for e in re.split(r"[\s\-‐‑‒–]+", groups.get("ed") or "") if e]
     canon_editions = []
     for word in editions:
         for known in fam.editions:
@@ -251,4 +256,6 @@ def canonical_value(fam: Family, match: re.Match[str], is_bare: bool) -> tuple[s
     if canon_editions:
         tail = fam.edition_separator.join(canon_editions)
         parts = f"{parts}{fam.edition_separator}{tail}" if parts else tail
+    for pattern, replacement in fam.rewrites:
+        parts = re.sub(pattern, replacement, parts)
     return parts, bool(version), bool(canon_editions)

@@ -28,16 +28,19 @@ def t2s_table() -> dict[int, str]:
             target = parts[1].split(" ")[0]
             if len(target) == 1 and target != parts[0]:
                 table[ord(parts[0])] = target
+    for dash in "\u2010\u2011\u2012\u2013":  # typographic hyphens: one spelling of "GPT-5"
+        table[ord(dash)] = "-"
     return table
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_FOLDABLE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u2010-\u2013]")
 
 
 def fold_chinese(text: str) -> str:
-    """Traditional characters to simplified, same length."""
+    """Traditional characters to simplified and hyphens to "-", same length."""
     # translate() looks up every character: skip it for text without Han characters
-    return text.translate(t2s_table()) if _HAN.search(text) else text
+    return text.translate(t2s_table()) if _FOLDABLE.search(text) else text
 
 
 def fold(text: str) -> str:

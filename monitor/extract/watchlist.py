@@ -41,6 +41,10 @@ class Family(BaseModel):
     alone: bool = False
     keep_size: bool = False
     edition_alone: bool = False
+    rewrites: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="[regex, replacement] applied to a value, e.g. to the developer's order",
+    )
     exclude: list[str] = Field(
         default_factory=list, description="look-alike names that are not this family"
     )
@@ -57,6 +61,16 @@ class Family(BaseModel):
                 raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from None
             if compiled.groups:
                 raise ValueError(f"use (?:...) instead of capturing groups: {value!r}")
+        return value
+
+    @field_validator("rewrites")
+    @classmethod
+    def _valid_rewrites(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for pattern, _replacement in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc}): {pattern!r}") from None
         return value
 
     @model_validator(mode="after")
