@@ -127,7 +127,12 @@ class Extractor:
         nearest = min(pool, key=lambda c: gap_span(c, start, end))
         if nearest.category == "live":
             for cue in strong:
-                if cue.category == "planned" and 0 <= nearest.start - cue.end <= MODAL_REACH:
+                if cue.category != "planned":
+                    continue
+                # "计划下月发布", "will go live"; "deliveries are expected", "livraisons attendues"
+                if 0 <= nearest.start - cue.end <= MODAL_REACH or (
+                    0 <= cue.start - nearest.end <= MODAL_REACH
+                ):
                     return "planned", strength
             return "live", strength
         return "planned", strength

@@ -182,7 +182,9 @@ NOT_INFRA: dict[str, list[str]] = {
 # "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
 NEUTRAL: dict[str, list[str]] = {
     "en": ["plan b", "data plan", "price plan", "business plan"],
-    "fr": ["plan social"],
+    "fr": [
+        "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
+    ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区"],
 }
 
