@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 
 from monitor.extract.lexicon import CANCELLING
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
@@ -65,6 +66,24 @@ def detect_lang(item: Item) -> str:
     french = sum(w in {"le", "la", "les", "des", "du", "est", "une", "et", "dans"} for w in words)
     english = sum(w in {"the", "a", "of", "is", "and", "in", "to", "its"} for w in words)
     return "fr" if french > english else "en"
+
+
+def _infra_next_clause(
+    fld: ReadText,
+    clauses: list[tuple[int, int]],
+    start: int,
+    within: Callable[[ReadText, int, int], list[Mention]],
+) -> bool:
+    """Infrastructure in the clause before or after the place's, when that clause is
+    joined by a comma only (Chinese clauses are short: "计划在墨西哥，建设数据中心")."""
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start <= start < c_end:
+            neighbours = clauses[max(0, index - 1) : index]
+            following = clauses[index + 1 : index + 2]
+            if following and not RELATIVE.match(fld.folded, following[0][0]):
+                neighbours += following  # not "..., where AWS opened a region"
+            return any(m.category == "infra" for a, b in neighbours for m in within(fld, a, b))
+    return False
 
 
 class Extractor:
@@ -251,6 +270,10 @@ class Extractor:
             if not companies:
                 continue
             cues = self._clause_cues(fld, clauses, place.start)
+            if not any(c.category == "infra" for c in cues) and not _infra_next_clause(
+                fld, clauses, place.start, self._within
+            ):
+                continue  # the infrastructure belongs to another clause ("..., where AWS ...")
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)

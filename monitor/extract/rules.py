@@ -56,7 +56,7 @@ ANAPHORA = re.compile(
     r"the site|the data cent(?:re|er)|the region|the new region|"
     r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
 )
-RELATIVE = re.compile(r"[,，]\s*(?:which|that|qui|que|dont|lequel|laquelle)\b")
+RELATIVE = re.compile(r"[,，]\s*(?:which|that|where|qui|que|dont|où|lequel|laquelle)\b")
 TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
 
 

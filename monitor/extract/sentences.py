@@ -15,7 +15,7 @@ _ABBREVIATIONS = frozenset(
 # Clause boundaries inside a sentence: semicolons, and contrast or new-subject joints.
 _CLAUSE = re.compile(
     r";|；|:\s|：|,\s+(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"
-    r"which|qui|dont|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
+    r"which|where|qui|dont|où|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
     r"\s(?:but|while|whereas|mais)\s|\s(?:and|et)\s+(?=(?:will|plans|would|expects|va|prévoit)\b)|，(?:而|但|并|同时|此前|另外|其中|但是)|，"
 )
 
