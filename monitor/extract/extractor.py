@@ -47,6 +47,7 @@ NESTING_GROUPS = {
         ],
         2,
     ),
+    "regulatory": 5,
     "hardware": 3,  # these overlap status and infrastructure words ("installed")
     "deploy": 4,
 }
@@ -254,7 +255,7 @@ class Extractor:
         if not places:
             return False
         categories = {m.category for m in sentence}
-        if "infra" not in categories:
+        if "infra" not in categories or "regulatory" in categories:
             return False
         denied = bool(categories & {"negation", "hypothetical"})
         companies = region_companies(fld, sentence)

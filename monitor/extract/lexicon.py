@@ -178,6 +178,19 @@ NOT_INFRA: dict[str, list[str]] = {
     ],
 }
 
+# Export rules and sanctions: a sentence about them states no infrastructure (FACTS.md:
+# "export licences are not infrastructure"), whatever places and data centres it names.
+REGULATORY: dict[str, list[str]] = {
+    "en": [
+        "export licence*", "export license*", "export control*", "export rule*", "licences to",
+        "licenses to", "licence to", "license to", "export ban*", "entity list", "sanction*",
+        "diverted", "diversion", "smuggl*",
+    ],
+    "fr": ["licence d'exportation", "licences d'exportation", "contrôle des exportations",
+           "contrôles à l'exportation", "sanction*", "contrebande", "détourn*"],
+    "zh": ["出口管制", "出口许可", "许可证", "实体清单", "制裁", "走私", "转运"],
+}
+
 # Words that contain a cue but are not one ("开发者" is a developer, not "开发" develop;
 # "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
 NEUTRAL: dict[str, list[str]] = {
@@ -215,6 +228,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "hypothetical": HYPOTHETICAL,
     "not_infra": NOT_INFRA,
     "neutral": NEUTRAL,
+    "regulatory": REGULATORY,
     "hardware": HARDWARE,
     "deploy": DEPLOY,
 }
