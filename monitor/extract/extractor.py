@@ -271,6 +271,8 @@ class Extractor:
             if not companies:
                 continue
             cues = self._clause_cues(fld, clauses, place.start)
+            # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
+            owners = region_companies(fld, cues) or companies
             if not any(c.category == "infra" for c in cues) and not _infra_next_clause(
                 fld, clauses, place.start, self._within
             ):
@@ -278,7 +280,7 @@ class Extractor:
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)
-            for entity in companies:
+            for entity in owners:
                 fact = Fact(entity, "region", place.value, status, evidence)
                 if denied:
                     found.deny(fact.key)

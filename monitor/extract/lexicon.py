@@ -35,6 +35,7 @@ INFRA: dict[str, list[str]] = {
         "云端服务", "云端区域", "算力中心",
         "智算中心", "超算", "园区", "集群", "合资", "星际之门", "基础设施", "算力", "部署",
         "据点", "机房",
+        "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群",
     ],
 }
 
@@ -66,6 +67,7 @@ PLANNED: dict[str, list[str]] = {
         "推迟", "延迟", "延后", "尚未", "还未",
         "可能", "或于",
         "明年", "下月", "下个月", "年内", "年底前",
+        "计画", "筹画", "预定", "拟于",
     ],
 }
 
@@ -109,6 +111,7 @@ LIVE: dict[str, list[str]] = {
         "commercialis*", "met en service", "entre en service", "entré en service",
         "en production", "mis en ligne", "utilise",
         "actuellement", "livraisons",
+        "ouvre", "démarre", "est opérationnel", "entre en production",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -117,6 +120,7 @@ LIVE: dict[str, list[str]] = {
         "已经",
         "目前", "在售", "销售",
         "发表", "问世", "面世",
+        "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
     ],
 }
 
@@ -206,7 +210,7 @@ NEUTRAL: dict[str, list[str]] = {
 HARDWARE: dict[str, list[str]] = {
     "en": ["gpus", "gpu", "chips", "accelerators", "superchips", "processors"],
     "fr": ["processeurs graphiques", "puces", "gpu", "accélérateurs", "processeurs"],
-    "zh": ["芯片", "gpu", "加速卡", "算力卡", "显卡", "处理器"],
+    "zh": ["芯片", "gpu", "加速卡", "算力卡", "显卡", "处理器", "晶片", "绘图芯片"],
 }
 
 # Putting hardware into a site.
