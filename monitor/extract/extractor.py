@@ -94,7 +94,6 @@ class Extractor:
         self.watchlist = watchlist
         self._names = NameMatcher(watchlist)
         self._mentions = MentionMatcher(watchlist, self._names.family_keys)
-        self._family_owner = watchlist.owner_of()
         self._chip_makers = {e for e, company in watchlist.companies.items() if company.chips}
 
     # -- reading ------------------------------------------------------------------
@@ -133,7 +132,7 @@ class Extractor:
     # -- status -------------------------------------------------------------------
     @staticmethod
     def _status(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
-        """Status from the cue nearest to the span [start, end); ('live', False) if none.
+        """(status, strength) from the cue nearest to [start, end); ('live', 0) if none.
 
         Weak cues (announce, invest, build) count only when no other cue is there. A
         future or modal cue just before a live verb governs it: "计划下月发布" and
