@@ -23,7 +23,7 @@ from monitor.extract.rules import (
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
-from monitor.extract.watchlist import Watchlist
+from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
@@ -90,7 +90,8 @@ def _infra_next_clause(
 class Extractor:
     """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe."""
 
-    def __init__(self, watchlist: Watchlist):
+    def __init__(self, watchlist: Watchlist | None = None):
+        watchlist = watchlist if watchlist is not None else default_watchlist()
         self.watchlist = watchlist
         self._names = NameMatcher(watchlist)
         self._mentions = MentionMatcher(watchlist, self._names.family_keys)
