@@ -52,7 +52,7 @@ def test_eval_errors_lists_false_positives_and_misses(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "t-2  miss: alibaba/region/SG" in result.output
     assert "t-4  false positive: nvidia/chip/H20" in result.output
-    assert "\n  英伟达恢复H20销售\n" in result.output  # the evidence sentence (the title)
+    assert "\n  英伟达表示将恢复向中国客户销售H20芯片。\n" in result.output  # its evidence
     assert "t-3  wrong status: huawei/chip/Ascend 910C planned (gold live)" in result.output
 
 

@@ -23,6 +23,10 @@ class ReadText:
     starts: list[int] = field(default_factory=list)  # mention starts, for bisect
 
 
+def _field(fact: Fact) -> str | None:
+    return fact.evidence.field if fact.evidence is not None else None
+
+
 class Collector:
     """Facts of one item: one per key, the most firmly stated status kept. A fact that
     any sentence denies ("has no plans to release GPT-5") is dropped from the item."""
@@ -32,9 +36,19 @@ class Collector:
         self._denied: set[tuple[str, str, str]] = set()
 
     def record(self, fact: Fact, strength: int) -> None:
-        """Keep the first mention, unless a later one states the status more firmly."""
+        """Keep the first mention, unless a later one states the status more firmly, or
+        as firmly in the body where the first was in the title (headlines say "unveils"
+        of a chip the body says ships next year)."""
         known = self._found.get(fact.key)
-        if known is None or strength > known.strength:
+        if (
+            known is None
+            or strength > known.strength
+            or (
+                strength == known.strength == 2
+                and _field(known.fact) == "title"
+                and _field(fact) == "text"
+            )
+        ):
             self._found[fact.key] = Found(fact, strength)
 
     def deny(self, key: tuple[str, str, str]) -> None:
