@@ -180,18 +180,20 @@ class Extractor:
         for s_start, s_end in sentence_spans(fld.text):
             sentence = self._within(fld, s_start, s_end)
             with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
-            with_places = any(m.category == "place" for m in sentence)
-            with_hardware = any(m.category == "hardware" for m in sentence)
-            if not with_names and not with_places and not with_hardware:
+            categories = {m.category for m in sentence}
+            if not with_names and not categories & {"place", "hardware"}:
                 continue
             if s_start < text_offset:
                 evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
             else:
                 start, end = s_start - text_offset, s_end - text_offset
                 evidence = Evidence(text[start:end], start, end, "text")
-            clauses = clause_spans(fld.text, s_start, s_end)
-            located = self._regions(fld, s_start, s_end, sentence, clauses, lead, evidence, found)
-            if not located:
+            wants_clauses = with_names or {"place", "infra"} <= categories
+            clauses = clause_spans(fld.text, s_start, s_end) if wants_clauses else []
+            located = "infra" in categories and self._regions(
+                fld, s_start, s_end, sentence, clauses, lead, evidence, found
+            )
+            if not located and "deploy" in categories:
                 deployments.extend(self._deployments(fld, s_start, s_end, sentence, evidence))
             if with_names:
                 self._named(
