@@ -72,8 +72,13 @@ def test_eval_reports_bad_lines_and_goes_on(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["items"] == 2
 
 
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    return Extractor(default_watchlist())
+
+
 @pytest.mark.parametrize("subset", ["all", "even", "odd"])
-def test_dev_corpora_meet_targets(corpora: Path, subset: str) -> None:
+def test_dev_corpora_meet_targets(corpora: Path, subset: str, extractor: Extractor) -> None:
     """FACTS.md targets on the shared dev corpora (and on each half, as a held-out check)."""
     items = [
         (item, gold)
@@ -84,7 +89,7 @@ def test_dev_corpora_meet_targets(corpora: Path, subset: str) -> None:
         items = items[0::2]
     elif subset == "odd":
         items = items[1::2]
-    report = evaluate(items, Extractor(default_watchlist()).extract)
+    report = evaluate(items, extractor.extract)
     assert report.overall.precision >= 0.95
     assert report.overall.recall >= 0.90
     assert report.overall.status_accuracy >= 0.90
