@@ -50,6 +50,9 @@ PLANNED: dict[str, list[str]] = {
         "delay*", "held back", "postpone*", "not yet", "pushed back",
         "could", "might", "as early as", "possibly",
         "to be", "next month", "next quarter", "by the end of",
+        "eyes", "eyeing", "mulls", "weighs", "considers", "considering", "explores", "exploring",
+        "to spend", "to expand", "to add", "to set up", "to deploy", "to offer", "to start",
+        "to begin", "to roll out", "to establish", "to construct", "to host", "to bring",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -60,6 +63,7 @@ PLANNED: dict[str, list[str]] = {
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
         "pourrait", "pourraient",
         "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin",
+        "envisage", "étudie", "réfléchit",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
@@ -68,6 +72,7 @@ PLANNED: dict[str, list[str]] = {
         "可能", "或于",
         "明年", "下月", "下个月", "年内", "年底前",
         "计画", "筹画", "预定", "拟于",
+        "考虑", "研究", "洽谈", "商谈",
     ],
 }
 
@@ -132,16 +137,19 @@ NEGATION: dict[str, list[str]] = {
         "not going to", "will not", "won't", "scrapped", "cancel*", "shelved", "abandon*",
         "halted", "suspend*", "paused", "pulled out", "withdr*", "has no", "have no", "without",
         "distanced", "walked back", "retracted",
+        "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
         "pas de projet", "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce",
         "abandonn*", "suspend*", "annul*", "sans", "n'a aucun", "n'a pas de", "aucune", "aucun",
+        "ferme", "fermeture", "se retire",
     ],
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
         "暂停", "搁置", "叫停", "并无",
         "没有",
+        "关闭", "关停", "撤出", "退出",
     ],
 }
 
