@@ -35,6 +35,8 @@ from pathlib import Path
 from socket import AF_INET, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket
 from typing import Any
 
+from monitor.sources.base import Defaults
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPANIES = ["Alibaba Cloud", "Huawei Cloud", "Tencent Cloud", "NVIDIA", "DeepSeek", "OpenAI"]
 
@@ -184,7 +186,11 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.1, help="server latency, seconds")
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument(
-        "--concurrency", type=int, nargs="+", default=[16, 64], help="monitor worker counts"
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[Defaults().concurrency, 64],
+        help="monitor worker counts [default: the shipped default and 64]",
     )
     parser.add_argument(
         "--naive-sample", type=int, default=0, help="time the naive loop on N sources, scaled"
