@@ -60,3 +60,37 @@ def test_command_on_uninitialised_db_is_clear(tmp_path: Path) -> None:
         assert "monitor init" in str(exc)
     else:
         raise AssertionError("expected StoreError")
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    return result.exit_code, result.output
+
+
+def test_file_that_is_no_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.db"
+    path.write_bytes(b"this is a text file, not SQLite\n" * 10)
+    for command in (["status"], ["init"], ["changes"]):
+        code, output = _run(["--db", f"sqlite:///{path}", *command])
+        assert code == 3, output
+        assert "file is not a database" in output
+        assert len(output.strip().splitlines()) == 1, output
+
+
+def test_schema_revision_other_than_head_is_reported(fresh_db: Engine, db_url: str) -> None:
+    with fresh_db.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999future'"))
+    code, output = _run(["--db", db_url, "status"])
+    assert code == 3, output
+    assert "schema revision 9999future, unknown to this version" in output
+    code, output = _run(["--db", db_url, "init"])
+    assert code == 3, output
+    assert "cannot upgrade database" in output and "9999future" in output
+    with fresh_db.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+    code, output = _run(["--db", db_url, "changes"])
+    assert code == 3, output
+    assert "older schema" in output and "monitor init" in output

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
@@ -93,21 +93,50 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+def _known_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """(every revision this code knows, the head revisions)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    return {r.revision for r in script.walk_revisions()}, set(script.get_heads())
+
+
 def upgrade(engine: Engine) -> None:
     """Create the schema or bring an older database up to the newest revision."""
     from alembic import command
+    from alembic.util import CommandError
 
     try:
         command.upgrade(_alembic_config(engine), "head")
-    except OperationalError as exc:
+    except DBAPIError as exc:  # not a database, locked, read-only, unreachable server ...
         raise StoreError(f"cannot upgrade database {engine.url!r}: {exc.orig}") from None
+    except CommandError as exc:  # e.g. a revision written by a newer monitor
+        raise StoreError(f"cannot upgrade database {engine.url!r}: {exc}") from None
 
 
 def require_schema(engine: Engine) -> None:
-    """Raise a clear StoreError when the database was never initialised (`monitor init`)."""
+    """Raise a clear StoreError when the database is unusable: not a database, never
+    initialised (`monitor init`), or at another schema revision than this code's."""
     try:
-        tables = set(inspect(engine).get_table_names())
-    except OperationalError as exc:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "sources" not in tables or "alembic_version" not in tables:
+                raise StoreError(
+                    f"database {engine.url!r} is not initialised: run `monitor init` first"
+                )
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except DBAPIError as exc:
         raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
-    if "sources" not in tables or "alembic_version" not in tables:
-        raise StoreError(f"database {engine.url!r} is not initialised: run `monitor init` first")
+    known, heads = _known_revisions(engine)
+    if current == heads:
+        return
+    shown = ", ".join(sorted(current)) or "none"
+    if current - known:
+        raise StoreError(
+            f"database {engine.url!r} has schema revision {shown}, unknown to this version of "
+            "monitor (written by a newer one?)"
+        )
+    raise StoreError(
+        f"database {engine.url!r} has an older schema (revision {shown}): "
+        "run `monitor init` to upgrade it"
+    )
