@@ -82,6 +82,19 @@ def test_channels_are_masked_and_env_urls_added(tmp_path: Path) -> None:
     assert [c.format for c in channels] == ["text", "text", "html"]
 
 
+def test_tokens_in_path_and_query_are_masked_too(tmp_path: Path) -> None:
+    """Apprise's own privacy form leaves a webhook's path token, an ntfy topic and custom
+    headers (``+Authorization=...``) in the clear."""
+    config = make_config(tmp_path, apprise_file("  - ntfy://ntfy.sh/TopicS3cret\n"))
+    env = {
+        "MONITOR_NOTIFY_URLS": "json://127.0.0.1:9/hooks/PathT0ken?+Authorization=Bearer%20H3ader"
+    }
+    text = "\n".join(describe_channels(config, env))
+    for secret in ("TopicS3cret", "PathT0ken", "H3ader", "Bearer"):
+        assert secret not in text
+    assert "ntfy://ntfy.sh/T...t" in text and "json://127.0.0.1:9/h...s/P...n" in text
+
+
 def test_shipped_example_file_has_no_channels() -> None:
     root = Path(__file__).resolve().parent.parent
     alerts = AlertsConfig(apprise_config=str(root / "alerts" / "apprise.yml"))
@@ -226,8 +239,8 @@ def test_a_down_channel_does_not_hold_back_another(
     assert status.exit_code == 0, status.output
     alerts = json.loads(status.output)["alerts"]
     assert alerts["outbox"] == {"sent": 2, "failed": 2}
-    assert [f["channel"].split("?")[0] for f in alerts["failed"]] == [
-        http_server.url("/down").replace("http://", "json://")
+    assert [f["channel"] for f in alerts["failed"]] == [
+        http_server.url("/d...n").replace("http://", "json://")  # the path masked
     ] * 2
     assert "Alert outbox" in runner.invoke(cli, [*base, "status"]).output
     http_server.route("/down", Reply(status=200))

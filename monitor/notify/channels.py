@@ -3,7 +3,10 @@
 Each channel is one Apprise URL, sent to on its own (its own Apprise object, its own
 outbox rows), with the message format its plugin prefers. A channel is identified in the
 database by a short hash of its URL, never by the URL (URLs hold tokens); anything shown
-to a person uses Apprise's masked form ``url(privacy=True)``.
+to a person uses ``mask_url``: Apprise's privacy form ``url(privacy=True)`` (passwords and
+the tokens its plugins know), with the path segments masked too and the query dropped,
+since Apprise leaves a webhook's path token, an ntfy topic or a ``+Authorization`` header in
+the clear.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from monitor.errors import NotifyError
 from monitor.notify.config import AlertsConfig
@@ -82,6 +86,23 @@ class Channel:
         return tags is None or bool(self.tags & set(tags))
 
 
+def _mask_segment(segment: str) -> str:
+    if len(segment) <= 2 or "..." in segment or "*" in segment:  # short or masked already
+        return segment
+    return f"{segment[0]}...{segment[-1]}"
+
+
+def mask_url(privacy_url: str) -> str:
+    """A channel URL fit to show: Apprise's privacy form, every path segment masked
+    (``hook/TOKEN123`` -> ``h...k/T...3``) and no query (it may hold headers or tokens)."""
+    try:
+        parts = urlsplit(privacy_url)
+    except ValueError:
+        return privacy_url.split("://", 1)[0] + "://..."
+    path = "/".join(_mask_segment(s) for s in parts.path.split("/"))
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
 def channel_id(url: str) -> str:
     return "ch-" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
 
@@ -94,7 +115,7 @@ def _channel(plugin: Any, extra_tags: set[str]) -> Channel:
         id=channel_id(url),
         tags=frozenset({str(t) for t in plugin.tags} | extra_tags),
         format=fmt_name if fmt_name in FORMATS else "text",
-        masked=plugin.url(privacy=True),
+        masked=mask_url(plugin.url(privacy=True)),
         plugin=plugin,
     )
 
