@@ -6,11 +6,13 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 
-from monitor.extract.lexicon import CANCELLING
+from monitor.extract.lexicon import CANCELLING, DENYING
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
-from monitor.extract.names import NameMatcher
+from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.rules import (
     ANAPHORA,
+    LIST_OF_NAMES,
+    PREDECESSOR,
     RELATIVE,
     TOKEN,
     Collector,
@@ -19,7 +21,9 @@ from monitor.extract.rules import (
     drop_umbrella_chips,
     gap_span,
     is_located,
+    is_question,
     region_companies,
+    verb_homograph,
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
@@ -178,6 +182,8 @@ class Extractor:
         name_starts = [n.start for n in fld.names]
         deployments: list[tuple[str, str, int, Evidence]] = []
         for s_start, s_end in sentence_spans(fld.text):
+            if is_question(fld.text, s_start, s_end):
+                continue  # FACTS.md: a question asserts nothing
             sentence = self._within(fld, s_start, s_end)
             with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
             categories = {m.category for m in sentence}
@@ -343,14 +349,23 @@ class Extractor:
         evidence: Evidence,
         found: Collector,
     ) -> None:
-        for name in fld.names:
-            if not (s_start <= name.start < s_end):
-                continue
+        in_sentence = [n for n in fld.names if s_start <= n.start < s_end]
+        if not in_sentence:
+            return
+        sentence_cues = self._within(fld, s_start, s_end)
+        # "denies reports that it will deploy Ascend chips": a denial governs the sentence
+        denying = any(c.category == "negation" and c.value in DENYING for c in sentence_cues)
+        spans = _list_spans(fld.folded, in_sentence)
+        for name, (g_start, g_end) in zip(in_sentence, spans, strict=True):
             spec = name.spec
             needs_context = name.bare or not name.versioned
             if needs_context and spec.family.context and spec.entity not in companies_in_item:
                 continue
             if not name.versioned and (spec.entity, spec.family.family) in versioned_families:
+                continue
+            if not name.versioned and verb_homograph(fld, name.start, name.end):
+                continue  # "Sales Ascend as Apple Slips": the verb, not the chip
+            if denying:
                 continue
             cues = self._clause_cues(fld, clauses, name.start)
             negations = [c for c in cues if c.category in ("negation", "hypothetical")]
@@ -363,8 +378,29 @@ class Extractor:
             relative = self._relative_clause_cues(fld, clauses, name.end)
             if any(c.category in (*STATUS_CUES, "planned_weak") for c in relative):
                 cues = relative  # "the Ascend 910D, which the company is still developing"
-            # a cue far from a name in a long clause is usually about something else
-            near = [c for c in cues if gap_span(c, name.start, name.end) <= NAME_CUE_REACH]
-            status, strength = self._status(near, name.start, name.end)
+            if PREDECESSOR.search(fld.folded, max(0, name.start - 40), name.start):
+                # "the successor to its R1 model", "replaces GPT-4o": the older one exists
+                found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
+                continue
+            # a cue far from a name in a long clause is usually about something else; names
+            # of one list ("Ascend 910B, 910C or 910D") share the status of the list
+            near = [c for c in cues if gap_span(c, g_start, g_end) <= NAME_CUE_REACH]
+            status, strength = self._status(near, g_start, g_end)
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
             found.record(fact, strength)
+
+
+def _list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
+    """For each name, the span of the list it is part of ("A, B or C"), else its own."""
+    spans = [(n.start, n.end) for n in names]
+    group = 0
+    for index in range(1, len(names) + 1):
+        if index < len(names) and LIST_OF_NAMES.fullmatch(
+            folded, names[index - 1].end, names[index].start
+        ):
+            continue
+        span = (names[group].start, names[index - 1].end)
+        for member in range(group, index):
+            spans[member] = span
+        group = index
+    return spans

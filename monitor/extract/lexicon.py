@@ -44,7 +44,7 @@ PLANNED: dict[str, list[str]] = {
     "en": [
         "will", "plan", "plans", "planned", "planning", "intend*", "to open", "to build",
         "to launch", "to release", "to debut", "expected", "expects", "preparing", "prepares",
-        "reportedly", "rumour*", "rumor*", "would", "upcoming", "coming months",
+        "rumour*", "rumor*", "would", "upcoming", "coming months",
         "later this year", "next year", "set to", "due to", "slated", "in talks", "aims to",
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
         "delay*", "held back", "postpone*", "not yet", "pushed back",
@@ -57,7 +57,7 @@ PLANNED: dict[str, list[str]] = {
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
         "construira", "déploiera", "intention", "attendu*", "devrait", "devraient", "prépare*",
-        "selon des sources", "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
+        "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
@@ -84,9 +84,11 @@ PLANNED_WEAK: dict[str, list[str]] = {
         "pledg*", "is building", "are building", "preview*", "teas*", "next-generation",
         "successor", "is developing", "developing",
         "maps out", "map out", "lays out", "outlines", "unveils plans",
+        "reportedly",
     ],
     "fr": [
         "compte", "projet*", "annonce*", "investira", "construire", "promet",
+        "selon des sources",
     ],
     "zh": [
         "规划", "路线图", "宣布", "新建", "建设", "兴建", "承诺", "投资", "打造", "下一代",
@@ -108,6 +110,7 @@ LIVE: dict[str, list[str]] = {
         "trained on", "in production", "mass production", "delivered", "deliveries", "sales",
         "sold", "selling", "resume*", "began", "begins", "now available", "generally available",
         "currently", "sells", "in use",
+        "updated", "has begun", "have begun", "began shipping", "now running", "now runs",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -117,6 +120,8 @@ LIVE: dict[str, list[str]] = {
         "en production", "mis en ligne", "utilise",
         "actuellement", "livraisons",
         "ouvre", "démarre", "est opérationnel", "entre en production",
+        "a commencé", "ont commencé", "commencé à", "mis à jour", "mise à jour", "à disposition",
+        "à la disposition", "déjà", "exploite", "exploitent",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -126,6 +131,7 @@ LIVE: dict[str, list[str]] = {
         "目前", "在售", "销售",
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
+        "更新", "升级", "即日起", "可使用", "已可使用",
     ],
 }
 
@@ -225,9 +231,10 @@ HARDWARE: dict[str, list[str]] = {
 DEPLOY: dict[str, list[str]] = {
     "en": [
         "install*", "deploy*", "fill", "fills", "filled", "house", "houses", "host", "hosts",
-        "equip*", "power", "powers", "powered",
+        "equip*", "power", "powers", "powered", "run on", "runs on", "running on",
     ],
-    "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter"],
+    "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter", "fonctionnera sur",
+           "reposera sur"],
     "zh": ["部署", "搭载", "配备", "装设", "安装", "采用"],
 }
 
@@ -253,6 +260,10 @@ LOCATIVE_LATIN = frozenset([
 LOCATIVE_CJK = (
     "在", "于", "位于", "落地", "落户", "进驻", "进入", "赴", "至", "到", "布局", "登陆", "包括",
 )
+# Denials of a report: they govern the whole sentence ("针对...报道，华为否认").
+DENYING = frozenset([
+    "denies", "denied", "deny", "dément", "démenti", "否认", "辟谣", "不实",
+])
 # Negations that cancel a release or a plan (rather than deny some other claim).
 CANCELLING = frozenset([
     "no plans", "no plan", "not plan*", "has no intention", "no intention", "not going to",

@@ -70,6 +70,16 @@ ANAPHORA = re.compile(
     r"the site|the data cent(?:re|er)|the region|the new region|"
     r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
 )
+# Names of one list: only commas and "and"/"or" between them.
+LIST_OF_NAMES = re.compile(r"\s*(?:,|/|、|and|or|et|ou|和|与|及|以及|或)?\s*(?:and|or|et|ou)?\s*")
+# Words before a name that make it the model or chip being succeeded: it exists.
+PREDECESSOR = re.compile(
+    r"(?:successor (?:to|of)|succeeds|succeed|succeeding|replaces|replacing|replace|"
+    r"successeur (?:de|du|d')|succéder à|succède à|remplace|remplacer|remplaçant|"
+    r"接替|取代|替代|接棒)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
+    r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
+)
+QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
 RELATIVE = re.compile(r"[,，]\s*(?:which|that|where|qui|que|dont|où|lequel|laquelle)\b")
 TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
 
@@ -180,3 +190,55 @@ def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
             continue
         keep.append(fact)
     return keep
+
+
+def is_question(text: str, start: int, end: int) -> bool:
+    """A sentence that ends with a question mark."""
+    return QUESTION_END.search(text, max(start, end - 4), end) is not None
+
+
+# Words before a verb ("hopes to ascend", "will ascend") and particles after one
+# ("Sales Ascend as Apple Slips"); a family name between them is the verb.
+_AUXILIARY = frozenset(["to", "will", "would", "can", "could", "may", "might", "should", "must"])
+_VERB_PARTICLE = frozenset(["as", "to", "again", "higher", "above", "beyond", "further"])
+_NOUN_SLOT = frozenset(
+    [
+        "its",
+        "the",
+        "their",
+        "his",
+        "her",
+        "our",
+        "using",
+        "use",
+        "uses",
+        "used",
+        "on",
+        "with",
+        "of",
+        "for",
+        "from",
+        "by",
+        "and",
+        "or",
+        "s",
+        "new",
+        "latest",
+        "own",
+        "huawei",
+        "nvidia",
+    ]
+)
+
+
+def verb_homograph(fld: ReadText, start: int, end: int) -> bool:
+    """A family name alone written where English puts a verb ("Sales Ascend as ...")."""
+    if not fld.text[start:end].isascii():
+        return False
+    before = TOKEN.findall(fld.folded[max(0, start - 30) : start])
+    after = TOKEN.findall(fld.folded[end : end + 20])
+    previous = before[-1] if before else ""
+    if previous in _AUXILIARY:
+        return True
+    following = after[0] if after else ""
+    return following in _VERB_PARTICLE and previous not in _NOUN_SLOT

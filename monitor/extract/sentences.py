@@ -45,10 +45,24 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         spans.append((start, end))
 
 
+# A relative clause inserted after the subject, and the comma that closes it before the
+# subject's own verb: "Tencent Cloud, which already operates in Seoul, plans to ...".
+_RELATIVE_START = re.compile(r",\s+(?:which|who|qui|dont|lequel|laquelle)\b")
+_RELATIVE_CLOSE = re.compile(
+    r",\s+(?=(?:plans|will|is|has|had|said|says|expects|aims|intends|wants|prévoit|va|compte|"
+    r"entend|est|a)\s)"
+)
+
+
 def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of the clauses of the sentence text[start:end]."""
     cuts = [start]
     for match in _CLAUSE.finditer(text, start, end):
         cuts.append(match.start())
+        if _RELATIVE_START.match(text, match.start()):
+            close = _RELATIVE_CLOSE.search(text, match.end(), end)
+            if close is not None:
+                cuts.append(close.start())
     cuts.append(end)
+    cuts.sort()
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
