@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 
-from monitor.extract.lexicon import CANCELLING, DENYING
+from monitor.extract.lexicon import CANCELLING, DENYING, SCOPE_AFTER
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.rules import (
@@ -368,7 +368,12 @@ class Extractor:
             if denying:
                 continue
             cues = self._clause_cues(fld, clauses, name.start)
-            negations = [c for c in cues if c.category in ("negation", "hypothetical")]
+            negations = [
+                c
+                for c in cues
+                if c.category in ("negation", "hypothetical")
+                and (c.value not in SCOPE_AFTER or c.start < name.start)
+            ]
             if negations:
                 # "no plans to release X" denies X for the whole item; "denies its model
                 # copied X" only makes this mention no evidence

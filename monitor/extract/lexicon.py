@@ -53,6 +53,8 @@ PLANNED: dict[str, list[str]] = {
         "eyes", "eyeing", "mulls", "weighs", "considers", "considering", "explores", "exploring",
         "to spend", "to expand", "to add", "to set up", "to deploy", "to offer", "to start",
         "to begin", "to roll out", "to establish", "to construct", "to host", "to bring",
+        "is coming", "are coming", "coming soon", "working on", "in development",
+        "under development", "in training", "is training",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -64,6 +66,7 @@ PLANNED: dict[str, list[str]] = {
         "pourrait", "pourraient",
         "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin",
         "envisage", "étudie", "réfléchit",
+        "travaille sur", "en développement", "en cours de développement", "bientôt",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
@@ -73,6 +76,7 @@ PLANNED: dict[str, list[str]] = {
         "明年", "下月", "下个月", "年内", "年底前",
         "计画", "筹画", "预定", "拟于",
         "考虑", "研究", "洽谈", "商谈",
+        "正在研发", "研发中", "正在训练", "训练中", "开发中",
     ],
 }
 
@@ -111,6 +115,7 @@ LIVE: dict[str, list[str]] = {
         "sold", "selling", "resume*", "began", "begins", "now available", "generally available",
         "currently", "sells", "in use",
         "updated", "has begun", "have begun", "began shipping", "now running", "now runs",
+        "published", "publishes", "posted", "uploaded", "made available", "makes available",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -142,18 +147,21 @@ NEGATION: dict[str, list[str]] = {
         "no intention", "ruled out", "rules out", "dismissed", "not true", "rejected reports",
         "not going to", "will not", "won't", "scrapped", "cancel*", "shelved", "abandon*",
         "halted", "suspend*", "paused", "pulled out", "withdr*", "has no", "have no", "without",
-        "distanced", "walked back", "retracted",
+        "distanced", "walked back", "retracted", "not intend*", "does not plan", "did not plan",
         "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
-        "pas de projet", "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce",
+        "pas de projet", "ne prévoit pas", "n'envisage pas", "n'entend pas", "n'a pas prévu",
+        "a renoncé",
+        "ne compte pas", "ne va pas", "n'ouvrira pas", "ne lancera pas", "ne construira pas",
+        "ne sortira pas", "renonce",
         "abandonn*", "suspend*", "annul*", "sans", "n'a aucun", "n'a pas de", "aucune", "aucun",
         "ferme", "fermeture", "se retire",
     ],
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
-        "暂停", "搁置", "叫停", "并无",
+        "暂停", "搁置", "叫停", "并无", "无计划", "不打算", "并不打算", "不计划",
         "没有",
         "关闭", "关停", "撤出", "退出",
     ],
@@ -216,7 +224,8 @@ NEUTRAL: dict[str, list[str]] = {
     "fr": [
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
-    "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区"],
+    "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
+           "区域总部", "地区总部"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are
@@ -264,13 +273,18 @@ LOCATIVE_CJK = (
 DENYING = frozenset([
     "denies", "denied", "deny", "dément", "démenti", "否认", "辟谣", "不实",
 ])
+# Negations that scope over what follows them only: "released without an announcement".
+SCOPE_AFTER = frozenset(["without", "sans", "没有"])
 # Negations that cancel a release or a plan (rather than deny some other claim).
 CANCELLING = frozenset([
     "no plans", "no plan", "not plan*", "has no intention", "no intention", "not going to",
-    "will not", "won't", "ruled out", "rules out", "scrapped", "cancel*", "shelved",
-    "abandon*", "n'a pas l'intention", "pas l'intention", "aucun projet", "pas de projet",
-    "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce", "abandonn*", "annul*",
-    "没有计划", "暂无计划", "无意", "不会", "放弃", "取消", "搁置", "叫停",
+    "will not", "won't", "ruled out", "rules out", "not intend*", "does not plan", "did not plan",
+    "n'entend pas", "n'a pas prévu", "ne compte pas", "ne va pas", "n'ouvrira pas",
+    "ne lancera pas", "ne construira pas", "ne sortira pas",
+    "无计划", "不打算", "并不打算", "不计划",
+    "scrapped", "cancel*", "shelved", "abandon*", "n'a pas l'intention", "pas l'intention",
+    "aucun projet", "pas de projet", "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce",
+    "abandonn*", "annul*", "没有计划", "暂无计划", "无意", "不会", "放弃", "取消", "搁置", "叫停",
 ])
 # Words between a locative and its place: "in northern Norway", "dans le nord du Maroc".
 PLACE_MODIFIERS = frozenset([
