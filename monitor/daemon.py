@@ -286,7 +286,8 @@ class Daemon:
         from monitor import pipeline
 
         try:
-            sent = pipeline.deliver_due(self.sessions, self.config)
+            # A stalled channel must not hold back the next pass (and the others).
+            sent = pipeline.deliver_due(self.sessions, self.config, wait=DELIVER_EVERY)
         except Exception:
             log.exception("deliver_due failed")
             return

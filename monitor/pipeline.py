@@ -242,24 +242,32 @@ def queue_source_health(session: Session, rt: Runtime, now: datetime) -> int:
 
 
 def deliver(
-    sessions: sessionmaker[Session], config: Config, *, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    wait: float | None = None,
 ) -> SendReport:
-    """deliver_due with the full report (sent, retrying, failed)."""
+    """deliver_due with the full report (sent, retrying, failed). ``wait``: see send_due."""
     rt = runtime(config)
     moment = _now(now)
     with transaction(sessions) as session:
         store.reclaim_in_flight(session, moment)
         queue_source_health(session, rt, moment)
         queue_due_digests(session, rt.alerts, moment)
-    return send_due(sessions, rt.alerts, rt.channels, rt.renderer, rt.watchlist, moment)
+    return send_due(sessions, rt.alerts, rt.channels, rt.renderer, rt.watchlist, moment, wait=wait)
 
 
 def deliver_due(
-    sessions: sessionmaker[Session], config: Config, *, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    wait: float | None = None,
 ) -> int:
     """Queue source-health alerts and due digests, then send due outbox rows.
-    Returns the number of messages sent."""
-    return deliver(sessions, config, now=now).sent
+    Returns the number of messages sent (by the channels done within ``wait`` seconds)."""
+    return deliver(sessions, config, now=now, wait=wait).sent
 
 
 def read_jsonl_items(path: Path) -> list[Item]:

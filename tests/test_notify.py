@@ -412,3 +412,71 @@ def test_a_hanging_channel_does_not_delay_another(
     )
     process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
     assert deliver(sessions, config, now=T0).sent == 2
+
+
+def test_a_stalled_channel_does_not_hold_back_the_next_pass(
+    fresh_db: Engine, tmp_path: Path, http_server: LocalServer
+) -> None:
+    """The daemon's pass stops waiting for a channel that stalls; the next pass sends the
+    other channel's new alert and leaves the stalled one alone until it is done."""
+    import threading
+
+    from monitor.notify import sender
+
+    release = threading.Event()
+
+    def stalled(req: Request) -> Reply:
+        release.wait(timeout=60)
+        return Reply(status=200)
+
+    http_server.route("/stalled", stalled)
+    http_server.route("/fast", Reply(status=200))
+    config = make_config(
+        tmp_path,
+        apprise_file(
+            json_channel(http_server.url("/stalled?rto=90"), "a"),
+            json_channel(http_server.url("/fast"), "b"),
+        ),
+    )
+    sessions = session_factory(fresh_db)
+    extractor = RuleExtractor(DEFAULT_RULES)
+    try:
+        store(
+            sessions,
+            [
+                item(
+                    "Alibaba plans Mexico region",
+                    url="https://a.test/1",
+                    published="2025-03-01T00:00:00",
+                )
+            ],
+        )
+        process_pending(sessions, config, extractor=extractor, now=T0)
+        first = deliver(sessions, config, now=T0, wait=0.2)
+        assert first.sent == 1 and len(first.busy_channels) == 1  # /fast done, /stalled not
+        store(
+            sessions,
+            [
+                item(
+                    "Alibaba plans Riyadh region",
+                    url="https://a.test/2",
+                    published="2025-03-02T00:00:00",
+                )
+            ],
+        )
+        process_pending(sessions, config, extractor=extractor, now=T0)
+        second = deliver(sessions, config, now=T0 + timedelta(minutes=1), wait=0.2)
+        assert second.sent == 1  # the fast channel's second alert went out
+        assert second.busy_channels == first.busy_channels  # the stalled one was skipped
+        assert len(http_server.hits("/stalled")) == 1  # no second message sent alongside
+    finally:
+        release.set()
+    for _ in range(200):  # the stalled worker finishes by itself once answered
+        with sender._busy_lock:
+            if not sender._busy:
+                break
+        threading.Event().wait(0.05)
+    with sessions() as s:
+        states = sorted(r.state for r in s.scalars(select(DeliveryRow)))
+    assert states == ["pending", "sent", "sent", "sent"]
+    assert deliver(sessions, config, now=T0 + timedelta(minutes=2)).sent == 1

@@ -6,15 +6,21 @@ after it, so a process killed mid-send re-sends at most that one message: its ro
 ``pending``. A failed send is retried with exponential backoff; after
 ``retry.max_attempts`` the row is ``failed`` (``monitor notify --retry-failed`` re-queues
 it). Channels are served in parallel and a channel that refuses is skipped for the rest
-of the pass, so a slow or dead channel delays nobody else.
+of the pass, so a slow or dead channel delays nobody else. With ``wait`` (the daemon), a
+pass returns after that many seconds even if a channel is still sending (a webhook that
+drips its answer, an SMTP server that stalls): that channel's worker finishes on its own,
+and later passes skip the channel while it is busy, so its messages stay in order and the
+other channels' next alerts are not held back behind it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +39,11 @@ from monitor.store.models import DeliveryRow
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHANNELS = 8
 
+# Channels whose worker is still sending (from this pass or an earlier one that stopped
+# waiting for it): skipped until it is done.
+_busy: set[str] = set()
+_busy_lock = threading.Lock()
+
 
 @dataclass
 class SendReport:
@@ -40,6 +51,7 @@ class SendReport:
     retrying: int = 0
     failed: int = 0
     skipped_channels: set[str] = field(default_factory=set)
+    busy_channels: set[str] = field(default_factory=set)  # still sending when the pass ended
 
 
 def render_row(
@@ -88,9 +100,12 @@ def send_due(
     now: datetime,
     *,
     limit: int = 500,
+    wait: float | None = None,
 ) -> SendReport:
     """Send due rows: each channel in its own worker thread, its rows in order, stopping at
-    its first refusal; so a slow or dead channel holds back no other channel."""
+    its first refusal; so a slow or dead channel holds back no other channel. ``wait``:
+    return after that many seconds at most, leaving slow channels' workers to finish on
+    their own (None: wait for every channel)."""
     by_id = {ch.id: ch for ch in channels}
     with transaction(sessions) as session:
         due = store.due_deliveries(session, now, limit)
@@ -104,19 +119,27 @@ def send_due(
             report.failed += store.fail_deliveries(
                 session, orphans, "its channel is no longer configured"
             )
-    jobs = [(by_id[cid], ids) for cid, ids in per_channel.items()]
-    if len(jobs) <= 1:
-        results = [
-            _send_channel(sessions, alerts, ch, ids, renderer, watchlist, now) for ch, ids in jobs
-        ]
-    else:
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHANNELS, len(jobs))) as pool:
-            futures = [
-                pool.submit(_send_channel, sessions, alerts, ch, ids, renderer, watchlist, now)
-                for ch, ids in jobs
-            ]
-            results = [f.result() for f in futures]
-    for part in results:
+    with _busy_lock:
+        report.busy_channels = set(per_channel) & _busy
+        jobs = [(by_id[cid], ids) for cid, ids in per_channel.items() if cid not in _busy]
+        _busy.update(ch.id for ch, _ in jobs)
+    if not jobs:
+        return report
+
+    def work(channel: Channel, ids: list[int]) -> SendReport:
+        try:
+            return _send_channel(sessions, alerts, channel, ids, renderer, watchlist, now)
+        finally:
+            with _busy_lock:
+                _busy.discard(channel.id)
+
+    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHANNELS, len(jobs)))
+    futures = {pool.submit(work, ch, ids): ch.id for ch, ids in jobs}
+    done, not_done = wait_futures(futures, timeout=wait)
+    pool.shutdown(wait=False)  # workers still sending finish by themselves
+    report.busy_channels |= {futures[f] for f in not_done}
+    for future in done:
+        part = future.result()
         report.sent += part.sent
         report.retrying += part.retrying
         report.failed += part.failed
