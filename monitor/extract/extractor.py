@@ -15,6 +15,7 @@ from monitor.extract.rules import (
     PREDECESSOR,
     RELATIVE,
     TOKEN,
+    WHICH,
     Collector,
     ReadText,
     closer_to_not_infra,
@@ -280,7 +281,11 @@ class Extractor:
                 continue
             cues = self._clause_cues(fld, clauses, place.start)
             # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
-            owners = region_companies(fld, cues) or companies
+            # ... but a company inside "X, which competes with Y in Thailand," is an object
+            in_relative = any(
+                WHICH.match(fld.folded, a) for a, b in clauses if a <= place.start < b
+            )
+            owners = (not in_relative and region_companies(fld, cues)) or companies
             if not any(c.category == "infra" for c in cues) and not _infra_next_clause(
                 fld, clauses, place.start, self._within
             ):

@@ -20,11 +20,11 @@ INFRA: dict[str, list[str]] = {
         "joint venture", "infrastructure region", "local cloud", "gpus installed", "servers",
         "server farm*", "sovereign cloud", "cloud platform", "ai cloud", "ai data centre*",
         "ai data center*", "hyperscale", "capacity in", "node*", "point of presence",
-        "points of presence", "installed", "deployed",
+        "points of presence", "installed", "deployed", "facility", "facilities",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
-        "région cloud", "régions cloud", "région", "zone de disponibilité",
+        "région cloud", "régions cloud", "région", "régions", "zone de disponibilité",
         "zones de disponibilité", "infrastructure cloud", "infrastructures cloud",
         "services cloud", "service cloud", "campus", "supercalculateur*", "grappe*",
         "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
@@ -190,6 +190,9 @@ NOT_INFRA: dict[str, list[str]] = {
         "court*", "ministry", "minister", "government", "cloud provider*",
         "cloud service provider*", "cloud services provider*",
         "sell", "sells", "selling", "sold", "sales", "customers", "clients",
+        "manufacturing facility", "manufacturing facilities", "production facility",
+        "production facilities", "research facility", "research facilities", "training facility",
+        "factory", "factories",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",

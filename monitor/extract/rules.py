@@ -80,6 +80,8 @@ PREDECESSOR = re.compile(
     r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
 )
 QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
+# A relative clause about the subject: its companies are objects, not owners.
+WHICH = re.compile(r"[,，]\s*(?:which|who|qui|dont|lequel|laquelle)\b")
 RELATIVE = re.compile(r"[,，]\s*(?:which|that|where|qui|que|dont|où|lequel|laquelle)\b")
 TOKEN = re.compile(r"[\w'’]+|[^\w\s]", re.UNICODE)
 

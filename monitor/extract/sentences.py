@@ -16,7 +16,10 @@ _ABBREVIATIONS = frozenset(
 _CLAUSE = re.compile(
     r";|；|:\s|：|,\s+(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"
     r"which|where|qui|dont|où|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
-    r"\s(?:but|while|whereas|mais)\s|\s(?:and|et)\s+(?=(?:will|plans|would|expects|va|prévoit)\b)|，(?:而|但|并|同时|此前|另外|其中|但是)|，"
+    r"\s(?:but|while|whereas|mais)\s|"
+    r"\s(?:and|et)\s+(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|va|prévoit|"
+    r"compte|prépare|envisage|a)\b)|"
+    r"，(?:而|但|并|同时|此前|另外|其中|但是)|，"
 )
 
 
@@ -49,8 +52,9 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 # subject's own verb: "Tencent Cloud, which already operates in Seoul, plans to ...".
 _RELATIVE_START = re.compile(r",\s+(?:which|who|qui|dont|lequel|laquelle)\b")
 _RELATIVE_CLOSE = re.compile(
-    r",\s+(?=(?:plans|will|is|has|had|said|says|expects|aims|intends|wants|prévoit|va|compte|"
-    r"entend|est|a)\s)"
+    r",\s+(?=(?:plans|will|is|has|had|said|says|expects|aims|intends|wants|opened|opens|"
+    r"launched|launches|unveiled|released|announced|began|started|operates|prévoit|va|compte|"
+    r"entend|est|a|ouvre|lance|annonce)\s)"
 )
 
 
