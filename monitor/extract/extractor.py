@@ -118,6 +118,7 @@ class Extractor:
                 for m in mentions
                 if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
             ]
+        mentions = _resolve_ambiguous_places(mentions)
         if year is not None:  # a later year than the item's is a future date: planned
             for found in _YEAR.finditer(text):
                 before = text[found.start() - 1 : found.start()]
@@ -414,3 +415,34 @@ def _list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
             spans[member] = span
         group = index
     return spans
+
+
+def _resolve_ambiguous_places(mentions: list[Mention]) -> list[Mention]:
+    """A city name of several countries is the one whose country the item names elsewhere
+    (with no such country it stays ambiguous); a city written right after a country
+    ("智利聖地牙哥", Santiago) is not a namesake in another country (San Diego)."""
+    by_span: dict[tuple[int, int], set[str]] = {}
+    countries_ending = {
+        m.end: m.value for m in mentions if m.category == "place" and m.kind == "country"
+    }
+    # a city written right after its country ("智利聖地牙哥") is in that country
+    mentions = [
+        m
+        for m in mentions
+        if m.category != "place"
+        or m.kind != "city"
+        or countries_ending.get(m.start, m.value) == m.value
+    ]
+    for m in mentions:
+        if m.category == "place":
+            by_span.setdefault((m.start, m.end), set()).add(m.value)
+    if all(len(values) == 1 for values in by_span.values()):
+        return mentions
+    sure = {next(iter(v)) for v in by_span.values() if len(v) == 1}
+    result = []
+    for m in mentions:
+        values = by_span.get((m.start, m.end)) if m.category == "place" else None
+        if values and len(values) > 1 and values & sure and m.value not in sure:
+            continue
+        result.append(m)
+    return result

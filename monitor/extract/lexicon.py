@@ -55,6 +55,7 @@ PLANNED: dict[str, list[str]] = {
         "to begin", "to roll out", "to establish", "to construct", "to host", "to bring",
         "is coming", "are coming", "coming soon", "working on", "in development",
         "under development", "in training", "is training",
+        "broke ground", "breaks ground", "groundbreaking", "earmark*", "signed a deal to",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -67,6 +68,7 @@ PLANNED: dict[str, list[str]] = {
         "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin",
         "envisage", "étudie", "réfléchit",
         "travaille sur", "en développement", "en cours de développement", "bientôt",
+        "première pierre", "table sur",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
@@ -77,6 +79,7 @@ PLANNED: dict[str, list[str]] = {
         "计画", "筹画", "预定", "拟于",
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中",
+        "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
     ],
 }
 
@@ -192,18 +195,20 @@ NOT_INFRA: dict[str, list[str]] = {
         "sell", "sells", "selling", "sold", "sales", "customers", "clients",
         "manufacturing facility", "manufacturing facilities", "production facility",
         "production facilities", "research facility", "research facilities", "training facility",
-        "factory", "factories",
+        "factory", "factories", "demand in", "demand from", "showcase*", "exhibit*",
+        "exhibition", "forum", "solutions",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
-        "vend", "vendent", "vendre", "ventes", "clients",
+        "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
+        "solutions",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
         "峰会", "收入", "营收", "政府", "法院",
         "云服务商", "云厂商", "服务商",
-        "销售", "客户",
+        "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案",
     ],
 }
 
