@@ -28,7 +28,7 @@ INFRA: dict[str, list[str]] = {
         "zones de disponibilité", "infrastructure cloud", "infrastructures cloud",
         "services cloud", "service cloud", "campus", "supercalculateur*", "grappe*",
         "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
-        "déploy*", "installé*", "serveurs",
+        "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
