@@ -243,8 +243,8 @@ class Fetcher:
         self.user_agent = user_agent or USER_AGENT
         self._host_limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._sessions: list[requests.Session] = []  # every session made (closed by close())
+        self._idle: list[requests.Session] = []  # those not in use right now
         self._watchdog = _Watchdog()
         self._closed = threading.Event()
 
@@ -264,9 +264,14 @@ class Fetcher:
         values.update(overrides)
         return cls(**values)
 
-    # Sessions: one per worker thread (requests.Session is not documented as thread-safe).
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
+    # Sessions: a pool, one session per request in flight (requests.Session is not
+    # documented as thread-safe). Not one per thread: the daemon and every `run_pass` start
+    # new worker threads, and per-thread sessions (each with its keep-alive sockets) piled
+    # up for the life of the process.
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[requests.Session]:
+        with self._lock:
+            session = self._idle.pop() if self._idle else None
         if session is None:
             session = requests.Session()
             adapter = _WatchedAdapter(
@@ -278,10 +283,14 @@ class Fetcher:
             session.headers["User-Agent"] = self.user_agent
             session.headers["Accept-Encoding"] = "gzip, deflate"
             # trust_env stays on: HTTP(S)_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE apply.
-            self._local.session = session
             with self._lock:
                 self._sessions.append(session)
-        return session
+        try:
+            yield session
+        finally:
+            with self._lock:
+                if not self._closed.is_set():
+                    self._idle.append(session)
 
     @contextlib.contextmanager
     def _host_slot(self, url: str) -> Iterator[None]:
@@ -300,7 +309,7 @@ class Fetcher:
             watch.cancelled = True
             watch.cut()
         with self._lock:
-            sessions, self._sessions = self._sessions, []
+            sessions, self._sessions, self._idle = self._sessions, [], []
         for session in sessions:
             with contextlib.suppress(Exception):
                 session.close()
@@ -376,9 +385,10 @@ class Fetcher:
         self._watchdog.add(watch, time.monotonic() + deadline)
         try:
             try:
-                response = self._session().get(
-                    url, headers=headers, timeout=timeouts, stream=True, allow_redirects=True
-                )
+                with self._session() as session:
+                    response = session.get(
+                        url, headers=headers, timeout=timeouts, stream=True, allow_redirects=True
+                    )
             except requests.TooManyRedirects:
                 raise FetchError(
                     f"more than {self.max_redirects} redirects", source=source, url=shown

@@ -506,3 +506,22 @@ def test_per_host_limit_holds_across_sources(
     fetcher.close()
     assert [o.status for o in outcomes].count("fetched") == 6
     assert http_server.max_active == 2
+
+
+def test_repeated_passes_reuse_http_sessions(
+    tmp_path: Path, sessions: sessionmaker[Session], fetcher: Fetcher, http_server: LocalServer
+) -> None:
+    """Every pass runs in new worker threads (so does every daemon poll job): sessions, and
+    their keep-alive sockets, must be reused, not made anew per thread and kept forever."""
+    body = fixture("rss2.xml")
+    names = [f"s{n}" for n in range(4)]
+    for name in names:
+        http_server.route(f"/{name}.xml", Reply(body=body, headers=RSS))
+    config = write_config(
+        tmp_path, "".join(feed_source(n, http_server.url(f"/{n}.xml")) for n in names)
+    )
+    for _ in range(10):
+        outcomes = run_pass(config, sessions, fetcher, force_all=True, process=False)
+        assert [o.status for o in outcomes] == ["fetched"] * 4
+    assert len(http_server.hits("/s0.xml")) == 10
+    assert 1 <= len(fetcher._sessions) <= 4  # at most one per request in flight at once
