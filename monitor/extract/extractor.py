@@ -13,6 +13,7 @@ from monitor.extract.rules import (
     ANAPHORA,
     LIST_OF_NAMES,
     PREDECESSOR,
+    PREDECESSOR_GATE,
     RELATIVE,
     TOKEN,
     WHICH,
@@ -389,7 +390,10 @@ class Extractor:
             relative = self._relative_clause_cues(fld, clauses, name.end)
             if any(c.category in (*STATUS_CUES, "planned_weak") for c in relative):
                 cues = relative  # "the Ascend 910D, which the company is still developing"
-            if PREDECESSOR.search(fld.folded, max(0, name.start - 40), name.start):
+            window = max(0, name.start - 40)
+            if PREDECESSOR_GATE.search(fld.folded, window, name.start) and PREDECESSOR.search(
+                fld.folded, window, name.start
+            ):
                 # "the successor to its R1 model", "replaces GPT-4o": the older one exists
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
@@ -421,10 +425,11 @@ def _resolve_ambiguous_places(mentions: list[Mention]) -> list[Mention]:
     """A city name of several countries is the one whose country the item names elsewhere
     (with no such country it stays ambiguous); a city written right after a country
     ("智利聖地牙哥", Santiago) is not a namesake in another country (San Diego)."""
+    places = [m for m in mentions if m.category == "place"]
+    if len(places) < 2:
+        return mentions
     by_span: dict[tuple[int, int], set[str]] = {}
-    countries_ending = {
-        m.end: m.value for m in mentions if m.category == "place" and m.kind == "country"
-    }
+    countries_ending = {m.end: m.value for m in places if m.kind == "country"}
     # a city written right after its country ("智利聖地牙哥") is in that country
     mentions = [
         m

@@ -79,6 +79,7 @@ PREDECESSOR = re.compile(
     r"接替|取代|替代|接棒)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
 )
+PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
 QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
 # A relative clause about the subject: its companies are objects, not owners.
 WHICH = re.compile(r"[,，]\s*(?:which|who|qui|dont|lequel|laquelle)\b")
@@ -196,6 +197,9 @@ def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
 
 def is_question(text: str, start: int, end: int) -> bool:
     """A sentence that ends with a question mark."""
+    tail = text[max(start, end - 4) : end]
+    if "?" not in tail and "？" not in tail:
+        return False
     return QUESTION_END.search(text, max(start, end - 4), end) is not None
 
 
