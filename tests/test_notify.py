@@ -172,6 +172,7 @@ def test_html_is_escaped_markdown_is_escaped_links_checked() -> None:
     assert "javascript:" not in html
     md = Renderer(None).render("change", "markdown", ctx).body
     assert "[link](http://evil.test)" not in md and r"\[link\]" in md
+    assert "javascript:" not in md and "[Wire](#)" in md
     text = Renderer(None).render("change", "text", ctx).body
     assert "Reported by 1 source." in text
 
