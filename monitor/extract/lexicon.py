@@ -69,6 +69,10 @@ PLANNED: dict[str, list[str]] = {
         "envisage", "étudie", "réfléchit",
         "travaille sur", "en développement", "en cours de développement", "bientôt",
         "première pierre", "table sur",
+        # future tenses of live verbs ("commercialis*" would match "commercialisera")
+        "commercialisera", "commercialiseront", "inaugurera", "inaugureront", "publiera",
+        "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
+        "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
