@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from pydantic import Field, PrivateAttr, ValidationError
 
-from monitor.conftypes import format_interval
+from monitor.conftypes import format_interval, show_value
 from monitor.errors import ConfigError
 from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.notify.config import AlertsConfig
@@ -193,7 +193,7 @@ def _describe_error(
         field = _dotted(field_path[:-1])
     elif kind == "literal_error":
         line = lines.line(path)
-        message = f"bad value '{_show(error.get('input'))}' (allowed: {ctx.get('expected')})"
+        message = f"bad value '{show_value(error.get('input'))}' (allowed: {ctx.get('expected')})"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
         line = lines.line(path)
         message = f"expected a mapping of keys, got {_type_name(error.get('input'))}"
@@ -207,7 +207,7 @@ def _describe_error(
         line = lines.line(path)
         text = str(error["msg"])
         text = text.removeprefix("Value error, ")
-        message = f"{text[:1].lower()}{text[1:]} (got '{_show(error.get('input'))}')"
+        message = f"{text[:1].lower()}{text[1:]} (got '{show_value(error.get('input'))}')"
     prefix = f"{label}:{line}: {who}"
     return line, f"{prefix}{field + ': ' if field else ''}{message}"
 
@@ -305,11 +305,6 @@ def _unwrap(annotation: Any) -> Any:
                 annotation = rest[0]
                 continue
         return annotation
-
-
-def _show(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _type_name(value: Any) -> str:

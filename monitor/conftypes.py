@@ -61,7 +61,7 @@ def parse_interval(value: Any) -> timedelta:
         raise PydanticCustomError(
             "interval_too_short",
             "interval '{value}' is too short (minimum: 1m)",
-            {"value": _show(value)},
+            {"value": show_value(value)},
         )
     return delta
 
@@ -96,18 +96,18 @@ def parse_http_url(value: Any) -> str:
     raise PydanticCustomError(
         "http_url",
         "bad URL '{value}' (allowed: an absolute http:// or https:// URL)",
-        {"value": _show(value)},
+        {"value": show_value(value)},
     )
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """The offending value as the user wrote it, shortened so one line stays one line."""
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _ctx(value: Any, allowed: str) -> dict[str, Any]:
-    return {"value": _show(value), "allowed": allowed}
+    return {"value": show_value(value), "allowed": allowed}
 
 
 Interval = Annotated[timedelta, BeforeValidator(parse_interval)]

@@ -86,6 +86,11 @@ class Channel:
         return tags is None or bool(self.tags & set(tags))
 
 
+def _scheme_only(url: str) -> str:
+    """``slack://...``: all that may be shown of a URL Apprise could not parse."""
+    return (url.split("://", 1)[0][:20] if "://" in url else "?") + "://..."
+
+
 def _mask_segment(segment: str) -> str:
     if len(segment) <= 2 or "..." in segment or "*" in segment:  # short or masked already
         return segment
@@ -137,8 +142,9 @@ def load_channels(alerts: AlertsConfig, env: dict[str, str] | None = None) -> li
         with _quiet_apprise():
             usable = obj.add(url) and len(obj) == 1
         if not usable:
-            scheme = url.split("://", 1)[0][:20] if "://" in url else "?"
-            raise NotifyError(f"${ENV_URLS}: URL #{n} ({scheme}://...) is not a usable Apprise URL")
+            raise NotifyError(
+                f"${ENV_URLS}: URL #{n} ({_scheme_only(url)}) is not a usable Apprise URL"
+            )
         channels.append(_channel(obj[0], {ENV_TAG}))
     unique: dict[str, Channel] = {}
     for ch in channels:
@@ -205,9 +211,8 @@ def _unusable_entries(apprise: Any, text: str) -> list[str]:
                 yaml.safe_dump({"version": 1, "urls": [entry]}), format="yaml"
             ) and bool(single.services())
         if not ok:
-            raw = next(iter(entry), "") if isinstance(entry, dict) else str(entry)
-            scheme = str(raw).split("://", 1)[0][:20] if "://" in str(raw) else "?"
-            bad.append(f"#{n} ({scheme}://...)")
+            raw = next(iter(entry), "") if isinstance(entry, dict) else entry
+            bad.append(f"#{n} ({_scheme_only(str(raw))})")
     return bad
 
 

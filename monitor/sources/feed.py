@@ -12,7 +12,13 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.sources.base import SourceConfig, SourceKind, make_item
-from monitor.sources.text import MAX_TITLE_CHARS, html_to_text, safe_url, struct_to_utc
+from monitor.sources.text import (
+    MAX_TITLE_CHARS,
+    clean_text,
+    html_to_text,
+    safe_url,
+    struct_to_utc,
+)
 from monitor.types import Item
 
 MAX_ENTRIES = 1_000  # a feed with more is either broken or hostile; keep the newest part
@@ -138,10 +144,6 @@ def _why(parsed: Any, body: bytes) -> str:
     """The XML error with its line when there is one, else how the body starts."""
     reason = parsed.get("bozo_exception")
     if isinstance(reason, xml.sax.SAXParseException):
-        return f"line {reason.getLineNumber()}: {_one_line(reason.getMessage())}"
-    start = _one_line(body[:60].decode("utf-8", errors="replace"))
+        return f"line {reason.getLineNumber()}: {clean_text(reason.getMessage(), 200)}"
+    start = clean_text(body[:60].decode("utf-8", errors="replace"), 200)
     return f"it starts with {start!r}" if start else "empty body"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]

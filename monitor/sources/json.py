@@ -111,7 +111,7 @@ class JsonKind(SourceKind[JsonSource]):
         try:
             document = json.loads(body)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise ParseError(f"not JSON ({_one_line(str(exc))})") from None
+            raise ParseError(f"not JSON ({clean_text(str(exc), 200)})") from None
         preset = PRESETS[source.preset] if source.preset else None
         path = source.items if source.items is not None else (preset.items if preset else "")
         found = resolve(document, path)
@@ -235,10 +235,6 @@ def _describe(value: Any) -> str:
     if value is None:
         return "nothing there"
     return f"a {type(value).__name__}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
 
 
 # --- presets ---------------------------------------------------------------------------
