@@ -22,6 +22,7 @@ _DROP = (
 )
 _LEFT = r"(?<![A-Za-z0-9_.\-])"
 _RIGHT = r"(?![A-Za-z0-9])"
+_RIGHT_CJK = r"(?![0-9])"  # after a Chinese name only a digit would continue a version
 _PLURAL = r"(?:s(?![A-Za-z0-9]))?"  # "H100s", "GB300s": the plural is not part of the value
 # A separator: space or any hyphen (news sites write "GPT‑5" with a non-breaking hyphen).
 _SEP = r"[\s\-‐‑‒–]"
@@ -68,7 +69,10 @@ def _named_pattern(fam: Family) -> str | None:
     version = rf"{_FILLER}[\s\-‐‑‒–]?(?P<ver>{fam.version})" if fam.version else ""
     if version and (fam.alone or fam.edition_alone):
         version = f"(?:{version})?"
-    body = rf"(?P<name>{names}){version}{editions}{_DROP}{_RIGHT}"
+    # a Chinese name needs no boundary after it: "昇腾AI服务器"
+    body = (
+        rf"(?P<name>{names}){version}{editions}{_DROP}(?:(?<=[\u4e00-\u9fff]){_RIGHT_CJK}|{_RIGHT})"
+    )
     return body if fam.case_sensitive else f"(?i:{body})"
 
 
