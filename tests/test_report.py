@@ -94,6 +94,9 @@ def test_changes_filters_and_formats(logged: list[str]) -> None:
     assert "Ascend 910C" in table and "Qwen3" in table
     bad = CliRunner().invoke(cli, [*logged, "changes", "--since", "last tuesday"])
     assert bad.exit_code == 2 and "neither a duration" in bad.output
+    huge = CliRunner().invoke(cli, [*logged, "changes", "--since", "99999999999d"])
+    assert huge.exit_code == 0 and huge.exception is None, huge.output  # all of them
+    assert len(_json(logged, "--since", "99999999999d")) == len(_json(logged))
 
 
 def test_show_and_dismiss(logged: list[str]) -> None:
@@ -111,6 +114,8 @@ def test_show_and_dismiss(logged: list[str]) -> None:
     assert dismissed["dismissed"] and dismissed["dismiss_reason"] == "not a product"
     assert "dismissed, struck out" in runner.invoke(cli, [*logged, "changes", "--all"]).output
     assert runner.invoke(cli, [*logged, "dismiss", "999", "--reason", "x"]).exit_code == 1
+    blank = runner.invoke(cli, [*logged, "dismiss", str(chip["id"]), "--reason", "  "])
+    assert blank.exit_code == 2 and "say why" in blank.output
 
 
 def test_report_lists_every_change_and_escapes_scraped_text(

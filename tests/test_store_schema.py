@@ -94,3 +94,12 @@ def test_schema_revision_other_than_head_is_reported(fresh_db: Engine, db_url: s
     code, output = _run(["--db", db_url, "changes"])
     assert code == 3, output
     assert "older schema" in output and "monitor init" in output
+
+
+def test_database_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "storage").write_text("a file where the folder should be")
+    code, output = _run(["--db", f"sqlite:///{tmp_path / 'storage' / 'monitor.db'}", "init"])
+    assert code == 3, output
+    assert output.strip() == (
+        f"error: cannot create the database folder {tmp_path / 'storage'}: a file is in the way"
+    )

@@ -26,7 +26,10 @@ def parse_since(value: str, now: datetime) -> datetime:
     """``7d`` / ``12h`` / ``2w`` before ``now``, or an ISO date / date-time (UTC)."""
     match = _RELATIVE.match(value)
     if match:
-        return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+        try:
+            return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+        except OverflowError:  # "99999999999d": before any date there is
+            return datetime.min
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -225,6 +228,9 @@ def dismiss(app: AppContext, change_id: int, reason: str) -> None:
     from monitor.store.changes import dismiss_change
     from monitor.store.db import transaction, utcnow
 
+    reason = " ".join(reason.split())
+    if not reason:
+        raise click.BadParameter("say why (it is kept in the log)", param_hint="'--reason'")
     with transaction(app.sessions) as session:
         found = dismiss_change(session, change_id, reason, utcnow())
     if not found:
