@@ -132,3 +132,17 @@ def test_check_config_subprocess_uses_monitor_config_env(tmp_path: Path) -> None
     )
     assert completed.returncode == 0, completed.stderr
     assert "openai-news" in completed.stdout
+
+
+def test_check_config_hides_credentials_in_source_urls(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        sources:
+          - {name: private, kind: feed, url: "https://bob:S3cretPw@feeds.example/rss.xml"}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 0, result.output
+    assert "S3cretPw" not in result.output and "bob" not in result.output
+    assert "https://feeds.example/rss.xml" in result.output

@@ -10,6 +10,7 @@ import click
 from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 from monitor.conftypes import format_interval
 from monitor.errors import NotifyError
+from monitor.fetch import safe_url
 
 
 @cli.command("check-config")
@@ -35,7 +36,8 @@ def check_config(app: AppContext) -> None:
     for source in config.sources:
         every = format_interval(source.effective(config.defaults).every)
         flag = "" if source.enabled else "  (disabled)"
-        click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {source.url}{flag}")
+        url = safe_url(str(source.url))  # no user:password@ on screen
+        click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {url}{flag}")
     companies = _watchlist_companies(config.watchlist)
     click.echo(
         f"watchlist: {companies} companies" if companies is not None else "watchlist: default"
