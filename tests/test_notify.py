@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -327,6 +328,32 @@ def test_last_scheduled_uses_the_route_time_zone() -> None:
     ).routes[0]
     assert last_scheduled(route, datetime(2025, 3, 10, 0, 30)) == datetime(2025, 3, 10, 0, 0)
     assert last_scheduled(route, datetime(2025, 3, 9, 23, 59)) == datetime(2025, 3, 9, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "start"),
+    [
+        ("Europe/Paris", "02:30", datetime(2026, 10, 23)),  # fall back: 02:30 happens twice
+        ("Europe/Paris", "02:30", datetime(2026, 3, 27)),  # spring forward: 02:30 never does
+        ("America/New_York", "01:30", datetime(2026, 10, 30)),
+        ("Australia/Lord_Howe", "02:00", datetime(2026, 4, 2)),  # a half-hour shift
+    ],
+)
+def test_digest_schedule_is_once_a_day_across_dst(zone: str, at: str, start: datetime) -> None:
+    route = AlertsConfig.model_validate(
+        {"routes": [{"name": "d", "mode": "digest", "at": at, "timezone": zone}]}
+    ).routes[0]
+    moments = []
+    now = start
+    while now < start + timedelta(days=4):
+        moment = last_scheduled(route, now)
+        assert moment <= now
+        assert not moments or moment >= moments[-1], f"went back a day at {now} UTC"
+        if not moments or moment > moments[-1]:
+            moments.append(moment)
+        now += timedelta(minutes=5)
+    gaps = [(b - a) / timedelta(hours=1) for a, b in pairwise(moments)]
+    assert len(moments) == 5 and all(22 <= g <= 26 for g in gaps), (moments, gaps)
 
 
 def test_source_down_then_recovered_alerts_once_each(

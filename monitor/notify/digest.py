@@ -18,14 +18,17 @@ from monitor.store import changes as store
 def last_scheduled(route: RouteConfig, now: datetime) -> datetime:
     """The latest daily ``at`` (in the route's time zone) not after ``now``; naive UTC."""
     zone = route.zone
-    local = now.replace(tzinfo=UTC).astimezone(zone)
-    day = local.date()
+    instant = now.replace(tzinfo=UTC)
+    day = instant.astimezone(zone).date()
     for _ in range(3):  # today, else yesterday (DST gaps: the day before that)
-        moment = datetime.combine(day, route.at_time, tzinfo=zone)
-        if moment <= local:
-            return moment.astimezone(UTC).replace(tzinfo=None)
+        # Compared as instants (UTC), not as wall-clock times: in the repeated hour of a
+        # fall-back night, a wall-clock comparison went back a day (02:10 of the second
+        # pass "before" 02:30 of the first).
+        moment = datetime.combine(day, route.at_time, tzinfo=zone).astimezone(UTC)
+        if moment <= instant:
+            return moment.replace(tzinfo=None)
         day -= timedelta(days=1)
-    return (local - timedelta(days=1)).astimezone(UTC).replace(tzinfo=None)
+    return (instant - timedelta(days=1)).replace(tzinfo=None)
 
 
 def state_key(route: RouteConfig) -> str:
