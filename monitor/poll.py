@@ -123,11 +123,15 @@ def run_pass(
                 for source, state in work
             ]
             # Reported as each source finishes: a slow one holds back nobody's report.
-            for future in as_completed(futures):
-                outcome = future.result()
-                outcomes[outcome.name] = outcome
-                if on_outcome:
-                    on_outcome(outcome)
+            try:
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    outcomes[outcome.name] = outcome
+                    if on_outcome:
+                        on_outcome(outcome)
+            except BaseException:  # Ctrl-C in `monitor once`: cut the requests in flight,
+                fetcher.close()  # or leaving the pool waits for them (up to the timeouts)
+                raise
     if process:
         from monitor import pipeline
 

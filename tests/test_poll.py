@@ -525,3 +525,28 @@ def test_repeated_passes_reuse_http_sessions(
         assert [o.status for o in outcomes] == ["fetched"] * 4
     assert len(http_server.hits("/s0.xml")) == 10
     assert 1 <= len(fetcher._sessions) <= 4  # at most one per request in flight at once
+
+
+def test_interrupt_cuts_requests_in_flight(
+    tmp_path: Path, sessions: sessionmaker[Session], fetcher: Fetcher, http_server: LocalServer
+) -> None:
+    """Ctrl-C during `monitor once`: the pass must not sit out a hung server's timeout."""
+    release = threading.Event()
+    http_server.route("/hung", lambda req: Reply(status=200 if release.wait(30) else 500))
+    http_server.route("/ok.xml", Reply(body=fixture("rss2.xml"), headers=RSS))
+    config = write_config(
+        tmp_path,
+        feed_source("hung", http_server.url("/hung"))
+        + feed_source("ok", http_server.url("/ok.xml")),
+    )
+
+    def interrupt(outcome: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_pass(config, sessions, fetcher, force_all=True, process=False, on_outcome=interrupt)
+        assert fetcher._closed.is_set()  # the hung request was cut, not waited for
+        assert item_count(sessions) == 2  # what was fetched is kept
+    finally:
+        release.set()
