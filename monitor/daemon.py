@@ -65,9 +65,13 @@ class LogfmtFormatter(logging.Formatter):
         message = record.getMessage().replace("\n", " | ")
         line = f"{stamp} {record.levelname} {message}"
         if record.exc_info and record.levelno >= logging.ERROR:
-            # One line per event: the exception's type and message, not a traceback.
+            # One line per event: the exception's type and message, not a traceback. Only
+            # the message's first line (SQLAlchemy appends the SQL and its parameters).
             exc = record.exc_info[1]
             line += f" exc={type(exc).__name__}"
+            first = str(exc).strip().split("\n", 1)[0][:300] if exc is not None else ""
+            if first:
+                line += f" error={json.dumps(first, ensure_ascii=False)}"
         return line
 
 

@@ -179,6 +179,28 @@ def test_logfmt_lines() -> None:
     assert LogfmtFormatter().format(record) == "2026-11-28T16:00:00Z INFO fetch source=x"
 
 
+def test_logfmt_error_line_says_why_on_one_line() -> None:
+    """A failed job logs the exception's type and its message's first line, not just the
+    type (``exc=NotifyError`` alone does not say which file is wrong)."""
+    import logging
+    import sys
+
+    from monitor.errors import NotifyError
+
+    try:
+        raise NotifyError("alerts/apprise.yml: not a valid Apprise YAML config\n[detail]")
+    except NotifyError:
+        info = sys.exc_info()
+    record = logging.LogRecord(
+        "monitor.daemon", logging.ERROR, "", 0, "deliver_due failed", (), info
+    )
+    record.created = 1795881600.0
+    assert LogfmtFormatter().format(record) == (
+        "2026-11-28T16:00:00Z ERROR deliver_due failed exc=NotifyError "
+        'error="alerts/apprise.yml: not a valid Apprise YAML config"'
+    )
+
+
 def test_database_row_lock_refuses_a_second_holder(fresh_db: Engine) -> None:
     """The lock used for non-SQLite URLs: a fresh heartbeat from another pid refuses."""
     sessions = session_factory(fresh_db)
