@@ -187,6 +187,9 @@ def test_operator_templates_override_and_strict_undefined(tmp_path: Path) -> Non
     (tmp_path / "change.title.j2").write_text("{{ entity_nmae }}")
     with pytest.raises(NotifyError, match="entity_nmae"):
         Renderer(tmp_path).render("change", "text", ctx)
+    (tmp_path / "change.title.j2").write_text("{{ sources / 0 }}")
+    with pytest.raises(NotifyError, match="ZeroDivisionError"):  # a row failed, not a crash
+        Renderer(tmp_path).render("change", "text", ctx)
 
 
 def test_a_down_channel_does_not_hold_back_another(

@@ -152,4 +152,8 @@ class Renderer:
             raise NotifyError(f"alert template not found: {exc.name}") from None
         except TemplateError as exc:
             raise NotifyError(f"alert template {message!r} ({fmt}): {exc}") from None
+        except Exception as exc:  # an operator's template can fail in any way: 1 / 0, "a" + 1
+            raise NotifyError(
+                f"alert template {message!r} ({fmt}): {type(exc).__name__}: {exc}"
+            ) from None
         return Message(" ".join(title.split()), body.strip() + "\n", used)
