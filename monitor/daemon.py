@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StoreError
 from monitor.fetch import Fetcher, safe_url
 from monitor.poll import SourceOutcome, run_pass
 from monitor.store.db import transaction, utcnow
@@ -146,7 +146,10 @@ class DaemonLock:
     def _acquire_file(self, path: Path) -> None:
         import fcntl
 
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        except OSError as exc:  # a read-only folder, a directory in the way ...
+            raise StoreError(f"cannot open the daemon lock file {path}: {exc.strerror}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

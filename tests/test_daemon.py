@@ -337,3 +337,21 @@ def test_make_engine_lock_path_is_next_to_the_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x' / 'monitor.db'}")
     lock = DaemonLock(engine, session_factory(engine))
     assert lock.lock_path == (tmp_path / "x" / "monitor.db.lock").resolve()
+
+
+def test_run_with_an_unusable_lock_file_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'monitor.db'}"
+    (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["--db", db, "init"]).exit_code == 0
+    (tmp_path / "monitor.db.lock").mkdir()  # stands for a folder the daemon cannot write to
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "sources.yaml"), "--db", db, "run"]
+    )
+    assert result.exit_code == 3, result.output
+    assert result.output.strip() == (
+        f"error: cannot open the daemon lock file {tmp_path / 'monitor.db.lock'}: Is a directory"
+    )
