@@ -103,3 +103,13 @@ def test_database_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None
     assert output.strip() == (
         f"error: cannot create the database folder {tmp_path / 'storage'}: a file is in the way"
     )
+
+
+def test_a_write_the_database_refuses_is_one_line(fresh_db: Engine, tmp_path: Path) -> None:
+    read_only = f"sqlite:///file:{fresh_db.url.database}?mode=ro&uri=true"
+    (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    code, output = _run(
+        ["--config", str(tmp_path / "sources.yaml"), "--db", read_only, "notify", "--retry-failed"]
+    )
+    assert code == 3, output
+    assert output.strip() == "error: database: attempt to write a readonly database"

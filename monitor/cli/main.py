@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import __version__
@@ -76,6 +77,8 @@ class MonitorGroup(click.Group):
             fail(f"error: {exc}", EXIT_STORE)
         except MonitorError as exc:
             fail(f"error: {exc}", EXIT_FAILED)
+        except DBAPIError as exc:  # read-only file, disk full, locked too long, server gone
+            fail(f"error: database: {exc.orig}", EXIT_STORE)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
