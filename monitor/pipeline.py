@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes import decide
+from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.channels import Channel, alerts_of, load_channels
 from monitor.notify.config import AlertsConfig
@@ -274,7 +275,10 @@ def read_jsonl_items(path: Path) -> list[Item]:
     """Items of a FACTS.md-format JSONL file (bad lines reported on stderr and skipped)."""
     from monitor.extract.corpus import read_items_jsonl
 
-    return [item for item, _gold, _story in read_items_jsonl(path)]
+    try:
+        return [item for item, _gold, _story in read_items_jsonl(path)]
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason})"]) from None
 
 
 INGEST_KIND = "ingest"

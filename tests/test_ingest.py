@@ -147,6 +147,17 @@ def test_ingest_missing_file_is_one_line(tmp_path: Path) -> None:
     assert "no such file" in result.output and "Traceback" not in result.output
 
 
+def test_ingest_and_init_on_a_binary_file_are_one_line(tmp_path: Path) -> None:
+    runner, args = _setup(tmp_path, None)
+    binary = tmp_path / "dump.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xd8\x00\xff" * 50)
+    for command in (["ingest", "--no-send", str(binary)], ["init", "--baseline", str(binary)]):
+        result = runner.invoke(cli, [*args, *command])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.output.strip() == f"{binary}: not UTF-8 text (invalid start byte)"
+
+
 def test_expected_alerts_follow_facts_md_scoring(tmp_path: Path) -> None:
     bench = _bench()
     baseline = tmp_path / "b.yaml"
