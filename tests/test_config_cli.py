@@ -146,3 +146,21 @@ def test_check_config_hides_credentials_in_source_urls(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "S3cretPw" not in result.output and "bob" not in result.output
     assert "https://feeds.example/rss.xml" in result.output
+
+
+def test_check_config_reports_broken_templates_and_unreadable_channel_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "change.text.j2").write_text("ok {{ value }}\n{{ broken", "utf-8")
+    path = write(tmp_path, "sources: []\nalerts:\n  templates: tpl\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'tpl' / 'change.text.j2'}:2: template syntax error:" in result.output
+
+    (tmp_path / "apprise.yml").write_bytes(b"urls:\n  - \xd8\xff\n")
+    path = write(tmp_path, "sources: []\nalerts:\n  apprise_config: apprise.yml\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # not a UnicodeDecodeError
+    assert "apprise.yml: not UTF-8 text" in result.output

@@ -49,6 +49,16 @@ def check_config(app: AppContext) -> None:
     click.echo(f"alert channels: {len(channels)}")
     for channel in channels:
         click.echo(f"  {channel}")
+    _check_templates(config)
+
+
+def _check_templates(config: Any) -> None:
+    from monitor.notify.channels import alerts_of
+    from monitor.notify.render import Renderer
+
+    problems = Renderer(alerts_of(config).templates_path).check()
+    if problems:
+        fail("\n".join(problems), EXIT_CONFIG)
 
 
 @cli.command("kinds")

@@ -162,6 +162,8 @@ def _from_file(apprise: Any, path: Path) -> list[Channel]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise NotifyError(f"{path}: cannot read Apprise config: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise NotifyError(f"{path}: not UTF-8 text ({exc.reason})") from None
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):

@@ -26,6 +26,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplateSyntaxError,
 )
 
 from monitor.errors import NotifyError
@@ -119,6 +120,7 @@ class Message:
 
 class Renderer:
     def __init__(self, templates_dir: Path | None):
+        self.templates_dir = templates_dir
         loaders = []
         if templates_dir is not None and templates_dir.is_dir():
             loaders.append(FileSystemLoader(str(templates_dir)))
@@ -135,6 +137,22 @@ class Renderer:
         self.env.filters["clip"] = clip
         self.env.filters["link"] = safe_link
         self.env.filters["country"] = country_name
+
+    def check(self) -> list[str]:
+        """``FILE:LINE: problem`` for each operator template that does not compile (found
+        by `monitor check-config`, not by the first alert that needs it)."""
+        problems = []
+        folder = self.templates_dir
+        if folder is None or not folder.is_dir():
+            return []
+        for path in sorted(folder.glob("*.j2")):
+            try:
+                self.env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+            except TemplateSyntaxError as exc:
+                problems.append(f"{path}:{exc.lineno}: template syntax error: {exc.message}")
+            except (OSError, UnicodeError) as exc:
+                problems.append(f"{path}: cannot read template: {exc}")
+        return problems
 
     def render(self, message: str, fmt: str, context: dict[str, Any]) -> Message:
         """Title and body of ``message`` for a channel taking ``fmt``. NotifyError on a
