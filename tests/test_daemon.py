@@ -355,3 +355,16 @@ def test_run_with_an_unusable_lock_file_is_one_line(tmp_path: Path) -> None:
     assert result.output.strip() == (
         f"error: cannot open the daemon lock file {tmp_path / 'monitor.db.lock'}: Is a directory"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["try", "x", "--limit", "-1"], ["try", "x", "--text-chars", "-5"], ["run", "--grace", "-1"]],
+)
+def test_negative_counts_and_grace_are_usage_errors(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "is not in the range x>=0" in result.output

@@ -78,7 +78,7 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
 @click.option("-v", "--verbose", count=True, help="Also log skipped polls (debug).")
 @click.option(
     "--grace",
-    type=float,
+    type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
     metavar="SECONDS",
@@ -260,8 +260,16 @@ def status(app: AppContext, as_json: bool) -> None:
     help="Kind for a bare URL [default: feed]; html and json need selectors or a mapping, "
     "so configure those in sources.yaml and try them by name.",
 )
-@click.option("--limit", type=int, default=20, show_default=True, help="Items to print.")
-@click.option("--text-chars", type=int, default=160, show_default=True, help="Text preview size.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Items to print."
+)
+@click.option(
+    "--text-chars",
+    type=click.IntRange(min=0),
+    default=160,
+    show_default=True,
+    help="Text preview size.",
+)
 @click.pass_obj
 def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars: int) -> None:
     """Fetch and parse one source, a configured NAME or a bare URL, and print its items.
