@@ -244,6 +244,9 @@ def test_a_down_channel_does_not_hold_back_another(
     assert status.exit_code == 0, status.output
     alerts = json.loads(status.output)["alerts"]
     assert alerts["outbox"] == {"sent": 2, "failed": 2}
+    assert sorted(c["url"] for c in alerts["channels"]) == [
+        http_server.url(p).replace("http://", "json://") for p in ("/d...n", "/up")
+    ]
     assert [f["channel"] for f in alerts["failed"]] == [
         http_server.url("/d...n").replace("http://", "json://")  # the path masked
     ] * 2

@@ -380,9 +380,10 @@ def _register_status_section() -> None:
         from monitor.store.changes import delivery_summary, failed_deliveries
 
         try:
-            masked = {ch.id: ch.masked for ch in runtime(app.config).channels}
+            channels = runtime(app.config).channels
         except NotifyError:
-            masked = {}
+            channels = []
+        masked = {ch.id: ch.masked for ch in channels}
         with app.sessions() as session:
             summary = delivery_summary(session)
             failed = failed_deliveries(session, limit=50)
@@ -403,7 +404,14 @@ def _register_status_section() -> None:
             title=f"Alert outbox ({counts}); failed deliveries",
             columns=["id", "kind", "change", "channel", "attempts", "last error"],
             rows=[_failed_row(r) for r in records],
-            data={"outbox": summary, "failed": records},
+            data={
+                "outbox": summary,
+                "failed": records,
+                "channels": [
+                    {"id": ch.id, "format": ch.format, "tags": sorted(ch.tags), "url": ch.masked}
+                    for ch in channels
+                ],
+            },
             empty="no failed deliveries",
         )
 
