@@ -147,3 +147,13 @@ def test_items_path_that_is_absent() -> None:
 def test_bad_json_configs_are_rejected(config: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         JsonSource(name="api", kind="json", url="https://api.example.com/", **config)
+
+
+def test_control_characters_never_reach_an_item() -> None:
+    """A hostile API (or page) can put terminal escape sequences in a title: dropped."""
+    items = parse(
+        [{"t": "Qwen\u001b[2J\u001b]0;pwned\u0007 3\u009b1m", "x": "a\u0000b\u001b[31mc"}],
+        fields={"title": "t", "text": "x"},
+    )
+    assert items[0].title == "Qwen[2J]0;pwned 31m"
+    assert items[0].text == "ab[31mc"

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor.conftypes import ByteSize, HttpUrl, Interval
 from monitor.errors import MonitorError
+from monitor.sources.text import strip_controls
 from monitor.types import Item
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -221,10 +222,11 @@ def make_item(
     published: datetime | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Item:
-    """An item stamped with the source's name and language hint."""
+    """An item stamped with the source's name and language hint (control characters, such
+    as terminal escape sequences, dropped from its title and text)."""
     return Item(
-        title=title,
-        text=text,
+        title=strip_controls(title),
+        text=strip_controls(text),
         url=url,
         guid=guid,
         published=to_utc(published),

@@ -27,11 +27,18 @@ _BLOCK_TAG = re.compile(
 )
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
+# C0 and C1 control characters but tab/newline/CR: a scraped "\x1b[2J" or "\x1b]0;...\x07"
+# must not reach an operator's terminal through `monitor show`, `try` or the logs.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
 
 
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """Collapse whitespace and cap the length."""
-    return _SPACES.sub(" ", text).strip()[:limit]
+    """Drop control characters, collapse whitespace and cap the length."""
+    return _SPACES.sub(" ", strip_controls(text)).strip()[:limit]
 
 
 def html_to_text(fragment: str | None, limit: int = MAX_TEXT_CHARS) -> str:
