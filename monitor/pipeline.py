@@ -15,7 +15,7 @@ Every time-dependent step takes ``now`` (naive or aware UTC) so tests drive the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,6 +31,7 @@ from monitor.notify.config import AlertsConfig
 from monitor.notify.digest import queue_due_digests
 from monitor.notify.render import Renderer
 from monitor.notify.sender import SendReport, send_due
+from monitor.sources.text import strip_controls
 from monitor.store import changes as store
 from monitor.store.db import to_naive_utc, transaction, utcnow
 from monitor.store.items import get_or_create_source, store_items
@@ -288,7 +289,11 @@ def ingest_items(sessions: sessionmaker[Session], items: list[Item]) -> tuple[in
     """Store replayed items (one `ingest` source per distinct item source name), oldest
     first, deduplicated like fetched items. Returns (new, duplicate)."""
     far_future = datetime.max.replace(tzinfo=UTC)
-    ordered = sorted(items, key=lambda it: it.published or far_future)
+    ordered = sorted(
+        # as for fetched items (make_item): no terminal escape sequences in what is stored
+        (replace(it, title=strip_controls(it.title), text=strip_controls(it.text)) for it in items),
+        key=lambda it: it.published or far_future,
+    )
     new = 0
     with transaction(sessions) as session:
         sources: dict[str, Any] = {}

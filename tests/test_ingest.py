@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -227,3 +228,17 @@ def test_ingest_no_alerts_records_the_log_quietly(
     assert http_server.hits("/hook") == []
     log = json.loads(runner.invoke(cli, [*args, "changes", "--format", "json"]).output)
     assert [c["value"] for c in log] == ["MX"]
+
+
+def test_ingest_drops_control_characters(tmp_path: Path) -> None:
+    runner, args = _setup(tmp_path, None)
+    path = tmp_path / "items.jsonl"
+    line = {"id": "e1", "title": "Hostile\u001b]0;pwned\u0007 title", "text": "a\u001b[2Jb"}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, [*args, "ingest", "--no-send", str(path)])
+    assert result.exit_code == 0, result.output
+    db = tmp_path / "m.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title, text FROM items").fetchall() == [
+            ("Hostile]0;pwned title", "a[2Jb")
+        ]
