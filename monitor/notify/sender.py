@@ -129,6 +129,9 @@ def send_due(
     def work(channel: Channel, ids: list[int]) -> SendReport:
         try:
             return _send_channel(sessions, alerts, channel, ids, renderer, watchlist, now)
+        except Exception:  # a pass that stopped waiting would never see it otherwise
+            log.exception("sending to %s failed", channel.masked)
+            raise
         finally:
             with _busy_lock:
                 _busy.discard(channel.id)
