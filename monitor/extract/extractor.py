@@ -59,6 +59,7 @@ NESTING_GROUPS = {
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
+_QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a question
 _YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
 
 
@@ -85,12 +86,23 @@ def _infra_next_clause(
     joined by a comma only (Chinese clauses are short: "计划在墨西哥，建设数据中心")."""
     for index, (c_start, c_end) in enumerate(clauses):
         if c_start <= start < c_end:
+            # forward not across "and"/"but" ("listed its shares in Hong Kong and opened a
+            # data centre in Seoul"), nor into "..., where AWS opened a region"; backward
+            # for an ellipsis ("opened data centres in Mexico and is preparing a second in Brazil")
             neighbours = clauses[max(0, index - 1) : index]
             following = clauses[index + 1 : index + 2]
-            if following and not RELATIVE.match(fld.folded, following[0][0]):
-                neighbours += following  # not "..., where AWS opened a region"
+            if (
+                following
+                and _comma_joined(fld, following[0][0])
+                and not RELATIVE.match(fld.folded, following[0][0])
+            ):
+                neighbours += following
             return any(m.category == "infra" for a, b in neighbours for m in within(fld, a, b))
     return False
+
+
+def _comma_joined(fld: ReadText, clause_start: int) -> bool:
+    return fld.folded[clause_start : clause_start + 1] in (",", "，", "、", "")
 
 
 class Extractor:
@@ -112,14 +124,22 @@ class Extractor:
         raw = self._mentions.find(text, folded)
         family_hits = [(m.start, int(m.value)) for m in raw if m.category == "family"]
         mentions = drop_nested(raw, NESTING_GROUPS)
-        blocked = [(m.start, m.end) for m in mentions if m.category == "blocker"]
+        blocked = []
+        places = []
+        for m in mentions:
+            if m.category == "place":
+                places.append(m)
+            elif m.category == "blocker":
+                blocked.append((m.start, m.end))
         if blocked:
             mentions = [
                 m
                 for m in mentions
                 if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
             ]
-        mentions = _resolve_ambiguous_places(mentions)
+            places = [m for m in mentions if m.category == "place"]
+        if len(places) > 1:
+            mentions = _resolve_ambiguous_places(mentions, places)
         if year is not None:  # a later year than the item's is a future date: planned
             for found in _YEAR.finditer(text):
                 before = text[found.start() - 1 : found.start()]
@@ -129,6 +149,7 @@ class Extractor:
         mentions.sort(key=lambda m: m.start)
         result = ReadText(name, text, folded, mentions, self._names.find(simplified, family_hits))
         result.starts = [m.start for m in mentions]
+        result.name_starts = [n.start for n in result.names]
         return result
 
     @staticmethod
@@ -182,10 +203,10 @@ class Extractor:
         has_places = any(m.category == "place" for m in fld.mentions)
         if not fld.names and not (has_places and companies_in_item):
             return []  # no model, chip, or company with a place: skip sentence splitting
-        name_starts = [n.start for n in fld.names]
+        name_starts = fld.name_starts
         deployments: list[tuple[str, str, int, Evidence]] = []
         for s_start, s_end in sentence_spans(fld.text):
-            if is_question(fld.text, s_start, s_end):
+            if fld.text[s_end - 1] in _QUESTION_TAIL and is_question(fld.text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
             sentence = self._within(fld, s_start, s_end)
             with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
@@ -209,6 +230,7 @@ class Extractor:
                     fld,
                     s_start,
                     s_end,
+                    sentence,
                     clauses,
                     companies_in_item,
                     versioned_families,
@@ -288,6 +310,9 @@ class Extractor:
                 WHICH.match(fld.folded, a) for a, b in clauses if a <= place.start < b
             )
             owners = (not in_relative and region_companies(fld, cues)) or companies
+            possessor = _possessor(fld, sentence, place)
+            if possessor and possessor not in owners:
+                owners = [*owners, possessor]  # "... in Tencent Cloud's Frankfurt region"
             if not any(c.category == "infra" for c in cues) and not _infra_next_clause(
                 fld, clauses, place.start, self._within
             ):
@@ -350,20 +375,22 @@ class Extractor:
         fld: ReadText,
         s_start: int,
         s_end: int,
+        sentence: list[Mention],
         clauses: list[tuple[int, int]],
         companies_in_item: set[str],
         versioned_families: set[tuple[str, str]],
         evidence: Evidence,
         found: Collector,
     ) -> None:
-        in_sentence = [n for n in fld.names if s_start <= n.start < s_end]
+        lo = bisect_left(fld.name_starts, s_start)
+        in_sentence = fld.names[lo : bisect_left(fld.name_starts, s_end)]
         if not in_sentence:
             return
-        sentence_cues = self._within(fld, s_start, s_end)
         # "denies reports that it will deploy Ascend chips": a denial governs the sentence
-        denying = any(c.category == "negation" and c.value in DENYING for c in sentence_cues)
-        spans = _list_spans(fld.folded, in_sentence)
-        for name, (g_start, g_end) in zip(in_sentence, spans, strict=True):
+        denying = any(c.category == "negation" and c.value in DENYING for c in sentence)
+        spans = _list_spans(fld.folded, in_sentence) if len(in_sentence) > 1 else None
+        for index, name in enumerate(in_sentence):
+            g_start, g_end = spans[index] if spans else (name.start, name.end)
             spec = name.spec
             needs_context = name.bare or not name.versioned
             if needs_context and spec.family.context and spec.entity not in companies_in_item:
@@ -421,15 +448,16 @@ def _list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
     return spans
 
 
-def _resolve_ambiguous_places(mentions: list[Mention]) -> list[Mention]:
+def _resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
     """A city name of several countries is the one whose country the item names elsewhere
     (with no such country it stays ambiguous); a city written right after a country
     ("智利聖地牙哥", Santiago) is not a namesake in another country (San Diego)."""
-    places = [m for m in mentions if m.category == "place"]
-    if len(places) < 2:
-        return mentions
-    by_span: dict[tuple[int, int], set[str]] = {}
     countries_ending = {m.end: m.value for m in places if m.kind == "country"}
+    if len({(m.start, m.end) for m in places}) == len(places) and not any(
+        m.start in countries_ending for m in places
+    ):
+        return mentions  # the usual case: nothing ambiguous, no city after a country
+    by_span: dict[tuple[int, int], set[str]] = {}
     # a city written right after its country ("智利聖地牙哥") is in that country
     mentions = [
         m
@@ -451,3 +479,16 @@ def _resolve_ambiguous_places(mentions: list[Mention]) -> list[Mention]:
             continue
         result.append(m)
     return result
+
+
+def _possessor(fld: ReadText, sentence: list[Mention], place: Mention) -> str | None:
+    """The company whose possessive stands right before the place: "Tencent Cloud's
+    Frankfurt region", "Alibaba Cloud's data centre in Dubai"."""
+    for m in sentence:
+        if m.category != "company" or m.end >= place.start:
+            continue
+        if fld.folded[m.end : m.end + 2] not in ("'s", "’s"):
+            continue
+        if len(TOKEN.findall(fld.folded[m.end + 2 : place.start])) <= 3:
+            return m.value
+    return None

@@ -21,6 +21,7 @@ class ReadText:
     mentions: list[Mention]
     names: list[NameMatch]
     starts: list[int] = field(default_factory=list)  # mention starts, for bisect
+    name_starts: list[int] = field(default_factory=list)  # name starts, for bisect
 
 
 def _field(fact: Fact) -> str | None:

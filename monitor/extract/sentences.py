@@ -17,8 +17,9 @@ _CLAUSE = re.compile(
     r";|；|:\s|：|,\s+(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"
     r"which|where|qui|dont|où|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
     r"\s(?:but|while|whereas|mais)\s|"
-    r"\s(?:and|et)\s+(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|va|prévoit|"
-    r"compte|prépare|envisage|a)\b)|"
+    r"\s(?:and|et)\s+(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
+    r"launched|unveiled|released|announced|began|started|signed|said|va|prévoit|compte|"
+    r"prépare|envisage|a)\b)|"
     r"，(?:而|但|并|同时|此前|另外|其中|但是)|，"
 )
 
