@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 
-from monitor.extract.lexicon import CANCELLING, DENYING, SCOPE_AFTER
+from monitor.extract.lexicon import CANCELLING, DENYING, SCOPE_AFTER, STOPPING
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.rules import (
@@ -406,6 +406,7 @@ class Extractor:
                 c
                 for c in cues
                 if c.category in ("negation", "hypothetical")
+                and c.value not in STOPPING
                 and (c.value not in SCOPE_AFTER or c.start < name.start)
             ]
             if negations:

@@ -82,7 +82,7 @@ PLANNED: dict[str, list[str]] = {
         "明年", "下月", "下个月", "年内", "年底前",
         "计画", "筹画", "预定", "拟于",
         "考虑", "研究", "洽谈", "商谈",
-        "正在研发", "研发中", "正在训练", "训练中", "开发中",
+        "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
     ],
 }
@@ -285,6 +285,12 @@ LOCATIVE_CJK = (
 # Denials of a report: they govern the whole sentence ("针对...报道，华为否认").
 DENYING = frozenset([
     "denies", "denied", "deny", "dément", "démenti", "否认", "辟谣", "不实",
+])
+# Negations that stop something rather than deny it: a chip whose sales are halted
+# or a model withdrawn from an API still exists (they count for regions only).
+STOPPING = frozenset([
+    "halted", "suspend*", "paused", "withdr*", "shuts", "shut down", "shutting", "shutters",
+    "closes its", "closed its", "closure of", "暂停", "关闭", "关停", "撤出", "退出",
 ])
 # Negations that scope over what follows them only: "released without an announcement".
 SCOPE_AFTER = frozenset(["without", "sans", "没有"])
