@@ -21,6 +21,7 @@ from monitor.extract.rules import (
     ReadText,
     closer_to_not_infra,
     drop_umbrella_chips,
+    gap,
     gap_span,
     is_located,
     is_question,
@@ -56,6 +57,7 @@ NESTING_GROUPS = {
     "regulatory": 5,
     "hardware": 3,  # these overlap status and infrastructure words ("installed")
     "deploy": 4,
+    "existing": 6,
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
@@ -317,9 +319,12 @@ class Extractor:
                 fld, clauses, place.start, self._within
             ):
                 continue  # the infrastructure belongs to another clause ("..., where AWS ...")
+            clause = cues
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)
+            if status == "planned" and _existing(fld, clause, place):
+                status, strength = "live", 2
             for entity in owners:
                 fact = Fact(entity, "region", place.value, status, evidence)
                 if denied:
@@ -493,3 +498,26 @@ def _possessor(fld: ReadText, sentence: list[Mention], place: Mention) -> str | 
         if len(TOKEN.findall(fld.folded[m.end + 2 : place.start])) <= 3:
             return m.value
     return None
+
+
+def _existing(fld: ReadText, clause: list[Mention], place: Mention) -> bool:
+    """The place's infrastructure is written as already there: an "existing" cue right
+    before an infrastructure noun next to the place ("will expand its data centre in
+    Dubai", "its existing regions in Riyadh", "将扩建其在迪拜的数据中心")."""
+    cues = [m for m in clause if m.category == "existing"]
+    if not cues:
+        return False
+    for infra in clause:
+        if infra.category != "infra" or gap(infra, place) > 30:
+            continue
+        for cue in cues:
+            if (
+                cue.end <= infra.start
+                and len(TOKEN.findall(fld.folded[cue.end : infra.start])) <= 3
+            ):
+                return True
+            if cue.end <= place.start <= infra.start and infra.start - cue.end <= 30:
+                return True  # "expanding its Monterrey cloud region"
+            if 0 <= cue.start - infra.end <= 1:
+                return True  # "son centre de données existant"
+    return False

@@ -260,6 +260,21 @@ DEPLOY: dict[str, list[str]] = {
     "zh": ["部署", "搭载", "配备", "装设", "安装", "采用"],
 }
 
+# Infrastructure that already exists, whatever the verb's tense: "will expand its data
+# centre in Dubai", "served from its Singapore region", "existing regions in Riyadh".
+EXISTING: dict[str, list[str]] = {
+    "en": [
+        "existing", "expand its", "expands its", "expanding its", "expanded its", "extend its",
+        "extends its", "upgrade its", "upgrades its", "upgrading its", "served from", "use its",
+        "uses its", "using its",
+    ],
+    "fr": [
+        "existant", "existante", "existants", "existantes", "agrandir son", "agrandit son",
+        "étendre son", "étend son", "depuis son", "depuis sa",
+    ],
+    "zh": ["现有", "既有", "原有", "扩建", "扩容"],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -272,6 +287,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "regulatory": REGULATORY,
     "hardware": HARDWARE,
     "deploy": DEPLOY,
+    "existing": EXISTING,
 }
 
 # Words right before a place that make it the place where something is ("in Mexico").
