@@ -144,3 +144,20 @@ def test_report_lists_every_change_and_escapes_scraped_text(
         r"Mexico \(MX\)</td><td>planned</td><td><span class=\"badge discovered\">", html
     )
     assert f'<li class="dismissed" id="change-{chip["id"]}">' in html
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("https://e.test/a", "https://e.test/a"),
+        (3, 3),
+    ],
+    ids=["equals", "plus", "at", "plain-url", "number"],
+)
+def test_csv_cells_cannot_run_as_formulas(cell: object, written: object) -> None:
+    from monitor.cli.changes_cmds import _cell
+
+    assert _cell(cell) == written

@@ -132,8 +132,15 @@ def _csv(views: list[ChangeView]) -> str:
     for v in views:
         row: list[Any] = [v.id, _iso(v.published), _iso(v.at), v.entity, v.kind, v.value]
         row += [v.status, v.change, v.sources, "yes" if v.dismissed_at else "", _first_url(v)]
-        writer.writerow(row)
+        writer.writerow([_cell(value) for value in row])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A scraped string that a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _first_url(view: ChangeView) -> str:
