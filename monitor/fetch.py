@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -59,8 +59,11 @@ class FetchResult:
     last_modified: str | None
     final_url: str
     content_type: str | None
-    not_modified: bool
-    elapsed: float  # seconds, including retries
+    elapsed: float = 0.0  # seconds, including retries
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
 
 def safe_url(url: str) -> str:
@@ -358,16 +361,7 @@ class Fetcher:
                 if self._closed.wait(delay):
                     raise FetchCancelled("shutting down", source=source, url=shown) from None
                 continue
-            return FetchResult(
-                status=result[0],
-                body=result[1],
-                etag=result[2],
-                last_modified=result[3],
-                final_url=result[4],
-                content_type=result[5],
-                not_modified=result[0] == 304,
-                elapsed=time.monotonic() - started,
-            )
+            return replace(result, elapsed=time.monotonic() - started)
 
     def _attempt(
         self,
@@ -378,7 +372,7 @@ class Fetcher:
         headers: dict[str, str],
         timeouts: tuple[float, float],
         max_body: int,
-    ) -> tuple[int, bytes, str | None, str | None, str, str | None]:
+    ) -> FetchResult:
         watch = _Watch()
         deadline = min(self.deadline, timeouts[0] + timeouts[1] + 20)
         _current.watch = watch
@@ -399,26 +393,18 @@ class Fetcher:
                 raise FetchError(_one_line(exc), source=source, url=shown) from None
             with response:
                 status = response.status_code
-                final_url = response.url
-                if status == 304:
-                    return (
-                        304,
-                        b"",
-                        response.headers.get("ETag"),
-                        response.headers.get("Last-Modified"),
-                        final_url,
-                        None,
-                    )
                 if status >= 400:
                     self._raise_for_status(response, source, shown)
-                body = self._read_capped(response, watch, deadline, max_body, source, shown)
-                return (
-                    status,
-                    body,
-                    response.headers.get("ETag"),
-                    response.headers.get("Last-Modified"),
-                    final_url,
-                    response.headers.get("Content-Type"),
+                not_modified = status == 304
+                return FetchResult(
+                    status=status,
+                    body=b""
+                    if not_modified
+                    else self._read_capped(response, watch, deadline, max_body, source, shown),
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    final_url=response.url,
+                    content_type=None if not_modified else response.headers.get("Content-Type"),
                 )
         finally:
             self._watchdog.remove(watch)
