@@ -35,10 +35,6 @@ class Decision:
     action: Action
     known: KnownFact | None
 
-    @property
-    def is_change(self) -> bool:
-        return self.action != "evidence"
-
 
 def merge_item_facts(facts: Iterable[Fact]) -> list[Fact]:
     """One fact per triple, in first-seen order, with the furthest status any sentence gave

@@ -152,15 +152,6 @@ class Watchlist(BaseModel):
         company = self.companies.get(entity_id)
         return company.name if company else entity_id
 
-    def owner_of(self) -> dict[str, str]:
-        """Map each family name (lower-case) to its company id."""
-        owners: dict[str, str] = {}
-        for entity_id, company in self.companies.items():
-            for fam in [*company.models, *company.chips]:
-                if fam.family:
-                    owners[fam.family.lower()] = entity_id
-        return owners
-
 
 def _load_packaged() -> dict[str, Any]:
     text = resources.files("monitor").joinpath("data/watchlist.yaml").read_text("utf-8")
