@@ -205,3 +205,19 @@ def test_publication_dates_on_real_news_pages(corpora: Path) -> None:
         if published is not None and abs((published.date() - expected).days) <= 1:
             close += 1
     assert close / len(dated) > 0.8, close
+
+
+def test_xml_body_with_entity_declarations_is_refused() -> None:
+    # An XML document given to an html source goes to bs4's XML parser, which expands
+    # entities; a "billion laughs" body must fail the source instead.
+    body = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+        b"<rss><channel><item><title>&b;</title><link>https://e.test/1</link></item>"
+        b"</channel></rss>"
+    )
+    with pytest.raises(ParseError, match="declares XML entities"):
+        listing(body, item="item", title="title", link="link")
+    harmless = body.replace(b"&b;", b"Qwen3").split(b"\n", 2)
+    items = listing(harmless[0] + b"\n" + harmless[2], item="item", title="title", link="link")
+    assert [item.title for item in items] == ["Qwen3"]

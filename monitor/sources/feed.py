@@ -88,12 +88,12 @@ def refuse_entity_declarations(body: bytes) -> None:
     and EBCDIC bodies are decoded first so the declaration cannot hide behind an encoding.
     """
     if _ENTITY_DECL.search(body):
-        raise ParseError("feed declares XML entities (<!ENTITY>); refused for safety")
+        raise ParseError("document declares XML entities (<!ENTITY>); refused for safety")
     encoding = _wide_encoding(body[:4])
     if encoding is not None:
         text = body.decode(encoding, errors="ignore")
         if _ENTITY_DECL_TEXT.search(text):
-            raise ParseError("feed declares XML entities (<!ENTITY>); refused for safety")
+            raise ParseError("document declares XML entities (<!ENTITY>); refused for safety")
 
 
 def _wide_encoding(head: bytes) -> str | None:

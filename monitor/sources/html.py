@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from monitor.errors import ParseError
 from monitor.sources.article import read_article
 from monitor.sources.base import SourceConfig, SourceKind, make_item
+from monitor.sources.feed import refuse_entity_declarations
 from monitor.sources.text import MAX_TITLE_CHARS, clean_text, parse_date, safe_url
 from monitor.types import Item
 
@@ -102,6 +103,8 @@ def _soup(body: bytes, content_type: str | None) -> BeautifulSoup:
     # An XML document (a feed given as an html source) is read as XML: selectors still
     # work, and bs4 does not warn about parsing XML as HTML.
     features = "xml" if _looks_like_xml(body) else "lxml"
+    if features == "xml":
+        refuse_entity_declarations(body)  # the XML parser would expand them; HTML's does not
     try:
         return BeautifulSoup(body, features, from_encoding=_charset(content_type))
     except Exception as exc:  # lxml on untrusted bytes: report, never crash the pass
