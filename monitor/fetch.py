@@ -230,7 +230,6 @@ class Fetcher:
         retries: int = 2,
         retry_backoff: float = 0.5,
         per_host: int = 2,
-        pool_size: int = 16,
         user_agent: str | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
@@ -242,7 +241,6 @@ class Fetcher:
         self.retries = retries
         self.retry_backoff = retry_backoff
         self.per_host = per_host
-        self.pool_size = pool_size
         self.user_agent = user_agent or USER_AGENT
         self._host_limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -261,7 +259,6 @@ class Fetcher:
             "max_redirects": int(getattr(defaults, "max_redirects", 5)),
             "retries": int(getattr(defaults, "retries", 2)),
             "per_host": int(getattr(defaults, "per_host", 2)),
-            "pool_size": int(getattr(defaults, "concurrency", 16)),
             "user_agent": getattr(defaults, "user_agent", None),
         }
         values.update(overrides)
