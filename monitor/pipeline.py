@@ -84,7 +84,7 @@ def _now(now: datetime | None) -> datetime:
     return to_naive_utc(now) or utcnow()
 
 
-def _extractor(config: Config, rt: Runtime) -> FactExtractor:
+def _extractor(rt: Runtime) -> FactExtractor:
     if rt.extractor is None:
         from monitor.extract import Extractor
 
@@ -129,7 +129,7 @@ def process_items(
     ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill).
     """
     rt = runtime(config)
-    extractor = extractor or _extractor(config, rt)
+    extractor = extractor or _extractor(rt)
     report = ProcessReport()
     with transaction(sessions) as session:
         pending = store.pending_item_ids(session, limit)
