@@ -76,17 +76,9 @@ def content_hash(item: Item) -> str:
 
 def get_or_create_source(session: Session, name: str, kind: str, url: str) -> SourceRow:
     """The source's row, created on first sight; kind and URL follow the config."""
-    row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one_or_none()
-    if row is None:
-        row = SourceRow(name=name, kind=kind, url=url, created_at=utcnow())
-        session.add(row)
-        session.flush()
-    elif row.kind != kind or row.url != url:
-        # A new URL invalidates the old validators.
-        if row.url != url:
-            row.etag = row.last_modified = None
-        row.kind, row.url = kind, url
-    return row
+    from monitor.store.sources import sync_sources  # that module imports this one
+
+    return sync_sources(session, [(name, kind, url)])[name]
 
 
 def store_items(session: Session, source: SourceRow, items: Iterable[Item]) -> list[ItemRow]:
