@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.changes import Decision, Key, KnownFact
+from monitor.store.db import in_chunks
 from monitor.store.models import (
     ChangeRow,
     DeliveryRow,
@@ -389,12 +390,12 @@ def _view(row: ChangeRow) -> ChangeView:
 def _attach_evidence(session: Session, views: list[ChangeView]) -> list[ChangeView]:
     by_id = {v.id: v for v in views}
     ids = list(by_id)
-    for i in range(0, len(ids), 400):  # chunked IN: SQLite's parameter limit
+    for chunk in in_chunks(ids):
         rows = session.execute(
             select(ObservationRow, ItemRow, SourceRow.name)
             .join(ItemRow, ObservationRow.item_id == ItemRow.id)
             .join(SourceRow, ItemRow.source_id == SourceRow.id)
-            .where(ObservationRow.change_id.in_(ids[i : i + 400]))
+            .where(ObservationRow.change_id.in_(chunk))
             .order_by(func.coalesce(ItemRow.published_at, ItemRow.fetched_at), ItemRow.id)
         ).all()
         for obs, item, source in rows:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -23,6 +23,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def utcnow() -> datetime:
     """Naive UTC now, the form every timestamp column stores."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+T = TypeVar("T")
+IN_CHUNK = 400  # values per SQL IN list: SQLite's bound-parameter limit
+
+
+def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in slices small enough for one ``IN (...)`` list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def to_naive_utc(value: datetime | None) -> datetime | None:

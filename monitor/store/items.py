@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.db import to_naive_utc, utcnow
+from monitor.store.db import in_chunks, to_naive_utc, utcnow
 from monitor.store.models import ItemRow, SourceRow
 from monitor.types import Item
 
@@ -137,8 +137,7 @@ def _known_keys(
     known_guid: set[str] = set()
     known_url: set[str] = set()
     known_hash: set[str] = set()
-    # Chunked IN lists keep SQLite under its bound-parameter limit.
-    for chunk in _chunks(sorted(guids), 400):
+    for chunk in in_chunks(sorted(guids)):
         known_guid.update(
             session.scalars(
                 select(ItemRow.guid_key).where(
@@ -146,19 +145,14 @@ def _known_keys(
                 )
             ).all()  # type: ignore[arg-type]
         )
-    for chunk in _chunks(sorted(urls), 400):
+    for chunk in in_chunks(sorted(urls)):
         known_url.update(
             session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk))).all()  # type: ignore[arg-type]
         )
-    for chunk in _chunks(sorted(hashes), 400):
+    for chunk in in_chunks(sorted(hashes)):
         known_hash.update(
             session.scalars(
                 select(ItemRow.content_hash).where(ItemRow.content_hash.in_(chunk))
             ).all()
         )
     return known_guid, known_url, known_hash
-
-
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.db import utcnow
+from monitor.store.db import in_chunks, utcnow
 from monitor.store.items import canonical_url
 from monitor.store.models import ItemRow, SourceRow
 
@@ -48,8 +48,7 @@ def sync_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> d
     wanted = list(sources)
     names = [name for name, _, _ in wanted]
     rows: dict[str, SourceRow] = {}
-    for start in range(0, len(names), 400):
-        chunk = names[start : start + 400]
+    for chunk in in_chunks(names):
         for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(chunk))):
             rows[row.name] = row
     created = False
@@ -80,8 +79,7 @@ def known_urls(session: Session, urls: Iterable[str | None]) -> set[str]:
     """The canonical forms of ``urls`` already stored as items (any source)."""
     keys = sorted({key for url in urls if (key := canonical_url(url))})
     found: set[str] = set()
-    for start in range(0, len(keys), 400):
-        chunk = keys[start : start + 400]
+    for chunk in in_chunks(keys):
         found.update(
             key
             for key in session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk)))
