@@ -97,9 +97,7 @@ def load_config(path: Path | str) -> Config:
     config = parse_config(text, label)
     config._path = path
     # the alerts section's relative paths (channel file, templates) start at this file
-    with_base_dir = getattr(config.alerts, "with_base_dir", None)
-    if callable(with_base_dir):
-        with_base_dir(path.resolve().parent)
+    config.alerts.with_base_dir(path.resolve().parent)
     return config
 
 
