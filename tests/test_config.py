@@ -113,10 +113,9 @@ def test_alert_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     elsewhere = tmp_path / "etc" / "monitor"
     elsewhere.mkdir(parents=True)
     config = load_config(write(elsewhere, "sources: []\n"))
-    base_dir = getattr(config.alerts, "base_dir", None)
-    if base_dir is None and not hasattr(config.alerts, "with_base_dir"):
-        pytest.skip("the alerts section has no relative paths yet")
-    assert base_dir == elsewhere.resolve()
+    assert config.alerts.base_dir == elsewhere.resolve()
+    assert config.alerts.apprise_path == elsewhere.resolve() / "alerts" / "apprise.yml"
+    assert config.alerts.templates_path == elsewhere.resolve() / "alerts" / "templates"
 
 
 def test_config_can_be_built_in_code_from_source_models() -> None:
