@@ -322,7 +322,7 @@ class Daemon:
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        sources = [s for s in self.config.sources if s.enabled]
+        sources = self.config.enabled_sources
         log.info(
             "daemon start pid=%d sources=%d db=%s",
             os.getpid(),

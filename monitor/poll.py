@@ -141,7 +141,7 @@ def run_pass(
 
 def _select(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
     if not only:
-        return [s for s in config.sources if s.enabled]
+        return config.enabled_sources
     by_name = {s.name: s for s in config.sources}
     unknown = [name for name in only if name not in by_name]
     if unknown:
