@@ -331,7 +331,7 @@ class Daemon:
         )
         self.process_pending()  # a crash may have left stored items unprocessed
 
-        workers = max(1, int(self.config.defaults.concurrency))
+        workers = self.config.defaults.concurrency  # validated >= 1
         scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(workers),

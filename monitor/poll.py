@@ -116,7 +116,7 @@ def run_pass(
 
     outcomes: dict[str, SourceOutcome] = dict(skipped)
     if work:
-        workers = min(_concurrency(config), len(work))
+        workers = min(config.defaults.concurrency, len(work))  # validated >= 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
             futures = [
                 pool.submit(poll_source, source, state, config, sessions, fetcher, now)
@@ -177,10 +177,6 @@ def _slack(source: SourceConfig, config: Config) -> timedelta:
     # The scheduler's own jitter may fire a little before next_due_at: that counts as due.
     settings = source.effective(config.defaults)
     return settings.every * settings.jitter + timedelta(seconds=1)
-
-
-def _concurrency(config: Config) -> int:
-    return max(1, int(getattr(config.defaults, "concurrency", 16)))
 
 
 def next_due_after_success(source: SourceConfig, config: Config, now: datetime) -> datetime:
