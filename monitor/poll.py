@@ -98,7 +98,6 @@ def run_pass(
     after the fetches.
     """
     now = to_naive_utc(now) if now is not None else utcnow()
-    assert now is not None
     selected = _select(config, only)
     with transaction(sessions) as session:
         rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in selected])

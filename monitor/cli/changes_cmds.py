@@ -36,7 +36,9 @@ def parse_since(value: str, now: datetime) -> datetime:
         raise click.BadParameter(
             f"{value!r} is neither a duration (7d, 12h, 2w) nor a date (2025-03-01)"
         ) from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    from monitor.store.db import to_naive_utc
+
+    return to_naive_utc(moment)
 
 
 def _iso(moment: datetime | None) -> str | None:

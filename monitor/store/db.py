@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -35,7 +35,12 @@ def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]
         yield values[start : start + size]
 
 
+@overload
+def to_naive_utc(value: datetime) -> datetime: ...
+@overload
+def to_naive_utc(value: None) -> None: ...
 def to_naive_utc(value: datetime | None) -> datetime | None:
+    """Naive UTC, the form every timestamp column stores (naive input is taken as UTC)."""
     if value is None or value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
