@@ -218,10 +218,10 @@ def poll_source(
                     last_modified=result.last_modified,
                 )
             return _done(SourceOutcome(source.name, "not-modified"), started)
-        from monitor.sources.base import get_kind
+        from monitor.sources.base import parse_body
 
-        items = get_kind(source.kind).parse(
-            result.body, source=source, url=result.final_url, content_type=result.content_type
+        items = parse_body(
+            source, result.body, url=result.final_url, content_type=result.content_type
         )
         complete = True
         if getattr(source, "follow", False):

@@ -281,7 +281,7 @@ def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars:
       monitor try https://blogs.nvidia.com/feed/
     """
     from monitor.fetch import Fetcher
-    from monitor.sources.base import get_kind
+    from monitor.sources.base import parse_body
 
     source, defaults = _try_source(app, target, kind)
     settings = source.effective(defaults)
@@ -296,9 +296,7 @@ def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars:
         )
     finally:
         fetcher.close()
-    items = get_kind(source.kind).parse(
-        result.body, source=source, url=result.final_url, content_type=result.content_type
-    )
+    items = parse_body(source, result.body, url=result.final_url, content_type=result.content_type)
     click.echo(
         f"{source.name}: HTTP {result.status}, {len(result.body)} bytes, "
         f"{len(items)} items ({source.kind})"
