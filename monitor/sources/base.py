@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor.conftypes import ByteSize, HttpUrl, Interval
 from monitor.errors import MonitorError
-from monitor.sources.text import strip_controls
+from monitor.sources.text import strip_controls, to_utc
 from monitor.types import Item
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -201,15 +201,6 @@ def parse_body(
     return get_kind(source.kind).parse(
         body, source=source, url=url or source.url, content_type=content_type
     )
-
-
-def to_utc(moment: datetime | None) -> datetime | None:
-    """Aware UTC; a naive datetime is taken to be UTC already (feeds without zones)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def make_item(

@@ -107,6 +107,11 @@ def parse_date(value: str | None) -> datetime | None:
         # an ordinal day): keep its answer only when the text names that year
         if moment is not None and str(moment.year) not in _YEARS.findall(text):
             moment = None
+    return to_utc(moment)
+
+
+def to_utc(moment: datetime | None) -> datetime | None:
+    """Aware UTC; a naive datetime is taken to be UTC already (feeds without zones)."""
     if moment is None:
         return None
     if moment.tzinfo is None:
