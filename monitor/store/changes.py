@@ -195,6 +195,11 @@ def reclaim_in_flight(session: Session, now: datetime) -> int:
         .where(DeliveryRow.state == "sending", DeliveryRow.next_attempt_at <= now)
         .values(state="pending", next_attempt_at=now)
     )
+    return _rowcount(result)
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE touched (0 where the driver does not say)."""
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -215,7 +220,7 @@ def fail_deliveries(session: Session, row_ids: Sequence[int], error: str) -> int
         .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.state == "pending")
         .values(state="failed", last_error=error)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return _rowcount(result)
 
 
 def claim_delivery(session: Session, row_id: int, now: datetime, lease: timedelta) -> bool:
@@ -229,7 +234,7 @@ def claim_delivery(session: Session, row_id: int, now: datetime, lease: timedelt
             next_attempt_at=now + lease,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return _rowcount(result) > 0
 
 
 def finish_delivery(
@@ -263,7 +268,7 @@ def requeue_failed(session: Session, now: datetime) -> int:
         .where(DeliveryRow.state == "failed")
         .values(state="pending", attempts=0, next_attempt_at=now)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return _rowcount(result)
 
 
 def queued_deliveries(session: Session, route: str, until: datetime) -> list[DeliveryRow]:
