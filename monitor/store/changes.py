@@ -234,7 +234,7 @@ def claim_delivery(session: Session, row_id: int, now: datetime, lease: timedelt
             next_attempt_at=now + lease,
         )
     )
-    return _rowcount(result) > 0
+    return _rowcount(result) != 0
 
 
 def finish_delivery(
