@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
-from monitor.fetch import FetchCancelled, Fetcher, safe_url
+from monitor.fetch import FetchCancelled, Fetcher, FetchResult, safe_url
 from monitor.store.db import to_naive_utc, transaction, utcnow
 from monitor.store.items import store_items
 from monitor.store.models import SourceRow
@@ -41,7 +41,7 @@ from monitor.types import Item
 
 if TYPE_CHECKING:
     from monitor.config import Config
-    from monitor.sources.base import SourceConfig
+    from monitor.sources.base import SourceConfig, SourceSettings
 
 log = logging.getLogger("monitor.poll")
 
@@ -184,6 +184,26 @@ def next_due_after_success(source: SourceConfig, config: Config, now: datetime) 
     return now + settings.every * (1 + spread)
 
 
+def fetch_source(
+    fetcher: Fetcher,
+    source: SourceConfig,
+    settings: SourceSettings,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET a source's URL with its effective settings (timeouts, body cap, headers)."""
+    return fetcher.get(
+        str(source.url),
+        source=source.name,
+        etag=etag,
+        last_modified=last_modified,
+        timeouts=(settings.connect_timeout, settings.read_timeout),
+        max_body=settings.max_body,
+        headers=settings.headers,
+    )
+
+
 def poll_source(
     source: SourceConfig,
     state: SourceState,
@@ -195,16 +215,9 @@ def poll_source(
     """Fetch, parse and store one source; never raises (the failure is its outcome)."""
     started = time.monotonic()
     settings = source.effective(config.defaults)
-    url = str(source.url)
     try:
-        result = fetcher.get(
-            url,
-            source=source.name,
-            etag=state.etag,
-            last_modified=state.last_modified,
-            timeouts=(settings.connect_timeout, settings.read_timeout),
-            max_body=settings.max_body,
-            headers=settings.headers,
+        result = fetch_source(
+            fetcher, source, settings, etag=state.etag, last_modified=state.last_modified
         )
         if result.not_modified:
             with transaction(sessions) as session:

@@ -281,19 +281,14 @@ def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars:
       monitor try https://blogs.nvidia.com/feed/
     """
     from monitor.fetch import Fetcher
+    from monitor.poll import fetch_source
     from monitor.sources.base import parse_body
 
     source, defaults = _try_source(app, target, kind)
     settings = source.effective(defaults)
     fetcher = Fetcher.from_defaults(defaults)
     try:
-        result = fetcher.get(
-            str(source.url),
-            source=source.name,
-            timeouts=(settings.connect_timeout, settings.read_timeout),
-            max_body=settings.max_body,
-            headers=settings.headers,
-        )
+        result = fetch_source(fetcher, source, settings)
     finally:
         fetcher.close()
     items = parse_body(source, result.body, url=result.final_url, content_type=result.content_type)
