@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -38,6 +38,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from monitor import USER_AGENT
 from monitor.errors import BodyTooLarge, FetchError, HTTPStatusError, RateLimited
+
+if TYPE_CHECKING:
+    from monitor.sources.base import Defaults
 
 log = logging.getLogger("monitor.fetch")
 
@@ -250,16 +253,16 @@ class Fetcher:
         self._closed = threading.Event()
 
     @classmethod
-    def from_defaults(cls, defaults: Any, **overrides: Any) -> Fetcher:
+    def from_defaults(cls, defaults: Defaults, **overrides: Any) -> Fetcher:
         """A Fetcher configured from ``Config.defaults`` (keyword overrides win)."""
         values: dict[str, Any] = {
-            "connect_timeout": float(getattr(defaults, "connect_timeout", 10.0)),
-            "read_timeout": float(getattr(defaults, "read_timeout", 30.0)),
-            "max_body": int(getattr(defaults, "max_body", DEFAULT_MAX_BODY)),
-            "max_redirects": int(getattr(defaults, "max_redirects", 5)),
-            "retries": int(getattr(defaults, "retries", 2)),
-            "per_host": int(getattr(defaults, "per_host", 2)),
-            "user_agent": getattr(defaults, "user_agent", None),
+            "connect_timeout": defaults.connect_timeout,
+            "read_timeout": defaults.read_timeout,
+            "max_body": defaults.max_body,
+            "max_redirects": defaults.max_redirects,
+            "retries": defaults.retries,
+            "per_host": defaults.per_host,
+            "user_agent": defaults.user_agent,
         }
         values.update(overrides)
         return cls(**values)
