@@ -21,6 +21,8 @@ def check_config(app: AppContext) -> None:
     Every problem is reported at once, one line each as FILE:LINE: message; the exit
     status is then 2. Alert channel URLs are shown masked.
     """
+    from monitor.notify.channels import describe_channels
+
     config = app.config  # ConfigError -> the group prints the lines and exits 2
     by_kind = Counter(source.kind for source in config.sources)
     enabled = len(config.enabled_sources)
@@ -38,12 +40,9 @@ def check_config(app: AppContext) -> None:
         flag = "" if source.enabled else "  (disabled)"
         url = safe_url(str(source.url))  # no user:password@ on screen
         click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {url}{flag}")
-    companies = _watchlist_companies(config.watchlist)
-    click.echo(
-        f"watchlist: {companies} companies" if companies is not None else "watchlist: default"
-    )
+    click.echo(f"watchlist: {len(config.watchlist.companies)} companies")
     try:
-        channels = _alert_channels(config)
+        channels = describe_channels(config)
     except NotifyError as exc:  # an unusable channel file is a configuration problem too
         fail(f"{app.config_path}: alerts: {exc}", EXIT_CONFIG)
     click.echo(f"alert channels: {len(channels)}")
@@ -83,24 +82,3 @@ def list_kinds(kind: str | None) -> None:
 
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
-
-
-def _watchlist_companies(watchlist: Any) -> int | None:
-    """How many companies the watchlist tracks (None until that section defines them)."""
-    companies = getattr(watchlist, "companies", None)
-    if companies is None:
-        extra = getattr(watchlist, "model_extra", None) or {}
-        companies = extra.get("companies")
-    try:
-        return len(companies) if companies is not None else None
-    except TypeError:
-        return None
-
-
-def _alert_channels(config: Any) -> list[str]:
-    """Masked channel descriptions from the notify module (empty until it provides them)."""
-    try:
-        from monitor.notify.channels import describe_channels
-    except ImportError:
-        return []
-    return list(describe_channels(config))
