@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from monitor.cli.main import AppContext, cli
-from monitor.extract import Extractor
-from monitor.extract.corpus import iter_lines_as_items, read_items_jsonl
-from monitor.extract.evaluate import Counts, Report, evaluate
-from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.types import Fact
+
+if TYPE_CHECKING:  # the extractor is imported by the commands that use it, not at start-up
+    from monitor.extract.evaluate import Counts, Report
+    from monitor.extract.watchlist import Watchlist
 
 
 def configured_watchlist(app: AppContext) -> Watchlist:
     """The watchlist of the config file when it exists, else the packaged default."""
+    from monitor.extract.watchlist import default_watchlist
+
     if not app.config_path.exists():
         return default_watchlist()
     return app.config.watchlist  # ConfigError -> one line per problem, exit 2
@@ -65,6 +67,9 @@ def extract_cmd(app: AppContext, file: TextIO) -> None:
       echo '{"id": "1", "title": "Alibaba Cloud opens a data centre in Mexico"}' \\
         | monitor extract -
     """
+    from monitor.extract import Extractor
+    from monitor.extract.corpus import iter_lines_as_items
+
     extractor = Extractor(configured_watchlist(app))
     name = "<stdin>" if file is sys.stdin or file.name == "<stdin>" else file.name
     for _lineno, item, _gold, error, raw_id in iter_lines_as_items(_lines(file), name):
@@ -118,6 +123,10 @@ def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bo
     Example:
       monitor eval ../shared/corpora/dev-en.jsonl ../shared/corpora/dev-multi.jsonl --errors 20
     """
+    from monitor.extract import Extractor
+    from monitor.extract.corpus import read_items_jsonl
+    from monitor.extract.evaluate import evaluate
+
     extractor = Extractor(configured_watchlist(app))
 
     def labelled() -> Iterator[tuple[Any, list[Fact] | None]]:
