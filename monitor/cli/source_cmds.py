@@ -10,7 +10,6 @@ import click
 from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 from monitor.conftypes import format_interval
 from monitor.errors import NotifyError
-from monitor.fetch import safe_url
 
 
 @cli.command("check-config")
@@ -21,6 +20,7 @@ def check_config(app: AppContext) -> None:
     Every problem is reported at once, one line each as FILE:LINE: message; the exit
     status is then 2. Alert channel URLs are shown masked.
     """
+    from monitor.fetch import safe_url
     from monitor.notify.channels import describe_channels
 
     config = app.config  # ConfigError -> the group prints the lines and exits 2
