@@ -8,12 +8,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
 from monitor.store.db import utcnow
 from monitor.store.models import FactRow
 from monitor.types import FACT_KINDS, Fact, value_key
-
-STATUS_RANK = {"planned": 0, "live": 1}
 
 
 def read_baseline(path: Path) -> list[Fact]:
