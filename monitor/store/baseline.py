@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
+from monitor.store.changes import find_fact
 from monitor.store.db import utcnow
 from monitor.store.models import FactRow
-from monitor.types import FACT_KINDS, Fact, value_key
+from monitor.types import FACT_KINDS, Fact
 
 
 def read_baseline(path: Path) -> list[Fact]:
@@ -62,19 +62,14 @@ def load_baseline(session: Session, facts: list[Fact]) -> tuple[int, int]:
     added = upgraded = 0
     now = utcnow()
     for fact in facts:
-        key = value_key(fact.value)
-        row = session.scalars(
-            select(FactRow).where(
-                FactRow.entity == fact.entity, FactRow.kind == fact.kind, FactRow.value_key == key
-            )
-        ).one_or_none()
+        row = find_fact(session, fact.key)
         if row is None:
             session.add(
                 FactRow(
                     entity=fact.entity,
                     kind=fact.kind,
                     value=fact.value,
-                    value_key=key,
+                    value_key=fact.key[2],
                     status=fact.status,
                     origin="baseline",
                     first_seen_at=now,

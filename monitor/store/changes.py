@@ -47,17 +47,21 @@ def pending_item_ids(session: Session, limit: int | None = None) -> list[int]:
 def known_facts(session: Session, keys: Iterable[Key]) -> dict[Key, KnownFact]:
     """What is known of each triple (baseline or observed)."""
     known: dict[Key, KnownFact] = {}
-    for entity, kind, key in set(keys):
-        row = session.scalars(
-            select(FactRow).where(
-                FactRow.entity == entity, FactRow.kind == kind, FactRow.value_key == key
-            )
-        ).one_or_none()
+    for key in set(keys):
+        row = find_fact(session, key)
         if row is not None:
-            known[(entity, kind, key)] = KnownFact(
-                row.id, row.status, row.origin, row.dismissed_at is not None
-            )
+            known[key] = KnownFact(row.id, row.status, row.origin, row.dismissed_at is not None)
     return known
+
+
+def find_fact(session: Session, key: Key) -> FactRow | None:
+    """The facts row of one (entity, kind, value key) triple."""
+    entity, kind, value_key = key
+    return session.scalars(
+        select(FactRow).where(
+            FactRow.entity == entity, FactRow.kind == kind, FactRow.value_key == value_key
+        )
+    ).one_or_none()
 
 
 def record_item(
