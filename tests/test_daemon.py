@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,8 +116,8 @@ def test_once_with_a_bad_config_exits_2_with_file_line_messages(
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) >= 3
-    assert all(line.startswith("sources.yaml:") or "sources.yaml:" in line for line in lines)
-    assert any(":3:" in line and "rss2" in line for line in lines)
+    assert all(re.match(rf"{re.escape(str(config))}:\d+: ", line) for line in lines), lines
+    assert any(line.startswith(f"{config}:3: ") and "rss2" in line for line in lines)
     assert any("5x" in line for line in lines)
 
 
