@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
-from monitor.store.changes import find_fact
+from monitor.store.changes import add_fact, find_fact
 from monitor.store.db import utcnow
-from monitor.store.models import FactRow
 from monitor.types import FACT_KINDS, Fact
 
 
@@ -64,18 +63,7 @@ def load_baseline(session: Session, facts: list[Fact]) -> tuple[int, int]:
     for fact in facts:
         row = find_fact(session, fact.key)
         if row is None:
-            session.add(
-                FactRow(
-                    entity=fact.entity,
-                    kind=fact.kind,
-                    value=fact.value,
-                    value_key=fact.key[2],
-                    status=fact.status,
-                    origin="baseline",
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-            )
+            add_fact(session, fact, "baseline", now)
             added += 1
         elif STATUS_RANK[fact.status] > STATUS_RANK.get(row.status, 0):
             row.status = fact.status

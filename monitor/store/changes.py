@@ -26,6 +26,7 @@ from monitor.store.models import (
     SourceRow,
     StateRow,
 )
+from monitor.types import Fact
 
 MAX_SENTENCE_CHARS = 2000  # evidence is scraped text: cap what one observation stores
 
@@ -54,6 +55,22 @@ def known_facts(session: Session, keys: Iterable[Key]) -> dict[Key, KnownFact]:
     return known
 
 
+def add_fact(session: Session, fact: Fact, origin: str, now: datetime) -> FactRow:
+    """A new known fact (origin ``baseline`` or ``observed``), added to the session."""
+    row = FactRow(
+        entity=fact.entity,
+        kind=fact.kind,
+        value=fact.value,
+        value_key=fact.key[2],
+        status=fact.status,
+        origin=origin,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    session.add(row)
+    return row
+
+
 def find_fact(session: Session, key: Key) -> FactRow | None:
     """The facts row of one (entity, kind, value key) triple."""
     entity, kind, value_key = key
@@ -77,17 +94,7 @@ def record_item(
     for decision in decisions:
         fact = decision.fact
         if decision.known is None:
-            row = FactRow(
-                entity=fact.entity,
-                kind=fact.kind,
-                value=fact.value,
-                value_key=fact.key[2],
-                status=fact.status,
-                origin="observed",
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            session.add(row)
+            row = add_fact(session, fact, "observed", now)
             session.flush()
         else:
             found = session.get(FactRow, decision.known.fact_id)
