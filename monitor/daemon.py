@@ -28,14 +28,15 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import MonitorError, StoreError
 from monitor.fetch import Fetcher, safe_url
 from monitor.poll import SourceOutcome, run_pass
 from monitor.store.db import transaction, utcnow
-from monitor.store.models import SourceRow, StateRow
+from monitor.store.sources import next_due_by_name
+from monitor.store.state import drop_lock, take_lock, touch_lock
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -170,31 +171,24 @@ class DaemonLock:
         return {"pid": os.getpid(), "host": socket.gethostname()}
 
     def _acquire_row(self) -> None:
-        now = utcnow()
-        me = self._identity()
         with transaction(self.sessions) as session:
-            row = session.get(StateRow, LOCK_KEY, with_for_update=True)
-            if row is not None:
-                holder = _json_or_empty(row.value)
-                fresh = (now - row.updated_at).total_seconds() < STALE_AFTER
-                if fresh and {k: holder.get(k) for k in me} != me:
-                    raise DaemonAlreadyRunning(
-                        f"another monitor daemon (pid {holder.get('pid')} on "
-                        f"{holder.get('host')}) is already running on this database "
-                        f"(heartbeat {row.updated_at:%H:%M:%S} UTC)"
-                    )
-                row.value, row.updated_at = json.dumps(me), now
-            else:
-                session.add(StateRow(key=LOCK_KEY, value=json.dumps(me), updated_at=now))
+            taken = take_lock(
+                session, LOCK_KEY, self._identity(), utcnow(), timedelta(seconds=STALE_AFTER)
+            )
+        if taken is not None:
+            holder, heartbeat = taken
+            raise DaemonAlreadyRunning(
+                f"another monitor daemon (pid {holder.get('pid')} on "
+                f"{holder.get('host')}) is already running on this database "
+                f"(heartbeat {heartbeat:%H:%M:%S} UTC)"
+            )
         self._row_held = True
 
     def heartbeat(self) -> None:
         if not self._row_held:
             return
         with transaction(self.sessions) as session:
-            row = session.get(StateRow, LOCK_KEY)
-            if row is not None:
-                row.updated_at = utcnow()
+            touch_lock(session, LOCK_KEY, utcnow())
 
     def release(self) -> None:
         if self._file is not None:
@@ -208,18 +202,8 @@ class DaemonLock:
             self._file = None
         if self._row_held:
             with contextlib.suppress(Exception), transaction(self.sessions) as session:
-                row = session.get(StateRow, LOCK_KEY)
-                if row is not None and _json_or_empty(row.value).get("pid") == os.getpid():
-                    session.delete(row)
+                drop_lock(session, LOCK_KEY, {"pid": os.getpid()})
             self._row_held = False
-
-
-def _json_or_empty(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 # --- the daemon ------------------------------------------------------------------------------
@@ -374,15 +358,7 @@ class Daemon:
 
     def _next_due_by_name(self) -> dict[str, datetime]:
         with transaction(self.sessions) as session:
-            rows = session.execute(
-                select(SourceRow.name, SourceRow.next_due_at, SourceRow.retry_after_until)
-            ).all()
-        due: dict[str, datetime] = {}
-        for name, next_due_at, retry_until in rows:
-            moments = [m for m in (next_due_at, retry_until) if m is not None]
-            if moments:
-                due[name] = max(moments)
-        return due
+            return next_due_by_name(session)
 
     def stop(self) -> None:
         """Start no new work; give work in flight ``grace`` seconds, then cut it."""

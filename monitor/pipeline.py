@@ -32,9 +32,15 @@ from monitor.notify.digest import queue_due_digests
 from monitor.notify.render import Renderer
 from monitor.notify.sender import SendReport, send_due
 from monitor.sources.text import strip_controls
-from monitor.store import changes as store
+from monitor.store import health, outbox
 from monitor.store.db import to_naive_utc, transaction, utcnow
-from monitor.store.items import get_or_create_source, store_items
+from monitor.store.facts import known_facts, record_item
+from monitor.store.items import (
+    get_or_create_source,
+    pending_item_ids,
+    store_items,
+    unprocessed_item,
+)
 from monitor.store.models import ChangeRow, ItemRow
 from monitor.types import Fact, Item
 
@@ -132,7 +138,7 @@ def process_items(
     extractor = extractor or _extractor(rt)
     report = ProcessReport()
     with transaction(sessions) as session:
-        pending = store.pending_item_ids(session, limit)
+        pending = pending_item_ids(session, limit)
     for item_id in pending:
         try:
             one = _process_one(sessions, rt, extractor, item_id, _now(now), queue_alerts)
@@ -160,8 +166,8 @@ def _process_one(
     """One item in one transaction: extract, diff, facts, observations, changes, outbox."""
     report = ProcessReport()
     with transaction(sessions) as session:
-        row = session.get(ItemRow, item_id)
-        if row is None or row.processed_at is not None:
+        row = unprocessed_item(session, item_id)
+        if row is None:
             return report  # another process got there first
         try:
             facts = extractor.extract(item_of(row))
@@ -169,8 +175,8 @@ def _process_one(
             log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
             facts = []
             report.errors += 1
-        decisions = decide(facts, store.known_facts(session, [f.key for f in facts]))
-        for change in store.record_item(session, row, decisions, moment):
+        decisions = decide(facts, known_facts(session, [f.key for f in facts]))
+        for change in record_item(session, row, decisions, moment):
             if queue_alerts:
                 report.deliveries += _queue_change(session, rt, change, moment)
             log.info(
@@ -192,7 +198,7 @@ def _process_one(
 def _queue_change(session: Session, rt: Runtime, change: ChangeRow, now: datetime) -> int:
     targets = routes.plan(rt.alerts, rt.channels, change.entity, change.kind, change.change)
     for target in targets:
-        store.add_delivery(
+        outbox.add_delivery(
             session,
             kind="change",
             route=target.route.name,
@@ -221,9 +227,9 @@ def queue_source_health(session: Session, rt: Runtime, now: datetime) -> int:
     made = 0
     targets = routes.health_channels(rt.alerts, rt.channels)
     events = [
-        (s, "down") for s in store.sources_newly_down(session, now, rt.alerts.source_down_after)
+        (s, "down") for s in health.sources_newly_down(session, now, rt.alerts.source_down_after)
     ]
-    events += [(s, "up") for s in store.sources_recovered(session)]
+    events += [(s, "up") for s in health.sources_recovered(session)]
     for source, state in events:
         payload = {
             "source": source.name,
@@ -235,11 +241,11 @@ def queue_source_health(session: Session, rt: Runtime, now: datetime) -> int:
             "failures": source.consecutive_failures or 0,
         }
         for channel in targets:
-            store.add_delivery(
+            outbox.add_delivery(
                 session, kind="source", route="health", channel=channel.id, now=now, payload=payload
             )
             made += 1
-        source.down_alerted = state == "down"
+        health.mark_down_alerted(session, source.id, state == "down")
     return made
 
 
@@ -254,7 +260,7 @@ def deliver(
     rt = runtime(config)
     moment = _now(now)
     with transaction(sessions) as session:
-        store.reclaim_in_flight(session, moment)
+        outbox.reclaim_in_flight(session, moment)
         queue_source_health(session, rt, moment)
         queue_due_digests(session, rt.alerts, moment)
     return send_due(sessions, rt.alerts, rt.channels, rt.renderer, rt.watchlist, moment, wait=wait)

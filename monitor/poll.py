@@ -35,6 +35,7 @@ from monitor.store.sources import (
     known_urls,
     record_failure,
     record_fetched,
+    source_row,
     sync_sources,
 )
 from monitor.types import Item
@@ -319,7 +320,7 @@ def _store(
 
 
 def _row(session: Session, state: SourceState) -> SourceRow:
-    row = session.get(SourceRow, state.id)
+    row = source_row(session, state.id)
     if row is None:  # deleted behind our back (another process re-created the DB)
         raise MonitorError(f"source {state.name!r} vanished from the database")
     return row

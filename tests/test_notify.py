@@ -19,10 +19,10 @@ from monitor.notify.config import AlertsConfig
 from monitor.notify.digest import last_scheduled
 from monitor.notify.render import Renderer, change_context
 from monitor.pipeline import deliver, process_pending
-from monitor.store.changes import ChangeView, EvidenceView
 from monitor.store.db import session_factory, transaction
 from monitor.store.items import get_or_create_source
 from monitor.store.models import DeliveryRow, SourceRow
+from monitor.store.review import ChangeView, EvidenceView
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_pipeline_support import (
     DEFAULT_RULES,

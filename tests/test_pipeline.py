@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, update
 
 from monitor.pipeline import deliver, process_items, process_pending
-from monitor.store import changes as store
+from monitor.store import review as store
 from monitor.store.baseline import load_baseline
 from monitor.store.db import session_factory, transaction
 from monitor.store.models import ChangeRow, DeliveryRow, FactRow, ItemRow, ObservationRow

@@ -16,7 +16,7 @@ import click
 from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 
 if TYPE_CHECKING:
-    from monitor.store.changes import ChangeView
+    from monitor.store.review import ChangeView
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
@@ -105,8 +105,8 @@ def changes(
       monitor changes --entity alibaba --kind region --format json
       monitor changes --since 2025-03-01 --format csv > changes.csv
     """
-    from monitor.store.changes import list_changes
     from monitor.store.db import utcnow
+    from monitor.store.review import list_changes
 
     since_at = parse_since(since, utcnow()) if since else None
     with app.sessions() as session:
@@ -193,7 +193,7 @@ def show(app: AppContext, change_id: int, fmt: str) -> None:
       monitor show 12
     """
     from monitor.notify.render import display_value, entity_name
-    from monitor.store.changes import get_change
+    from monitor.store.review import get_change
 
     with app.sessions() as session:
         view = get_change(session, change_id)
@@ -234,8 +234,8 @@ def dismiss(app: AppContext, change_id: int, reason: str) -> None:
     Example:
       monitor dismiss 12 --reason "office, not a data centre"
     """
-    from monitor.store.changes import dismiss_change
     from monitor.store.db import transaction, utcnow
+    from monitor.store.review import dismiss_change
 
     reason = " ".join(reason.split())
     if not reason:
@@ -330,8 +330,8 @@ def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
       monitor notify --retry-failed    # give failed deliveries another round
     """
     from monitor.pipeline import deliver, runtime
-    from monitor.store.changes import requeue_failed
     from monitor.store.db import transaction, utcnow
+    from monitor.store.outbox import requeue_failed
 
     config = app.config
     if test_:
@@ -358,7 +358,7 @@ def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
 
 def _outbox_summary(app: AppContext, channels: list[Any]) -> None:
     """Outbox rows per state, and the failed ones (channel masked) with their last error."""
-    from monitor.store.changes import delivery_summary, failed_deliveries
+    from monitor.store.outbox import delivery_summary, failed_deliveries
 
     masked = {ch.id: ch.masked for ch in channels}
     with app.sessions() as session:
@@ -386,7 +386,7 @@ def _register_status_section() -> None:
     def alerts_status(app: AppContext) -> StatusSection:
         from monitor.errors import NotifyError
         from monitor.pipeline import runtime
-        from monitor.store.changes import delivery_summary, failed_deliveries
+        from monitor.store.outbox import delivery_summary, failed_deliveries
 
         try:
             channels = runtime(app.config).channels

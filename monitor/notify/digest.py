@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from monitor.notify.config import AlertsConfig, RouteConfig
-from monitor.store import changes as store
+from monitor.store import outbox, state
 
 
 def last_scheduled(route: RouteConfig, now: datetime) -> datetime:
@@ -43,16 +43,15 @@ def queue_due_digests(session: Session, alerts: AlertsConfig, now: datetime) -> 
         if route.mode != "digest":
             continue
         scheduled = last_scheduled(route, now)
-        last = store.get_state(session, state_key(route))
+        last = state.get_state(session, state_key(route))
         if last is not None and datetime.fromisoformat(last) >= scheduled:
             continue
         by_channel: dict[str, list[int]] = defaultdict(list)
-        for row in store.queued_deliveries(session, route.name, scheduled):
-            if row.change_id is not None:
-                by_channel[row.channel].append(row.change_id)
-            row.state, row.sent_at = "digested", now
+        for channel, change_id in outbox.digest_queued(session, route.name, scheduled, now):
+            if change_id is not None:
+                by_channel[channel].append(change_id)
         for channel, change_ids in by_channel.items():
-            store.add_delivery(
+            outbox.add_delivery(
                 session,
                 kind="digest",
                 route=route.name,
@@ -61,5 +60,5 @@ def queue_due_digests(session: Session, alerts: AlertsConfig, now: datetime) -> 
                 payload={"change_ids": change_ids, "scheduled": scheduled.isoformat()},
             )
             made += 1
-        store.set_state(session, state_key(route), scheduled.isoformat(), now)
+        state.set_state(session, state_key(route), scheduled.isoformat(), now)
     return made

@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.orm import Session
 
 from monitor.notify.render import change_context, display_value, entity_name, safe_link
-from monitor.store.changes import all_facts, list_changes
+from monitor.store.facts import all_facts
+from monitor.store.review import list_changes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 KINDS = ("region", "chip", "model")

@@ -32,7 +32,7 @@ from monitor.notify import channels as channel_mod
 from monitor.notify.channels import Channel
 from monitor.notify.config import AlertsConfig
 from monitor.notify.render import Message, Renderer, change_context
-from monitor.store import changes as store
+from monitor.store import outbox, review
 from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
 
@@ -63,13 +63,13 @@ def render_row(
     if row.kind == "change":
         if row.change_id is None:
             return None
-        view = store.get_change(session, row.change_id)
+        view = review.get_change(session, row.change_id)
         if view is None or view.dismissed_at is not None:
             return None
         return renderer.render("change", channel.format, change_context(view, watchlist))
     if row.kind == "digest":
         ids = [int(i) for i in payload.get("change_ids", [])]
-        views = store.list_changes(session, ids=ids, include_dismissed=False)
+        views = review.list_changes(session, ids=ids, include_dismissed=False)
         if not views:
             return None
         views.sort(key=lambda v: (v.published or v.at, v.id))
@@ -108,7 +108,7 @@ def send_due(
     their own (None: wait for every channel)."""
     by_id = {ch.id: ch for ch in channels}
     with transaction(sessions) as session:
-        due = store.due_deliveries(session, now, limit)
+        due = outbox.due_deliveries(session, now, limit)
     report = SendReport()
     per_channel: dict[str, list[int]] = defaultdict(list)
     orphans: list[int] = []
@@ -116,7 +116,7 @@ def send_due(
         (per_channel[channel_id] if channel_id in by_id else orphans).append(row_id)
     if orphans:
         with transaction(sessions) as session:
-            report.failed += store.fail_deliveries(
+            report.failed += outbox.fail_deliveries(
                 session, orphans, "its channel is no longer configured"
             )
     with _busy_lock:
@@ -163,24 +163,24 @@ def _send_channel(
     retry = alerts.retry
     for row_id in row_ids:
         with transaction(sessions) as session:
-            row = session.get(DeliveryRow, row_id)
-            if row is None or row.state != "pending":
+            row = outbox.pending_delivery(session, row_id)
+            if row is None:
                 continue
             try:
                 message = render_row(session, row, channel, renderer, watchlist)
             except NotifyError as exc:
-                row.state, row.last_error = "failed", str(exc)
+                outbox.fail_deliveries(session, [row_id], str(exc))
                 report.failed += 1
                 log.error("delivery %s: %s", row_id, exc)
                 continue
             if message is None:
-                row.state, row.last_error = "cancelled", "nothing to send (dismissed)"
+                outbox.cancel_delivery(session, row_id, "nothing to send (dismissed)")
                 continue
-            if not store.claim_delivery(session, row_id, now, retry.in_flight_timeout):
+            if not outbox.claim_delivery(session, row_id, now, retry.in_flight_timeout):
                 continue
         ok = channel_mod.send(channel, message.title, message.body, message.format)
         with transaction(sessions) as session:
-            state = store.finish_delivery(
+            state = outbox.finish_delivery(
                 session,
                 row_id,
                 ok=ok,

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
-from monitor.store.changes import add_fact, find_fact
 from monitor.store.db import utcnow
+from monitor.store.facts import add_fact, find_fact
 from monitor.types import FACT_KINDS, Fact
 
 

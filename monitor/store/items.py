@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store.db import in_chunks, to_naive_utc, utcnow
@@ -156,3 +156,21 @@ def _known_keys(
             ).all()
         )
     return known_guid, known_url, known_hash
+
+
+def pending_item_ids(session: Session, limit: int | None = None) -> list[int]:
+    """Unprocessed items in published order (undated ones by fetch time), then id."""
+    when = func.coalesce(ItemRow.published_at, ItemRow.fetched_at)
+    query = (
+        select(ItemRow.id)
+        .where(ItemRow.processed_at.is_(None))
+        .order_by(when, ItemRow.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
+
+
+def unprocessed_item(session: Session, item_id: int) -> ItemRow | None:
+    """The item to process, or None when it is gone or another process got there first."""
+    row = session.get(ItemRow, item_id)
+    return row if row is not None and row.processed_at is None else None

@@ -149,3 +149,21 @@ def record_failure(
 
 def all_sources(session: Session) -> dict[str, SourceRow]:
     return {row.name: row for row in session.scalars(select(SourceRow))}
+
+
+def source_row(session: Session, source_id: int) -> SourceRow | None:
+    return session.get(SourceRow, source_id)
+
+
+def next_due_by_name(session: Session) -> dict[str, datetime]:
+    """Per source name, the moment it may next be fetched: the later of its back-off
+    (``next_due_at``) and a server's Retry-After; sources with neither are absent."""
+    rows = session.execute(
+        select(SourceRow.name, SourceRow.next_due_at, SourceRow.retry_after_until)
+    ).all()
+    due: dict[str, datetime] = {}
+    for name, next_due_at, retry_until in rows:
+        moments = [m for m in (next_due_at, retry_until) if m is not None]
+        if moments:
+            due[name] = max(moments)
+    return due
