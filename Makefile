@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench docs clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: venv
 	$(BIN)/python bench/bench_fetch.py
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_alerts.py
+
+## Regenerate docs/commands.md from the CLI's own help (after changing a command or option).
+docs: venv
+	$(BIN)/python -m monitor.cli.docgen > docs/commands.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
