@@ -1,6 +1,6 @@
 """The watchlist: tracked companies, their aliases, model families and chip families.
 
-It is the ``watchlist:`` section of sources.yaml (see the README, "watchlist:"). The packaged
+It is the ``watchlist:`` section of sources.yaml (docs/configuration.md). The packaged
 ``monitor/data/watchlist.yaml`` holds the defaults; a user section extends them (a
 company id that already exists is replaced), unless it sets ``include_defaults: false``.
 """
