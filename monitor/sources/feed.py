@@ -12,6 +12,7 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.sources.base import SourceConfig, SourceKind, make_item
+from monitor.sources.fastfeed import parse_entries
 from monitor.sources.text import (
     MAX_TITLE_CHARS,
     clean_text,
@@ -53,6 +54,9 @@ class FeedKind(SourceKind[FeedSource]):
         self, body: bytes, *, source: FeedSource, url: str, content_type: str | None = None
     ) -> list[Item]:
         refuse_entity_declarations(body)
+        fast = parse_entries(body, url, content_type)
+        if fast is not None:
+            return _items(fast, source)
         headers = {"content-location": url}
         if content_type:
             headers["content-type"] = content_type
@@ -73,12 +77,16 @@ class FeedKind(SourceKind[FeedSource]):
         entries = parsed.get("entries") or []
         if not entries and not parsed.get("version"):
             raise ParseError(f"not an RSS or Atom feed ({_why(parsed, body)})")
-        items = []
-        for entry in entries[:MAX_ENTRIES]:
-            item = _entry_to_item(entry, source)
-            if item is not None:
-                items.append(item)
-        return items
+        return _items(entries, source)
+
+
+def _items(entries: list[Any], source: FeedSource) -> list[Item]:
+    items = []
+    for entry in entries[:MAX_ENTRIES]:
+        item = _entry_to_item(entry, source)
+        if item is not None:
+            items.append(item)
+    return items
 
 
 def refuse_entity_declarations(body: bytes) -> None:
