@@ -98,6 +98,18 @@ def format_report(report: Report) -> str:
     lines = [f"items: {report.items}", header, _row("overall", report.overall)]
     lines += [_row(lang, c) for lang, c in sorted(report.by_lang.items())]
     lines += [_row(kind, c) for kind, c in sorted(report.by_kind.items())]
+    lines.append(
+        f"status on first reports: {report.first_report_status_accuracy:.3f}"
+        f" ({report.first_status_right} of {report.first_reports} matched first reports)"
+    )
+    return "\n".join(lines)
+
+
+def format_error_classes(report: Report) -> str:
+    """Errors counted by class (kind x language x cause), the largest first."""
+    lines = ["\nerrors by class (kind, language, cause):"]
+    for (kind, lang, cause), count in report.error_classes():
+        lines.append(f"{count:>5}  {kind:<7} {lang:<8} {cause}")
     return "\n".join(lines)
 
 
@@ -109,7 +121,8 @@ def format_report(report: Report) -> str:
     type=int,
     default=0,
     metavar="N",
-    help="List up to N false positives, misses and wrong statuses with sentences.",
+    help="Count errors by class (kind x language x cause), then list up to N of them "
+    "(false positives, misses, wrong statuses) with sentences.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @click.pass_obj
@@ -117,7 +130,9 @@ def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bo
     """Score extraction against the gold facts of labelled JSONL corpora (FACTS.md).
 
     Micro precision, recall and F1 over (entity, kind, key(value)) triples per item,
-    status accuracy over matched triples, and the same by language and by kind.
+    status accuracy over matched triples, and the same by language and by kind. Status
+    is also scored on the first report of each fact alone (items in published order):
+    a first report wrongly read as live hides the later "now live" alert.
 
     \b
     Example:
@@ -139,10 +154,15 @@ def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bo
     if as_json:
         data = report.as_dict()
         if n_errors:
+            data["error_classes"] = [
+                {"kind": kind, "lang": lang, "cause": cause, "count": count}
+                for (kind, lang, cause), count in report.error_classes()
+            ]
             data["errors"] = [
                 {
                     "id": e.item_id,
                     "error": e.error,
+                    "cause": e.cause,
                     "fact": {k: v for k, v in fact_json(e.fact).items() if k != "evidence"},
                     "expected_status": e.expected_status,
                     "sentence": e.sentence,
@@ -152,6 +172,8 @@ def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bo
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(format_report(report))
+    if n_errors:
+        click.echo(format_error_classes(report))
     for e in errors:
         f = e.fact
         status = f" (gold {e.expected_status})" if e.expected_status else ""
