@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from monitor.cli import cli
 from monitor.extract import Extractor, default_watchlist
 from monitor.extract.corpus import read_items_jsonl
 from monitor.extract.evaluate import evaluate
+from monitor.types import Fact, Item
 
 SMALL = Path(__file__).parent / "cases" / "extract_eval_small.jsonl"
 
@@ -95,3 +97,75 @@ def test_dev_corpora_meet_targets(corpora: Path, subset: str, extractor: Extract
     assert report.overall.status_accuracy >= 0.90
     for lang, counts in report.by_lang.items():
         assert counts.f1 >= 0.85, lang
+
+
+def _item(item_id: str, published: str | None) -> Item:
+    return Item(
+        title=item_id,
+        text="",
+        published=datetime.fromisoformat(published) if published else None,
+        extra={"id": item_id},
+    )
+
+
+def test_first_report_status_is_scored_on_each_facts_earliest_item() -> None:
+    gpt5_planned = Fact("openai", "model", "GPT-5", "planned")
+    gpt5_live = Fact("openai", "model", "GPT-5", "live")
+    region = Fact("alibaba", "region", "MX", "planned")
+    # File order is not publication order: "late" comes first in the file.
+    late = _item("late", "2025-08-07T00:00:00+00:00")
+    early = _item("early", "2025-07-24T00:00:00+00:00")
+    undated = _item("undated", None)
+    labelled: list[tuple[Item, list[Fact] | None]] = [
+        (late, [gpt5_live]),
+        (early, [gpt5_planned, region]),
+        (undated, [region]),
+    ]
+    # The extractor reads every GPT-5 as live: right on "late", wrong on the first report.
+    predicted = {"late": [gpt5_live], "early": [gpt5_live, region], "undated": [region]}
+    report = evaluate(labelled, lambda item: predicted[item.extra["id"]])
+    assert report.overall.status_accuracy == pytest.approx(3 / 4)
+    # first reports: GPT-5 on "early" (wrong), MX on "early" (right); "undated" is later
+    assert (report.first_reports, report.first_status_right) == (2, 1)
+    assert report.first_report_status_accuracy == pytest.approx(0.5)
+
+
+def test_errors_are_grouped_by_kind_language_and_cause() -> None:
+    it1 = Item(title="a", text="", lang="en", extra={"id": "1"})
+    it2 = Item(title="b", text="", lang="zh", extra={"id": "2"})
+    gold1 = [Fact("huawei", "region", "SA", "live"), Fact("huawei", "region", "EG", "live")]
+    gold2 = [Fact("openai", "model", "GPT-5", "planned"), Fact("tencent", "region", "JP", "live")]
+    predicted = {
+        "1": [Fact("huawei", "region", "SA", "live")],  # EG: missed value (huawei found)
+        "2": [Fact("openai", "model", "GPT-5", "live"), Fact("openai", "model", "o2", "live")],
+    }  # tencent not found at all: missed entity; o2: false positive; GPT-5: read live
+    report = evaluate([(it1, gold1), (it2, gold2)], lambda item: predicted[item.extra["id"]])
+    assert dict(report.error_classes()) == {
+        ("region", "en", "missed value"): 1,
+        ("region", "zh", "missed entity"): 1,
+        ("model", "zh", "false positive"): 1,
+        ("model", "zh", "read live (gold planned)"): 1,
+    }
+
+
+def test_eval_errors_prints_error_classes_and_first_reports(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "none.yaml"), "eval", str(SMALL), "--errors", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "status on first reports: 0.750 (3 of 4 matched first reports)" in result.output
+    assert "errors by class (kind, language, cause):" in result.output
+    assert "    1  region  en       missed value" in result.output  # t-2: SG, alibaba found
+    assert "    1  chip    fr       read planned (gold live)" in result.output
+    data = json.loads(
+        CliRunner()
+        .invoke(
+            cli,
+            ["--config", str(tmp_path / "n.yaml"), "eval", str(SMALL), "--json", "--errors", "2"],
+        )
+        .stdout
+    )
+    assert data["first_report_status"] == {"matched": 4, "status_right": 3, "status_accuracy": 0.75}
+    assert {"kind": "chip", "lang": "zh", "cause": "false positive", "count": 1} in data[
+        "error_classes"
+    ]
