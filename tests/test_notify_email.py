@@ -93,3 +93,75 @@ def test_email_alert_has_escaped_html_and_a_text_part(
     assert "<script>" not in html
     assert 'href="https://a.test/x?a=1&amp;b=2"' in html
     assert "Querétaro" in parts["text/plain"] and "Mexico (MX)" in parts["text/plain"]
+    # the plain-text part (made by Apprise from the HTML) carries the article's link
+    assert "https://a.test/x?a=1&b=2" in parts["text/plain"]
+
+
+class RefusingInbox(Inbox):
+    """An SMTP server that refuses the sender, as a relay does for a domain it does not
+    serve."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return "553 5.7.1 Sender address rejected: not owned by user"
+
+
+def _one_change(tmp_path: Path, fresh_db: Engine, url: str) -> tuple[Any, Any]:
+    config = make_config(tmp_path, apprise_file(f"  - {url}:\n      - tag: email\n"))
+    sessions = session_factory(fresh_db)
+    store(
+        sessions,
+        [item("Alibaba plans Querétaro region", url="https://a.test/1", published="2025-03-04")],
+    )
+    extractor = RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")])
+    process_pending(sessions, config, extractor=extractor, now=T0)
+    return config, sessions
+
+
+def _last_error(sessions: Any) -> str:
+    from sqlalchemy import select
+
+    from monitor.store.models import DeliveryRow
+
+    with sessions() as session:
+        return str(session.scalars(select(DeliveryRow.last_error)).one())
+
+
+def test_a_refused_sender_says_why(fresh_db: Engine, tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from aiosmtpd.controller import Controller
+
+    port = _free_port()
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        url = (
+            f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+            "&from=monitor@example.test&to=analyst@example.test"
+        )
+        config, sessions = _one_change(tmp_path, fresh_db, url)
+        report = deliver(sessions, config, now=T0)
+    finally:
+        controller.stop()
+    assert report.sent == 0 and report.retrying == 1
+    error = _last_error(sessions)
+    assert error.startswith("not accepted by mailto://")
+    assert "SMTP 553" in error and "Sender address rejected" in error
+    assert report.refusals == [error]
+
+
+def test_a_refused_connection_says_so(fresh_db: Engine, tmp_path: Path) -> None:
+    port = _free_port()  # nothing listens there
+    url = (
+        f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+        "&from=monitor@example.test&to=analyst@example.test"
+    )
+    config, sessions = _one_change(tmp_path, fresh_db, url)
+    assert deliver(sessions, config, now=T0).sent == 0
+    error = _last_error(sessions)
+    assert "Connection error while submitting email" in error
+    assert error.endswith("connection refused")

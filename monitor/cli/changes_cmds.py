@@ -341,9 +341,10 @@ def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
         if not rt.channels:
             fail("error: no alert channels configured (alerts/apprise.yml, $MONITOR_NOTIFY_URLS)")
         results = send_test(rt.channels, rt.renderer, utcnow())
-        for channel, ok in results:
-            click.echo(f"{'accepted' if ok else 'NOT accepted'}: {channel.masked}")
-        if not all(ok for _, ok in results):
+        for channel, result in results:
+            why = f" ({result.reason})" if result.reason else ""
+            click.echo(f"{'accepted' if result.ok else 'NOT accepted'}: {channel.masked}{why}")
+        if not all(result.ok for _, result in results):
             sys.exit(1)
         return
     sessions = app.sessions

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from monitor.errors import NotifyError
+from monitor.notify import reasons
 from monitor.notify.config import AlertsConfig
 
 ENV_URLS = "MONITOR_NOTIFY_URLS"
@@ -54,6 +55,7 @@ def _apprise() -> Any:
                 from apprise.manager_plugins import NotificationManager
 
                 NotificationManager().load_modules()
+            reasons.install()  # so that a refused send can say why (see reasons.py)
             _APPRISE = apprise
     return _APPRISE
 
@@ -229,13 +231,27 @@ def describe_channels(config: Any, env: dict[str, str] | None = None) -> list[st
     ]
 
 
-def send(channel: Channel, title: str, body: str, body_format: str) -> bool:
+@dataclass(frozen=True)
+class SendResult:
+    """A channel's answer to one message: accepted, or refused and (when Apprise said) why."""
+
+    ok: bool
+    reason: str | None = None
+
+    def describe(self, channel: Channel) -> str:
+        """``not accepted by mailto://...: Connection error ...: connection refused``."""
+        return f"not accepted by {channel.masked}" + (f": {self.reason}" if self.reason else "")
+
+
+def send(channel: Channel, title: str, body: str, body_format: str) -> SendResult:
     """Send one message to one channel through its own Apprise object. Never raises."""
     apprise = _apprise()
     obj = apprise.Apprise()
     obj.add(channel.plugin)
-    try:
-        return bool(obj.notify(title=title, body=body, body_format=body_format))
-    except Exception as exc:  # a plugin bug must not take the sender down
-        log.warning("channel %s (%s): %s", channel.id, channel.masked, type(exc).__name__)
-        return False
+    with reasons.capture_reasons() as records:
+        try:
+            ok = bool(obj.notify(title=title, body=body, body_format=body_format))
+        except Exception as exc:  # a plugin bug must not take the sender down
+            log.warning("channel %s (%s): %s", channel.id, channel.masked, type(exc).__name__)
+            return SendResult(False, f"{type(exc).__name__} in the Apprise plugin")
+    return SendResult(True) if ok else SendResult(False, reasons.reason_of(records))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import NotifyError
 from monitor.notify import channels as channel_mod
-from monitor.notify.channels import Channel
+from monitor.notify.channels import Channel, SendResult
 from monitor.notify.config import AlertsConfig
 from monitor.notify.render import Message, Renderer, change_context
 from monitor.store import outbox, review
@@ -52,6 +52,8 @@ class SendReport:
     failed: int = 0
     skipped_channels: set[str] = field(default_factory=set)
     busy_channels: set[str] = field(default_factory=set)  # still sending when the pass ended
+    # "not accepted by <masked url>: <why>", one per channel that refused in this pass
+    refusals: list[str] = field(default_factory=list)
 
 
 def render_row(
@@ -147,6 +149,7 @@ def send_due(
         report.retrying += part.retrying
         report.failed += part.failed
         report.skipped_channels |= part.skipped_channels
+        report.refusals += part.refusals
     return report
 
 
@@ -178,14 +181,15 @@ def _send_channel(
                 continue
             if not outbox.claim_delivery(session, row_id, now, retry.in_flight_timeout):
                 continue
-        ok = channel_mod.send(channel, message.title, message.body, message.format)
+        result = channel_mod.send(channel, message.title, message.body, message.format)
+        ok = result.ok
         with transaction(sessions) as session:
             state = outbox.finish_delivery(
                 session,
                 row_id,
                 ok=ok,
                 now=now,
-                error=None if ok else f"not accepted by {channel.masked}",
+                error=None if ok else result.describe(channel),
                 max_attempts=retry.max_attempts,
                 backoff=retry.backoff,
                 max_backoff=retry.max_backoff,
@@ -195,19 +199,20 @@ def _send_channel(
             continue
         # The channel refused: leave its other rows for a later pass.
         report.skipped_channels.add(channel.id)
+        report.refusals.append(result.describe(channel))
         if state == "failed":
             report.failed += 1
-            log.warning("delivery %s to %s failed for good", row_id, channel.masked)
+            log.warning("delivery %s failed for good: %s", row_id, result.describe(channel))
         else:
             report.retrying += 1
-            log.info("delivery %s to %s not accepted; will retry", row_id, channel.masked)
+            log.info("delivery %s %s; will retry", row_id, result.describe(channel))
         break
     return report
 
 
 def send_test(
     channels: Sequence[Channel], renderer: Renderer, now: datetime
-) -> list[tuple[Channel, bool]]:
+) -> list[tuple[Channel, SendResult]]:
     """A test message straight to every channel (not through the outbox)."""
     results = []
     for channel in channels:
