@@ -164,3 +164,44 @@ def test_check_config_reports_broken_templates_and_unreadable_channel_file(
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # not a UnicodeDecodeError
     assert "apprise.yml: not UTF-8 text" in result.output
+
+
+def test_check_config_reports_every_stage_at_once_and_no_ok(tmp_path: Path) -> None:
+    """A bad source, a bad route time zone, an unusable channel file and a broken template:
+    all four reported in one run, nothing on stdout (no "OK" before an error)."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "change.text.j2").write_text("{% if %}", "utf-8")
+    (tmp_path / "apprise.yml").write_text("urls:\n  - nosuchscheme://x/TOKEN\n", "utf-8")
+    path = write(
+        tmp_path,
+        """\
+        sources:
+          - {name: a, kind: rss2, url: "https://a.test/feed"}
+        alerts:
+          apprise_config: apprise.yml
+          templates: tpl
+          routes:
+            - {name: daily, mode: digest, timezone: Mars/Olympus}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    errors = result.stderr
+    assert "unknown kind 'rss2'" in errors
+    assert "unknown time zone 'Mars/Olympus'" in errors
+    assert "apprise.yml: unusable Apprise URL(s): #1 (nosuchscheme://...)" in errors
+    assert "TOKEN" not in errors
+    assert f"{tmp_path / 'tpl' / 'change.text.j2'}:1: template syntax error" in errors
+
+
+def test_check_config_checks_channels_and_templates_of_a_file_with_bad_sources(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "digest.text.j2").write_text("{{ broken", "utf-8")
+    path = write(tmp_path, "sources:\n  - {name: a, kind: feed}\nalerts:\n  templates: tpl\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "missing required key 'url'" in result.stderr
+    assert "digest.text.j2:1: template syntax error" in result.stderr

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 from monitor.conftypes import format_interval
-from monitor.errors import NotifyError
+from monitor.errors import ConfigError, NotifyError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.notify.config import AlertsConfig
 
 
 @cli.command("check-config")
@@ -17,13 +22,76 @@ from monitor.errors import NotifyError
 def check_config(app: AppContext) -> None:
     """Validate the configuration and print a summary.
 
-    Every problem is reported at once, one line each as FILE:LINE: message; the exit
-    status is then 2. Alert channel URLs are shown masked.
-    """
-    from monitor.fetch import safe_url
-    from monitor.notify.channels import describe_channels
+    Every stage is checked before anything is printed: sources.yaml (sources, watchlist,
+    alert routes and their time zones), the alert channels, the alert templates. Every
+    problem of every stage is reported at once, one line each as FILE:LINE: message, on
+    stderr, and the exit status is then 2 (with no summary). Alert channel URLs are shown
+    masked.
 
-    config = app.config  # ConfigError -> the group prints the lines and exits 2
+    \b
+    Example:
+      monitor --config sources.yaml check-config
+    """
+    from monitor.config import load_config
+
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = load_config(app.config_path)
+    except ConfigError as exc:
+        problems += exc.problems
+    alerts = config.alerts if config is not None else _alerts_section(app.config_path)
+    channels: list[str] = []
+    if alerts is not None:
+        channels, alert_problems = _check_alerts(app, alerts)
+        problems += alert_problems
+    if problems or config is None:
+        fail("\n".join(problems), EXIT_CONFIG)
+    _print_summary(app, config, channels)
+
+
+def _alerts_section(path: Path) -> AlertsConfig | None:
+    """The channel file and templates paths of a file that failed to validate as a whole,
+    so that those are checked too; None when the paths are themselves invalid (their
+    problems are among the file's) or the file cannot be read at all."""
+    from pydantic import ValidationError
+
+    from monitor.notify.config import AlertsConfig
+    from monitor.yamlconf import YamlSyntaxError, load_yaml_with_lines
+
+    try:
+        data = load_yaml_with_lines(path.read_text(encoding="utf-8")).data
+    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+        return None
+    section = data.get("alerts") if isinstance(data, dict) else None
+    section = section if isinstance(section, dict) else {}
+    # only the two paths matter here: a bad route elsewhere must not hide a bad template
+    paths = {key: section[key] for key in ("apprise_config", "templates") if key in section}
+    try:
+        alerts = AlertsConfig.model_validate(paths)
+    except ValidationError:
+        return None
+    return alerts.with_base_dir(path.resolve().parent)
+
+
+def _check_alerts(app: AppContext, alerts: AlertsConfig) -> tuple[list[str], list[str]]:
+    """(one line per channel, problems) for the channel file and the templates."""
+    from monitor.notify.channels import describe_channels
+    from monitor.notify.render import Renderer
+
+    channels: list[str] = []
+    problems: list[str] = []
+    try:
+        channels = describe_channels(alerts)
+    except NotifyError as exc:  # an unusable channel file is a configuration problem too
+        problems.append(f"{app.config_path}: alerts: {exc}")
+    problems += Renderer(alerts.templates_path).check()
+    return channels, problems
+
+
+def _print_summary(app: AppContext, config: Config, channels: list[str]) -> None:
+    from monitor.fetch import safe_url
+
     by_kind = Counter(source.kind for source in config.sources)
     enabled = len(config.enabled_sources)
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(by_kind.items()))
@@ -41,23 +109,9 @@ def check_config(app: AppContext) -> None:
         url = safe_url(str(source.url))  # no user:password@ on screen
         click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {url}{flag}")
     click.echo(f"watchlist: {len(config.watchlist.companies)} companies")
-    try:
-        channels = describe_channels(config)
-    except NotifyError as exc:  # an unusable channel file is a configuration problem too
-        fail(f"{app.config_path}: alerts: {exc}", EXIT_CONFIG)
     click.echo(f"alert channels: {len(channels)}")
     for channel in channels:
         click.echo(f"  {channel}")
-    _check_templates(config)
-
-
-def _check_templates(config: Any) -> None:
-    from monitor.notify.channels import alerts_of
-    from monitor.notify.render import Renderer
-
-    problems = Renderer(alerts_of(config).templates_path).check()
-    if problems:
-        fail("\n".join(problems), EXIT_CONFIG)
 
 
 @cli.command("kinds")
