@@ -88,6 +88,7 @@ def run_pass(
     scheduled: bool = False,
     process: bool = True,
     on_outcome: Callable[[SourceOutcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[SourceOutcome]:
     """Poll the due sources (or ``only`` those named, or every enabled one with
     ``force_all``) and return one outcome per source considered, in config order.
@@ -96,7 +97,8 @@ def run_pass(
     source still inside it is ``skipped``). ``scheduled`` (the daemon's per-source jobs):
     ``only`` sources are fetched when the scheduler fires unless backing off after failures
     or inside Retry-After. With ``process``, ``monitor.pipeline.process_pending`` runs once
-    after the fetches.
+    after the fetches. ``on_start`` is told how many sources will be fetched, and
+    ``on_outcome`` each fetched source's outcome as it finishes (progress on a terminal).
     """
     now = to_naive_utc(now) if now is not None else utcnow()
     selected = _select(config, only)
@@ -115,6 +117,8 @@ def run_pass(
             work.append((source, state))
 
     outcomes: dict[str, SourceOutcome] = dict(skipped)
+    if on_start:
+        on_start(len(work))
     if work:
         workers = min(config.defaults.concurrency, len(work))  # validated >= 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:

@@ -80,16 +80,29 @@ def test_once_prints_a_line_per_source_and_exits_0_when_sources_fail(
     config = write_config(tmp_path / "sources.yaml", served)
     code, out, err = invoke(config, db_url, "once")
     assert code == 0, err
-    assert out.splitlines() == [
+    lines = out.splitlines()
+    assert lines[:3] == [
         "qwen-blog: fetched, 2 new items",
         "deepseek-releases: fetched, 2 new items",
         f"dead: failed: HTTP 404 Not Found ({served.url('/missing')})",
     ]
-    assert "Traceback" not in err
+    # the summary: sources ok/failed, new items, changes, alerts (no channel configured)
+    assert lines[3] == "sources: 2 ok, 1 failed, 0 skipped; 4 new items"
+    changes = re.fullmatch(
+        r"changes: (\d+) \((\d+) new, (\d+) live\) from 4 items processed", lines[4]
+    )
+    assert changes and int(changes[1]) == int(changes[2]) + int(changes[3])
+    assert lines[5] == "alerts: 0 queued, 0 sent, 0 to retry, 0 failed"
+    assert len(lines) == 6
+    assert "Traceback" not in err and "fetching" not in err  # no progress off a terminal
     code, out, _ = invoke(config, db_url, "once")
     assert out.splitlines()[0].startswith("qwen-blog: skipped: not due until")
+    assert "sources: 0 ok, 0 failed, 3 skipped; 0 new items" in out.splitlines()
     code, out, _ = invoke(config, db_url, "once", "--source", "deepseek-releases")
-    assert out.splitlines() == ["deepseek-releases: not modified"]
+    assert out.splitlines()[:2] == [
+        "deepseek-releases: not modified",
+        "sources: 1 ok, 0 failed, 0 skipped; 0 new items",
+    ]
     assert served.requests[-1].headers["If-None-Match"] == '"a1"'
     assert count_items(fresh_db) == 4
 
@@ -369,3 +382,49 @@ def test_negative_counts_and_grace_are_usage_errors(args: list[str]) -> None:
 
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "is not in the range x>=0" in result.output
+
+
+def test_once_shows_progress_on_a_terminal_only(
+    tmp_path: Path, served: LocalServer, fresh_db: Engine, db_url: str
+) -> None:
+    """stderr a pseudo-terminal: a progress display there; stdout (a pipe) stays plain."""
+    import pty
+    import threading
+
+    config = write_config(tmp_path / "sources.yaml", served)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env.update({"TERM": "xterm", "COLUMNS": "100"})
+    shown: list[bytes] = []
+
+    def drain() -> None:  # read as it comes, or a full pty buffer would block the child
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the writing side is closed and drained
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "--db", db_url, "once"],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        os.close(follower)
+        stdout, _ = proc.communicate(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    text = b"".join(shown).decode("utf-8", "replace")
+    assert "fetching sources" in text or "fetched " in text, text
+    assert "\x1b" not in stdout
+    assert "sources: 2 ok, 1 failed, 0 skipped; 4 new items" in stdout.splitlines()

@@ -39,8 +39,11 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
     """One pass over the due sources: fetch, store new items, process them, send alerts.
 
     Prints one line per source: fetched with the number of new items, not modified,
-    failed and why, or skipped (not due yet, or the server asked to wait). Exits 0 even
-    when sources failed; 2 on a bad configuration, 3 on an unusable database.
+    failed and why, or skipped (not due yet, or the server asked to wait); then a summary:
+    sources ok/failed/skipped and new items, changes recorded, alerts queued, sent, to
+    retry and failed, with each refusing channel's reason. On a terminal, a progress bar
+    runs on stderr meanwhile. Exits 0 even when sources failed; 2 on a bad
+    configuration, 3 on an unusable database.
 
     \b
     Examples:
@@ -49,29 +52,44 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
       monitor once --source qwen-hf --source openai-news
     """
     from monitor import pipeline
+    from monitor.cli.progress import PassProgress, PassSummary
     from monitor.daemon import log_outcome, setup_logging
     from monitor.fetch import Fetcher
-    from monitor.poll import run_pass
+    from monitor.poll import SourceOutcome, run_pass
 
     setup_logging(_verbosity(verbose))
     config, sessions = app.config, app.sessions
     fetcher = Fetcher.from_defaults(config.defaults)
-    try:
-        outcomes = run_pass(
-            config,
-            sessions,
-            fetcher,
-            only=list(sources) or None,
-            force_all=all_,
-            on_outcome=log_outcome if verbose else None,
-        )
-    finally:
-        fetcher.close()
+    with PassProgress() as progress:
+
+        def on_outcome(outcome: SourceOutcome) -> None:
+            progress.fetched(outcome)
+            if verbose:
+                log_outcome(outcome)
+
+        try:
+            outcomes = run_pass(
+                config,
+                sessions,
+                fetcher,
+                only=list(sources) or None,
+                force_all=all_,
+                process=False,
+                on_start=progress.start,
+                on_outcome=on_outcome,
+            )
+        finally:
+            fetcher.close()
+        with progress.step("extracting facts from new items"):
+            processed = pipeline.process_items(sessions, config)
+        with progress.step("sending alerts"):
+            sent = pipeline.deliver(sessions, config)
     for outcome in outcomes:
         click.echo(outcome.describe())
     if not outcomes:
         click.echo("no enabled sources")
-    pipeline.deliver_due(sessions, config)
+    for line in PassSummary(outcomes, processed, sent).lines():
+        click.echo(line)
 
 
 @cli.command()
