@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
 from monitor.store.db import utcnow
-from monitor.store.facts import add_fact, find_fact
+from monitor.store.facts import add_fact, fact_rows
 from monitor.types import FACT_KINDS, Fact
 
 
@@ -60,10 +60,11 @@ def load_baseline(session: Session, facts: list[Fact]) -> tuple[int, int]:
     """
     added = upgraded = 0
     now = utcnow()
+    rows = fact_rows(session, [fact.key for fact in facts])
     for fact in facts:
-        row = find_fact(session, fact.key)
-        if row is None:
-            add_fact(session, fact, "baseline", now)
+        row = rows.get(fact.key)
+        if row is None:  # a triple listed twice: the second sees the row the first added
+            rows[fact.key] = add_fact(session, fact, "baseline", now)
             added += 1
         elif STATUS_RANK[fact.status] > STATUS_RANK.get(row.status, 0):
             row.status = fact.status
