@@ -9,6 +9,7 @@
     ├── ParseError     a fetched body could not be turned into items
     ├── ExtractError   an item could not be read for facts
     ├── StoreError     the database is unusable (missing, locked by another daemon, ...)
+    ├── QueryError     a change-log query cannot run as asked (a bad cursor or limit)
     └── NotifyError    an alert channel or template is unusable
 
 Callers catch MonitorError broadly (the CLI turns it into one line and an exit code)
@@ -92,6 +93,10 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The database is unusable."""
+
+
+class QueryError(MonitorError):
+    """A change-log query cannot run as asked (e.g. a cursor from another query)."""
 
 
 class NotifyError(MonitorError):

@@ -22,7 +22,7 @@ from monitor.pipeline import deliver, process_pending
 from monitor.store.db import session_factory, transaction
 from monitor.store.items import get_or_create_source
 from monitor.store.models import DeliveryRow, SourceRow
-from monitor.store.review import ChangeView, EvidenceView
+from monitor.store.queries import ChangeView, EvidenceView
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_pipeline_support import (
     DEFAULT_RULES,

@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, update
 
 from monitor.pipeline import deliver, process_items, process_pending
-from monitor.store import review as store
 from monitor.store.baseline import load_baseline
 from monitor.store.db import session_factory, transaction
 from monitor.store.models import ChangeRow, DeliveryRow, FactRow, ItemRow, ObservationRow
+from monitor.store.queries import ChangeQuery, find_changes
+from monitor.store.review import dismiss_change
 from monitor.types import Fact
 from tests.httpserver import LocalServer, Reply
 from tests.test_pipeline_support import (
@@ -65,7 +66,7 @@ def test_new_fact_once_then_later_reports_attach_as_evidence(
     report = process_items(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
     assert (report.items, report.new, report.live) == (3, 1, 0)
     with sessions() as s:
-        views = store.list_changes(s)
+        views = find_changes(s, ChangeQuery()).changes
     assert len(views) == 1
     change = views[0]
     assert (change.entity, change.kind, change.value, change.change, change.status) == (
@@ -104,7 +105,7 @@ def test_items_are_processed_in_published_order(fresh_db: Engine, tmp_path: Path
     )
     process_pending(sessions, make_config(tmp_path), extractor=RuleExtractor(DEFAULT_RULES), now=T0)
     with sessions() as s:
-        views = store.list_changes(s)
+        views = find_changes(s, ChangeQuery()).changes
     # planned first (new), then the later "opened" report is an upgrade (live)
     assert [(v.change, v.status) for v in views] == [("live", "live"), ("new", "planned")]
     assert views[1].evidence[0].url == "https://a.test/early"
@@ -153,7 +154,7 @@ def test_baseline_known_fact_no_change_but_planned_to_live_is(
     )
     assert (report.new, report.live) == (0, 1)
     with sessions() as s:
-        (view,) = store.list_changes(s)
+        (view,) = find_changes(s, ChangeQuery()).changes
         fact = s.get(FactRow, view.fact_id)
         assert fact is not None and (fact.status, fact.origin) == ("live", "baseline")
     assert (view.value, view.change) == ("DeepSeek-R2", "live")
@@ -181,8 +182,8 @@ def test_dismissed_fact_never_alerts_again(
     )
     process_pending(sessions, config, extractor=extractor, now=T0)
     with transaction(sessions) as s:
-        (view,) = store.list_changes(s)
-        assert store.dismiss_change(s, view.id, "not infrastructure", T0)
+        (view,) = find_changes(s, ChangeQuery()).changes
+        assert dismiss_change(s, view.id, "not infrastructure", T0)
     store_items(
         sessions,
         [
@@ -198,10 +199,10 @@ def test_dismissed_fact_never_alerts_again(
     assert http_server.hits("/hook") == []
     assert _count(fresh_db, ChangeRow) == 1
     with sessions() as s:
-        (view,) = store.list_changes(s)
+        (view,) = find_changes(s, ChangeQuery()).changes
         assert view.dismiss_reason == "not infrastructure"
         assert len(view.evidence) == 2
-        assert store.list_changes(s, include_dismissed=False) == []
+        assert find_changes(s, ChangeQuery(dismissed=False)).changes == []
 
 
 def test_rerun_after_crash_never_doubles(

@@ -16,7 +16,7 @@ import click
 from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
 
 if TYPE_CHECKING:
-    from monitor.store.review import ChangeView
+    from monitor.store.queries import ChangeView
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
@@ -106,13 +106,14 @@ def changes(
       monitor changes --since 2025-03-01 --format csv > changes.csv
     """
     from monitor.store.db import utcnow
-    from monitor.store.review import list_changes
+    from monitor.store.queries import ChangeQuery, find_changes
 
     since_at = parse_since(since, utcnow()) if since else None
     with app.sessions() as session:
-        views = list_changes(
-            session, since=since_at, entity=entity, kind=kind, include_dismissed=all_
+        query = ChangeQuery(
+            since=since_at, entity=entity, kind=kind, dismissed=None if all_ else False
         )
+        views = find_changes(session, query).changes
     if fmt == "json":
         click.echo(json.dumps([change_json(v) for v in views], ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -193,7 +194,7 @@ def show(app: AppContext, change_id: int, fmt: str) -> None:
       monitor show 12
     """
     from monitor.notify.render import display_value, entity_name
-    from monitor.store.review import get_change
+    from monitor.store.queries import get_change
 
     with app.sessions() as session:
         view = get_change(session, change_id)

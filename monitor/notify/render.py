@@ -30,7 +30,7 @@ from jinja2 import (
 )
 
 from monitor.errors import NotifyError
-from monitor.store.review import ChangeView
+from monitor.store.queries import ChangeView
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "alerts"
 MAX_FIELD_CHARS = 1000  # cap scraped text placed in a message

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from monitor.notify.render import change_context, display_value, entity_name, safe_link
 from monitor.store.facts import all_facts
-from monitor.store.review import list_changes
+from monitor.store.queries import ChangeQuery, find_changes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 KINDS = ("region", "chip", "model")
 
 
 def build_report(session: Session, watchlist: Any, now: datetime) -> str:
-    views = list_changes(session, include_dismissed=True)
+    views = find_changes(session, ChangeQuery()).changes
     facts = all_facts(session)
     companies: dict[str, dict[str, Any]] = {}
 

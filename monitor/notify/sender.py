@@ -32,9 +32,10 @@ from monitor.notify import channels as channel_mod
 from monitor.notify.channels import Channel, SendResult
 from monitor.notify.config import AlertsConfig
 from monitor.notify.render import Message, Renderer, change_context
-from monitor.store import outbox, review
+from monitor.store import outbox
 from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
+from monitor.store.queries import ChangeQuery, find_changes, get_change
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHANNELS = 8
@@ -65,13 +66,13 @@ def render_row(
     if row.kind == "change":
         if row.change_id is None:
             return None
-        view = review.get_change(session, row.change_id)
+        view = get_change(session, row.change_id)
         if view is None or view.dismissed_at is not None:
             return None
         return renderer.render("change", channel.format, change_context(view, watchlist))
     if row.kind == "digest":
         ids = [int(i) for i in payload.get("change_ids", [])]
-        views = review.list_changes(session, ids=ids, include_dismissed=False)
+        views = find_changes(session, ChangeQuery(ids=ids, dismissed=False)).changes
         if not views:
             return None
         views.sort(key=lambda v: (v.published or v.at, v.id))
