@@ -1,20 +1,100 @@
 """Shared fixtures: the ../shared corpora (skipped when absent), a loopback HTTP server,
-and a fresh initialised SQLite database file."""
+and a fresh database per test on SQLite or PostgreSQL.
+
+The database is SQLite (a file in the test's tmp_path) unless ``MONITOR_TEST_PG_URL`` names a
+PostgreSQL server, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres`` (the database
+in the URL is only used to create and drop others). As Procrastinate's tests do, the schema is
+migrated once per session into a template database and each test gets a copy of it
+(``CREATE DATABASE x TEMPLATE tpl``), dropped afterwards. Names carry the worktree's name and
+the process id so several suites can share one server.
+
+Markers: ``db`` is added to every test that uses a database (the PostgreSQL pass of
+``make test`` runs only those); ``sqlite_only`` marks tests about SQLite itself (WAL, URI
+options, the lock file next to the file), skipped on PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine, create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from tests.httpserver import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MONITOR_SHARED", ROOT.parent / "shared"))
 CORPORA = SHARED / "corpora"
+
+PG_URL_ENV = "MONITOR_TEST_PG_URL"
+# monitor_test_<worktree>_<pid>[_<xdist worker>]: unique per running suite, and a left-over
+# database says whose it was.
+PG_WORKTREE_PREFIX = "monitor_test_" + re.sub(r"[^a-z0-9]+", "_", ROOT.name.lower())[:20]
+PG_PREFIX = f"{PG_WORKTREE_PREFIX}_{os.getpid()}" + (
+    "_" + re.sub(r"[^a-z0-9]+", "_", os.environ["PYTEST_XDIST_WORKER"].lower())
+    if "PYTEST_XDIST_WORKER" in os.environ
+    else ""
+)
+
+
+def pg_server_url() -> URL | None:
+    """The PostgreSQL server URL the suite runs on, or None for SQLite."""
+    raw = os.environ.get(PG_URL_ENV, "").strip()
+    return make_url(raw) if raw else None
+
+
+def url_string(url: URL) -> str:
+    """A URL as the CLI's --db takes it (str(url) would mask a password as ***)."""
+    return url.render_as_string(hide_password=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "db: the test uses a database (added automatically)")
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test is about SQLite itself; skipped on PostgreSQL"
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """One line, not one skip per test, when the PostgreSQL server is not there."""
+    server = pg_server_url()
+    if server is None:
+        return
+    try:
+        with _admin_engine(server).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, ImportError) as exc:
+        why = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        where = server.render_as_string(hide_password=True)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.exit(f"PostgreSQL at {where} is unreachable under CI=true: {why}", 1)
+        pytest.exit(f"PostgreSQL pass skipped: {where} is unreachable ({why})", 0)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = pg_server_url()
+    if server is None:
+        return "database: SQLite"
+    return f"database: PostgreSQL at {server.render_as_string(hide_password=True)}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_pg = pg_server_url() is not None
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "db_url" in names or "empty_db_url" in names or item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.db)
+        marker = item.get_closest_marker("sqlite_only")
+        if on_pg and marker is not None:
+            reason = marker.args[0] if marker.args else "about SQLite itself"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +114,138 @@ def http_server() -> Iterator[LocalServer]:
         server.close()
 
 
+def _admin_engine(server: URL) -> Engine:
+    """Autocommit engine on the server's maintenance database: CREATE/DROP DATABASE."""
+    return create_engine(
+        server,
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+class PgDatabases:
+    """Creates and drops this session's databases on one PostgreSQL server."""
+
+    def __init__(self, server: URL):
+        self.server = server
+        self.admin = _admin_engine(server)
+        self.numbers = itertools.count(1)
+
+    def create(self, template: str | None = None) -> URL:
+        name = f"{PG_PREFIX}_{next(self.numbers)}"
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+        return self.server.set(database=name)
+
+    def drop(self, url: URL) -> None:
+        # FORCE: a daemon subprocess a test killed may leave its backend behind a moment.
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)"))
+
+    def drop_leftovers(self) -> None:
+        """Drop databases a crashed earlier run of this worktree's suite left behind."""
+        prefix = PG_WORKTREE_PREFIX + "_"
+        with self.admin.connect() as conn:
+            names = conn.execute(
+                text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                {"prefix": prefix},
+            ).scalars()
+            for name in list(names):
+                pid = name[len(prefix) :].split("_", 1)[0]
+                if pid.isdigit() and not _alive(int(pid)):
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases | None]:
+    server = pg_server_url()
+    if server is None:
+        yield None
+        return
+    databases = PgDatabases(server)
+    databases.drop_leftovers()
+    try:
+        yield databases
+    finally:
+        databases.admin.dispose()
+
+
+def _migrate(url: URL) -> None:
+    from monitor.store.db import make_engine, upgrade
+
+    engine = make_engine(url_string(url))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()  # a template must have no open connection when it is copied
+
+
+@pytest.fixture(scope="session")
+def db_template(
+    pg_databases: PgDatabases | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[URL]:
+    """A migrated database, made once per session, that each test's database copies."""
+    if pg_databases is None:
+        url = make_url(f"sqlite:///{tmp_path_factory.mktemp('template') / 'monitor.db'}")
+        _migrate(url)
+        yield url
+        return
+    url = pg_databases.create()
+    _migrate(url)
+    try:
+        yield url
+    finally:
+        pg_databases.drop(url)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'monitor.db'}"
+def db_url(db_template: URL, pg_databases: PgDatabases | None, tmp_path: Path) -> Iterator[str]:
+    """URL of this test's own migrated, empty database (``tmp_path/monitor.db`` on SQLite)."""
+    if pg_databases is None:
+        assert db_template.database is not None
+        path = tmp_path / "monitor.db"
+        shutil.copyfile(db_template.database, path)
+        yield url_string(db_template.set(database=str(path)))
+        return
+    url = pg_databases.create(template=db_template.database)
+    try:
+        yield url_string(url)
+    finally:
+        pg_databases.drop(url)
+
+
+@pytest.fixture
+def empty_db_url(pg_databases: PgDatabases | None, tmp_path: Path) -> Iterator[str]:
+    """URL of a database that exists but was never initialised (no tables)."""
+    if pg_databases is None:
+        yield url_string(make_url(f"sqlite:///{tmp_path / 'empty.db'}"))
+        return
+    url = pg_databases.create()
+    try:
+        yield url_string(url)
+    finally:
+        pg_databases.drop(url)
 
 
 @pytest.fixture
 def fresh_db(db_url: str) -> Iterator[Engine]:
-    """An initialised (migrated) empty SQLite database file."""
-    from monitor.store.db import make_engine, upgrade
+    """Engine on this test's migrated, empty database (see ``db_url``)."""
+    from monitor.store.db import make_engine
 
     engine = make_engine(db_url)
-    upgrade(engine)
     try:
         yield engine
     finally:

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from monitor.cli import cli
-from monitor.daemon import DaemonAlreadyRunning, DaemonLock, LogfmtFormatter
+from monitor.daemon import LOCK_KEY, DaemonAlreadyRunning, DaemonLock, LogfmtFormatter
 from monitor.store.db import make_engine, session_factory
-from monitor.store.models import ItemRow, SourceRow
+from monitor.store.models import ItemRow, SourceRow, StateRow
 from tests.httpserver import LocalServer, Reply, Request
 
 FIXTURES = Path(__file__).parent / "fixtures_fetch"
@@ -134,9 +134,11 @@ def test_once_with_a_bad_config_exits_2_with_file_line_messages(
     assert any("5x" in line for line in lines)
 
 
-def test_once_on_an_uninitialised_database_exits_3(tmp_path: Path, served: LocalServer) -> None:
+def test_once_on_an_uninitialised_database_exits_3(
+    tmp_path: Path, served: LocalServer, empty_db_url: str
+) -> None:
     config = write_config(tmp_path / "sources.yaml", served)
-    code, _, err = invoke(config, f"sqlite:///{tmp_path / 'empty.db'}", "once")
+    code, _, err = invoke(config, empty_db_url, "once")
     assert code == 3 and "monitor init" in err
 
 
@@ -255,6 +257,17 @@ def start_daemon(
     )
 
 
+def lock_holder(engine: Engine) -> str | None:
+    """The pid the daemon lock names: the lock file next to a SQLite file, else the state row."""
+    if engine.url.get_backend_name() == "sqlite":
+        assert engine.url.database
+        lock_file = Path(engine.url.database + ".lock")
+        return lock_file.read_text().strip() if lock_file.exists() else None
+    with session_factory(engine)() as session:
+        row = session.get(StateRow, LOCK_KEY)
+        return str(json.loads(row.value)["pid"]) if row is not None else None
+
+
 def wait_for(predicate: object, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -296,8 +309,7 @@ def test_run_stores_items_refuses_a_second_daemon_and_exits_0_on_sigterm(
     # The lock went with the process: a new daemon starts (and stops) fine.
     again = start_daemon(config, db_url, daemon_env, tmp_path)
     try:
-        lock_file = tmp_path / "monitor.db.lock"
-        assert wait_for(lambda: lock_file.read_text().strip() == str(again.pid), 30)
+        assert wait_for(lambda: lock_holder(fresh_db) == str(again.pid), 30)
         again.send_signal(signal.SIGINT)
         _, err = again.communicate(timeout=20)
     finally:
@@ -347,12 +359,14 @@ def test_sigterm_cuts_a_hung_fetch_within_the_grace(
         assert hung.consecutive_failures == 0 and hung.last_error is None
 
 
+@pytest.mark.sqlite_only("the daemon lock file next to the database file")
 def test_make_engine_lock_path_is_next_to_the_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x' / 'monitor.db'}")
     lock = DaemonLock(engine, session_factory(engine))
     assert lock.lock_path == (tmp_path / "x" / "monitor.db.lock").resolve()
 
 
+@pytest.mark.sqlite_only("the daemon lock file next to the database file")
 def test_run_with_an_unusable_lock_file_is_one_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

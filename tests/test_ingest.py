@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from types import ModuleType
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from monitor.cli import cli
+from monitor.store.db import make_engine
 from tests.httpserver import LocalServer, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ def _line(id_: str, published: str, title: str, text: str, source: str, story: s
     )
 
 
-def _setup(tmp_path: Path, channel_url: str | None) -> tuple[CliRunner, list[str]]:
+def _setup(tmp_path: Path, db_url: str, channel_url: str | None) -> tuple[CliRunner, list[str]]:
     (tmp_path / "baseline.yaml").write_text(
         "facts:\n  - {entity: deepseek, kind: model, value: DeepSeek-R2, status: planned}\n"
         "  - {entity: alibaba, kind: region, value: MY, status: live}\n",
@@ -60,7 +61,7 @@ def _setup(tmp_path: Path, channel_url: str | None) -> tuple[CliRunner, list[str
     (tmp_path / "sources.yaml").write_text(
         f"sources: []\nalerts:\n  apprise_config: {apprise.name}\n", encoding="utf-8"
     )
-    args = ["--config", str(tmp_path / "sources.yaml"), "--db", f"sqlite:///{tmp_path / 'm.db'}"]
+    args = ["--config", str(tmp_path / "sources.yaml"), "--db", db_url]
     runner = CliRunner()
     result = runner.invoke(cli, [*args, "init", "--baseline", str(tmp_path / "baseline.yaml")])
     assert result.exit_code == 0, result.output
@@ -68,11 +69,11 @@ def _setup(tmp_path: Path, channel_url: str | None) -> tuple[CliRunner, list[str
 
 
 def test_ingest_replays_in_published_order_and_alerts_once(
-    tmp_path: Path, http_server: LocalServer, monkeypatch
+    tmp_path: Path, db_url: str, http_server: LocalServer, monkeypatch
 ) -> None:
     monkeypatch.delenv("MONITOR_NOTIFY_URLS", raising=False)
     http_server.route("/hook", Reply(status=200))
-    runner, args = _setup(tmp_path, http_server.url("/hook"))
+    runner, args = _setup(tmp_path, db_url, http_server.url("/hook"))
     corpus = tmp_path / "items.jsonl"
     lines = [
         # written out of order on purpose: the replay sorts by `published`
@@ -141,15 +142,15 @@ def test_ingest_replays_in_published_order_and_alerts_once(
     }
 
 
-def test_ingest_missing_file_is_one_line(tmp_path: Path) -> None:
-    runner, args = _setup(tmp_path, None)
+def test_ingest_missing_file_is_one_line(tmp_path: Path, db_url: str) -> None:
+    runner, args = _setup(tmp_path, db_url, None)
     result = runner.invoke(cli, [*args, "ingest", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2
     assert "no such file" in result.output and "Traceback" not in result.output
 
 
-def test_ingest_and_init_on_a_binary_file_are_one_line(tmp_path: Path) -> None:
-    runner, args = _setup(tmp_path, None)
+def test_ingest_and_init_on_a_binary_file_are_one_line(tmp_path: Path, db_url: str) -> None:
+    runner, args = _setup(tmp_path, db_url, None)
     binary = tmp_path / "dump.bin"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xd8\x00\xff" * 50)
     for command in (["ingest", "--no-send", str(binary)], ["init", "--baseline", str(binary)]):
@@ -204,11 +205,11 @@ def test_alert_scoring_on_dev_corpora(corpora: Path) -> None:
 
 
 def test_ingest_no_alerts_records_the_log_quietly(
-    tmp_path: Path, http_server: LocalServer, monkeypatch
+    tmp_path: Path, db_url: str, http_server: LocalServer, monkeypatch
 ) -> None:
     monkeypatch.delenv("MONITOR_NOTIFY_URLS", raising=False)
     http_server.route("/hook", Reply(status=200))
-    runner, args = _setup(tmp_path, http_server.url("/hook"))
+    runner, args = _setup(tmp_path, db_url, http_server.url("/hook"))
     corpus = tmp_path / "old.jsonl"
     corpus.write_text(
         _line(
@@ -230,15 +231,18 @@ def test_ingest_no_alerts_records_the_log_quietly(
     assert [c["value"] for c in log] == ["MX"]
 
 
-def test_ingest_drops_control_characters(tmp_path: Path) -> None:
-    runner, args = _setup(tmp_path, None)
+def test_ingest_drops_control_characters(tmp_path: Path, db_url: str) -> None:
+    runner, args = _setup(tmp_path, db_url, None)
     path = tmp_path / "items.jsonl"
     line = {"id": "e1", "title": "Hostile\u001b]0;pwned\u0007 title", "text": "a\u001b[2Jb"}
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     result = runner.invoke(cli, [*args, "ingest", "--no-send", str(path)])
     assert result.exit_code == 0, result.output
-    db = tmp_path / "m.db"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT title, text FROM items").fetchall() == [
-            ("Hostile]0;pwned title", "a[2Jb")
-        ]
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT title, text FROM items")).all() == [
+                ("Hostile]0;pwned title", "a[2Jb")
+            ]
+    finally:
+        engine.dispose()

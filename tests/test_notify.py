@@ -235,7 +235,7 @@ def test_a_down_channel_does_not_hold_back_another(
     assert [st for _, st, _ in states].count("failed") == 2
 
     runner = CliRunner()
-    db = f"sqlite:///{fresh_db.url.database}"
+    db = fresh_db.url.render_as_string(hide_password=False)
     (tmp_path / "sources.yaml").write_text(
         f"sources: []\nalerts:\n  apprise_config: {tmp_path / 'apprise.yml'}\n", encoding="utf-8"
     )

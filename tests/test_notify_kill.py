@@ -100,7 +100,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
     )
     # changes recorded, deliveries committed, nothing sent yet
     process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=utcnow())
-    db_url = f"sqlite:///{fresh_db.url.database}"
+    db_url = fresh_db.url.render_as_string(hide_password=False)
 
     def states() -> list[str]:
         with sessions() as s:

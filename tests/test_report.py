@@ -62,7 +62,7 @@ def logged(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "--config",
         str(tmp_path / "sources.yaml"),
         "--db",
-        f"sqlite:///{fresh_db.url.database}",
+        fresh_db.url.render_as_string(hide_password=False),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ def test_migrations_match_models(fresh_db: Engine) -> None:
     assert diff == []
 
 
+@pytest.mark.sqlite_only("WAL is SQLite's journal mode")
 def test_sqlite_uses_wal(fresh_db: Engine) -> None:
     with fresh_db.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -49,11 +51,11 @@ def test_init_rejects_bad_baseline_without_traceback(tmp_path: Path, db_url: str
     assert "Traceback" not in result.output
 
 
-def test_command_on_uninitialised_db_is_clear(tmp_path: Path) -> None:
+def test_command_on_uninitialised_db_is_clear(empty_db_url: str) -> None:
     from monitor.cli.main import AppContext
     from monitor.errors import StoreError
 
-    app = AppContext("sources.yaml", f"sqlite:///{tmp_path / 'none.db'}")
+    app = AppContext("sources.yaml", empty_db_url)
     try:
         app.engine  # noqa: B018
     except StoreError as exc:
@@ -70,6 +72,7 @@ def _run(args: list[str]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.sqlite_only("a file that is not a database")
 def test_file_that_is_no_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "monitor.db"
     path.write_bytes(b"this is a text file, not SQLite\n" * 10)
@@ -96,6 +99,7 @@ def test_schema_revision_other_than_head_is_reported(fresh_db: Engine, db_url: s
     assert "older schema" in output and "monitor init" in output
 
 
+@pytest.mark.sqlite_only("the folder of a database file")
 def test_database_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "storage").write_text("a file where the folder should be")
     code, output = _run(["--db", f"sqlite:///{tmp_path / 'storage' / 'monitor.db'}", "init"])
@@ -105,6 +109,7 @@ def test_database_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None
     )
 
 
+@pytest.mark.sqlite_only("a read-only SQLite URI (mode=ro)")
 def test_a_write_the_database_refuses_is_one_line(fresh_db: Engine, tmp_path: Path) -> None:
     read_only = f"sqlite:///file:{fresh_db.url.database}?mode=ro&uri=true"
     (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
