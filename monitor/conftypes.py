@@ -42,6 +42,15 @@ SIZE_HELP = "a byte count or a size like 512KiB, 5MiB, 2MB"
 
 def parse_interval(value: Any) -> timedelta:
     """``15m`` / ``2h`` / ``1d`` / ``90s`` (or a bare number of seconds) to a timedelta >= 1m."""
+    return _parse_duration(value, MIN_INTERVAL)
+
+
+def parse_timeout(value: Any) -> timedelta:
+    """A time limit (``deadline: 2m``): spelt like an interval, but >= 1s."""
+    return _parse_duration(value, timedelta(seconds=1))
+
+
+def _parse_duration(value: Any, minimum: timedelta) -> timedelta:
     if isinstance(value, timedelta):
         delta = value
     elif isinstance(value, bool):  # bool is an int; `every: yes` is a mistake, not 1 s
@@ -57,11 +66,11 @@ def parse_interval(value: Any) -> timedelta:
         raise PydanticCustomError(
             "interval", "bad interval '{value}' (allowed: {allowed})", _ctx(value, INTERVAL_HELP)
         )
-    if delta < MIN_INTERVAL:
+    if delta < minimum:
         raise PydanticCustomError(
             "interval_too_short",
-            "interval '{value}' is too short (minimum: 1m)",
-            {"value": show_value(value)},
+            "interval '{value}' is too short (minimum: {minimum})",
+            {"value": show_value(value), "minimum": format_interval(minimum)},
         )
     return delta
 
@@ -111,6 +120,7 @@ def _ctx(value: Any, allowed: str) -> dict[str, Any]:
 
 
 Interval = Annotated[timedelta, BeforeValidator(parse_interval)]
+Timeout = Annotated[timedelta, BeforeValidator(parse_timeout)]
 ByteSize = Annotated[int, BeforeValidator(parse_byte_size)]
 HttpUrl = Annotated[str, BeforeValidator(parse_http_url)]
 

@@ -3,6 +3,7 @@
     MonitorError
     ├── ConfigError    the configuration cannot be used (carries one line per problem)
     ├── FetchError     a source could not be fetched (carries source name and URL)
+    │   ├── AddressRefused (an internal address the source may not reach)
     │   ├── BodyTooLarge
     │   ├── HTTPStatusError
     │   └── RateLimited    (429/503 with Retry-After)
@@ -14,19 +15,26 @@
 
 Callers catch MonitorError broadly (the CLI turns it into one line and an exit code)
 and the subclasses narrowly where they can recover.
+
+Messages often quote what a server sent (a reason phrase, a parser's complaint): every
+message is made safe where it is built, here, so no caller has to remember to: control
+characters and bidi overrides dropped, credentials in URLs masked (``monitor.safetext``).
 """
 
 from __future__ import annotations
+
+from monitor.safetext import safe_message, safe_url
 
 
 class MonitorError(Exception):
     """Base of every error monitor raises on purpose; its str() is a one-line user message."""
 
     def __init__(self, message: str, *, source: str | None = None, url: str | None = None):
+        message = safe_message(message)
         super().__init__(message)
         self.message = message
         self.source = source
-        self.url = url
+        self.url = safe_url(url) if url else url
 
     def __str__(self) -> str:
         where = []
@@ -51,6 +59,11 @@ class ConfigError(MonitorError):
 
 class FetchError(MonitorError):
     """A source could not be fetched."""
+
+
+class AddressRefused(FetchError):
+    """A link or redirect led to a loopback, private, link-local... address that is not the
+    source's own origin nor in ``defaults.allow_private_hosts``."""
 
 
 class BodyTooLarge(FetchError):

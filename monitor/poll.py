@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
-from monitor.fetch import FetchCancelled, Fetcher, FetchResult, safe_url
+from monitor.fetch import FetchCancelled, Fetcher, FetchResult
+from monitor.safetext import safe_text, safe_url
 from monitor.store.db import to_naive_utc, transaction, utcnow
 from monitor.store.items import store_items
 from monitor.store.models import SourceRow
@@ -59,15 +60,17 @@ class SourceOutcome:
     elapsed: float = 0.0  # seconds
 
     def describe(self) -> str:
-        """The one-line summary `monitor once` prints."""
+        """The one-line summary `monitor once` prints (its error made terminal-safe: it
+        quotes what a server sent)."""
+        error = safe_text(self.error or "")
         if self.status == "fetched":
             plural = "" if self.new_items == 1 else "s"
             return f"{self.name}: fetched, {self.new_items} new item{plural}"
         if self.status == "not-modified":
             return f"{self.name}: not modified"
         if self.status == "failed":
-            return f"{self.name}: failed: {self.error}"
-        return f"{self.name}: skipped: {self.error}"
+            return f"{self.name}: failed: {error}"
+        return f"{self.name}: skipped: {error}"
 
 
 def is_due(state: SourceState, now: datetime, *, tolerance: timedelta = timedelta(0)) -> bool:
@@ -196,16 +199,43 @@ def fetch_source(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    deadline_at: float | None = None,
 ) -> FetchResult:
-    """GET a source's URL with its effective settings (timeouts, body cap, headers)."""
+    """GET a source's URL with its effective settings (timeouts, body cap, headers), by
+    ``deadline_at`` (``time.monotonic()``; default: the source's ``deadline`` from now)."""
+    if deadline_at is None:
+        deadline_at = time.monotonic() + settings.deadline.total_seconds()
     return fetcher.get(
         str(source.url),
         source=source.name,
+        origin=str(source.url),
         etag=etag,
         last_modified=last_modified,
         timeouts=(settings.connect_timeout, settings.read_timeout),
         max_body=settings.max_body,
         headers=settings.headers,
+        deadline_at=deadline_at,
+    )
+
+
+def fetch_article(
+    fetcher: Fetcher,
+    url: str,
+    source: SourceConfig,
+    settings: SourceSettings,
+    *,
+    deadline_at: float,
+) -> FetchResult:
+    """GET an item's article page with the source's timeouts and body cap, within the
+    source's deadline. The source's headers stay with the source's URL, and only the
+    source's own origin (or an allowed host) may be at an internal address."""
+    return fetcher.get(
+        url,
+        source=source.name,
+        origin=str(source.url),
+        timeouts=(settings.connect_timeout, settings.read_timeout),
+        max_body=settings.max_body,
+        deadline_at=deadline_at,
     )
 
 
@@ -220,9 +250,16 @@ def poll_source(
     """Fetch, parse and store one source; never raises (the failure is its outcome)."""
     started = time.monotonic()
     settings = source.effective(config.defaults)
+    # One deadline for the whole poll: the listing, its retries and every followed page.
+    deadline_at = started + settings.deadline.total_seconds()
     try:
         result = fetch_source(
-            fetcher, source, settings, etag=state.etag, last_modified=state.last_modified
+            fetcher,
+            source,
+            settings,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            deadline_at=deadline_at,
         )
         if result.not_modified:
             with transaction(sessions) as session:
@@ -243,7 +280,7 @@ def poll_source(
         )
         complete = True
         if getattr(source, "follow", False):
-            items, complete = _follow(items, source, sessions, fetcher, settings.max_body)
+            items, complete = _follow(items, source, settings, sessions, fetcher, deadline_at)
         new_count = _store(
             sessions,
             state,
@@ -262,9 +299,7 @@ def poll_source(
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
     except Exception as exc:  # a parser bug must not take the pass down with it
         log.exception("unexpected error polling source=%s", source.name)
-        error = (
-            f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-        )
+        error = f"unexpected {type(exc).__name__}: {safe_text(str(exc))[:200]}"
         retry_after = None
     with transaction(sessions) as session:
         record_failure(
@@ -338,23 +373,28 @@ def _reason(exc: MonitorError, source: SourceConfig) -> str:
     """The error without the source name (the outcome line starts with it)."""
     if isinstance(exc, FetchError) or exc.source == source.name:
         return exc.message if not exc.url else f"{exc.message} ({safe_url(exc.url)})"
-    return str(exc)
+    return safe_text(str(exc))
 
 
 def _follow(
     items: list[Item],
     source: SourceConfig,
+    settings: SourceSettings,
     sessions: sessionmaker[Session],
     fetcher: Fetcher,
-    max_body: int,
+    deadline_at: float,
 ) -> tuple[list[Item], bool]:
     """Enrich the items not stored yet from their article pages. Returns the items to store
-    and whether every new item was followed (False: some wait for the next pass)."""
+    and whether every new item was followed (False: some wait for the next pass).
+
+    A page that cannot be fetched (refused, failed, too slow) costs one log line: the item
+    keeps the listing's own title and summary. Items not reached by the source's deadline
+    wait for the next pass, and so does everything after a shutdown."""
     from monitor.sources.html import enrich_from_article
+    from monitor.store.items import canonical_url
 
     with transaction(sessions) as session:
         stored = known_urls(session, [item.url for item in items])
-    from monitor.store.items import canonical_url
 
     result: list[Item] = []
     followed = 0
@@ -364,21 +404,34 @@ def _follow(
         if not item.url or key is None or key in stored:
             result.append(item)
             continue
-        if followed >= MAX_FOLLOW:
+        if followed >= MAX_FOLLOW or time.monotonic() >= deadline_at:
             complete = False
             continue
         followed += 1
         try:
-            page = fetcher.get(item.url, source=source.name, max_body=max_body)
+            page = fetch_article(fetcher, item.url, source, settings, deadline_at=deadline_at)
             result.append(enrich_from_article(item, page.body, page.final_url))
         except FetchCancelled:
             raise
         except MonitorError as exc:
+            if time.monotonic() >= deadline_at:  # cut by the deadline: next pass, in full
+                complete = False
+                continue
             # The listing's own title/summary still make a usable item.
-            log.warning("follow failed source=%s error=%r", source.name, exc.message)
+            log.warning(
+                "follow failed source=%s url=%s error=%s",
+                source.name,
+                safe_url(item.url),
+                exc.message,
+            )
             result.append(item)
         except Exception as exc:
-            log.warning("follow failed source=%s error=%r", source.name, type(exc).__name__)
+            log.warning(
+                "follow failed source=%s url=%s error=%s",
+                source.name,
+                safe_url(item.url),
+                type(exc).__name__,
+            )
             result.append(item)
     return result, complete
 

@@ -35,6 +35,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (models latency or a hang)
     drip: float = 0.0  # seconds between body bytes (a slow-drip server); 0: all at once
+    reason: str | None = None  # the status line's reason phrase (None: the standard one)
 
 
 Handler = Reply | Callable[[Request], Reply]
@@ -98,7 +99,7 @@ class LocalServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
-                    self.send_response(reply.status)
+                    self.send_response(reply.status, reply.reason)
                     headers = dict(reply.headers)
                     headers.setdefault("Content-Length", str(len(reply.body)))
                     for name, value in headers.items():

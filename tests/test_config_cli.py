@@ -145,7 +145,7 @@ def test_check_config_hides_credentials_in_source_urls(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
     assert result.exit_code == 0, result.output
     assert "S3cretPw" not in result.output and "bob" not in result.output
-    assert "https://feeds.example/rss.xml" in result.output
+    assert "https://***@feeds.example/rss.xml" in result.output  # masked, not dropped
 
 
 def test_check_config_reports_broken_templates_and_unreadable_channel_file(

@@ -148,8 +148,8 @@ def test_connection_refused_is_a_fetch_error_without_credentials() -> None:
     assert info.value.source == "dead"
 
 
-def test_safe_url_drops_credentials() -> None:
-    assert safe_url("https://u:p@example.com:8443/a?b=1") == "https://example.com:8443/a?b=1"
+def test_safe_url_masks_credentials() -> None:
+    assert safe_url("https://u:p@example.com:8443/a?b=1") == "https://***@example.com:8443/a?b=1"
     assert safe_url("https://example.com/x") == "https://example.com/x"
 
 

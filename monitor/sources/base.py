@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from monitor.conftypes import ByteSize, HttpUrl, Interval
+from monitor.conftypes import ByteSize, HttpUrl, Interval, Timeout
 from monitor.errors import MonitorError
 from monitor.sources.text import strip_controls, to_utc
 from monitor.types import Item
@@ -47,6 +47,24 @@ class Defaults(StrictModel):
     concurrency: int = Field(default=32, ge=1, le=256)  # fetch workers in total
     max_backoff: Interval = timedelta(hours=6)  # cap for a failing source's back-off
     user_agent: str | None = None  # None: the project's own honest User-Agent
+    # the whole of one poll of a source: its listing, retries and followed article pages
+    deadline: Timeout = timedelta(minutes=2)
+    # hosts a link or redirect may reach at a loopback/private/link-local address (the
+    # source's own configured origin always may): see monitor.netguard
+    allow_private_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_private_hosts")
+    @classmethod
+    def _valid_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not host.strip() or any(ch in host for ch in "/@ \t?#"):
+                raise PydanticCustomError(
+                    "host_name",
+                    "bad host '{value}' (allowed: a host name or IP address, e.g. "
+                    "intranet.example.com or 10.0.0.5; no scheme, path or port)",
+                    {"value": host[:80]},
+                )
+        return value
 
     @field_validator("user_agent")
     @classmethod
@@ -90,6 +108,7 @@ class SourceSettings:
     max_backoff: timedelta
     user_agent: str | None
     headers: dict[str, str] = field(default_factory=dict)
+    deadline: timedelta = timedelta(minutes=2)
 
 
 class SourceConfig(StrictModel):
@@ -104,6 +123,7 @@ class SourceConfig(StrictModel):
     connect_timeout: float | None = Field(default=None, gt=0, le=300)
     read_timeout: float | None = Field(default=None, gt=0, le=600)
     max_body: ByteSize | None = None
+    deadline: Timeout | None = None  # None: defaults.deadline
     headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -139,6 +159,7 @@ class SourceConfig(StrictModel):
             max_backoff=defaults.max_backoff,
             user_agent=defaults.user_agent,
             headers=dict(self.headers),
+            deadline=self.deadline if self.deadline is not None else defaults.deadline,
         )
 
 

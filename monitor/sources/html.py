@@ -18,8 +18,8 @@ from pydantic_core import PydanticCustomError
 from monitor.errors import ParseError
 from monitor.sources.article import read_article
 from monitor.sources.base import SourceConfig, SourceKind, make_item
-from monitor.sources.feed import refuse_entity_declarations
 from monitor.sources.text import MAX_TITLE_CHARS, clean_text, parse_date, safe_url
+from monitor.sources.xmlguard import charset_of, refuse_entity_declarations, wide_encoding
 from monitor.types import Item
 
 MAX_ITEMS = 500
@@ -101,29 +101,25 @@ def _soup(body: bytes, content_type: str | None) -> BeautifulSoup:
         # (bs4 would also warn that such markup "looks like a URL or file name")
         raise ParseError("not an HTML page (no markup)" if body.strip() else "empty page")
     # An XML document (a feed given as an html source) is read as XML: selectors still
-    # work, and bs4 does not warn about parsing XML as HTML.
-    features = "xml" if _looks_like_xml(body) else "lxml"
+    # work, and bs4 does not warn about parsing XML as HTML. UTF-16/32 without a BOM is
+    # recognised too, so the document is read (and checked) as its parser decodes it.
+    wide = wide_encoding(body)
+    features = "xml" if _looks_like_xml(body, wide) else "lxml"
     if features == "xml":
-        refuse_entity_declarations(body)  # the XML parser would expand them; HTML's does not
+        # the XML parser would expand them; HTML's does not
+        refuse_entity_declarations(body, content_type)
     try:
-        return BeautifulSoup(body, features, from_encoding=_charset(content_type))
+        return BeautifulSoup(body, features, from_encoding=wide or charset_of(content_type))
     except Exception as exc:  # lxml on untrusted bytes: report, never crash the pass
         raise ParseError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
 
 
-def _looks_like_xml(body: bytes) -> bool:
-    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+def _looks_like_xml(body: bytes, wide: str | None) -> bool:
+    head = body[:2048]
+    if wide is not None:  # the same test on the decoded start, in ASCII
+        head = head.decode(wide, errors="ignore").encode("ascii", errors="ignore")
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"<?xml") and _HTML_TAG.search(head) is None
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip("\"'")
-    return None
 
 
 def _base_url(soup: BeautifulSoup, url: str) -> str:

@@ -12,6 +12,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+# C0 and C1 control characters but tab/newline/CR, and bidi overrides: a scraped "\x1b[2J",
+# "\x1b]0;...\x07" or U+202E must not reach an operator's terminal through `monitor show`,
+# `try` or the logs, nor an alert.
+from monitor.safetext import strip_controls
+
+__all__ = ["strip_controls"]  # re-exported: the kinds import it from here
+
 MAX_TITLE_CHARS = 1_000
 MAX_TEXT_CHARS = 200_000
 
@@ -27,13 +34,6 @@ _BLOCK_TAG = re.compile(
 )
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
-# C0 and C1 control characters but tab/newline/CR: a scraped "\x1b[2J" or "\x1b]0;...\x07"
-# must not reach an operator's terminal through `monitor show`, `try` or the logs.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def strip_controls(text: str) -> str:
-    return _CONTROLS.sub("", text)
 
 
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

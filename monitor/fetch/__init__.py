@@ -12,8 +12,17 @@ defensive:
 - bounded retries with exponential backoff on connection errors and 5xx;
 - 429/503 with ``Retry-After`` raise ``RateLimited`` at once (the caller defers that source
   only, never the whole host);
-- at most ``per_host`` requests in flight per host name, ``max_redirects`` redirects;
+- at most ``per_host`` requests in flight per host name (each hop of a redirect chain
+  holds its own host's slot only), ``max_redirects`` redirects;
+- a per-source deadline (``deadline_at``) that no attempt, retry or wait goes past;
+- no server-side request forgery: internal addresses only at the source's own origin or
+  an allowed host, checked on the address connected to (``monitor.netguard``);
+- the caller's headers, Authorization and cookies never follow a redirect to another
+  origin; URLs print with their credentials masked (``safe_url``);
 - an honest User-Agent naming the project.
+
+The plumbing under requests (the watchdog, checked connections, per-hop host slots) is in
+``monitor.fetch.transport``.
 """
 
 from __future__ import annotations
@@ -21,33 +30,51 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from monitor import USER_AGENT
-from monitor.errors import BodyTooLarge, FetchError, HTTPStatusError, RateLimited
+from monitor.errors import AddressRefused, BodyTooLarge, FetchError, HTTPStatusError, RateLimited
+from monitor.fetch.transport import (
+    AddressRefusal,
+    GuardedSession,
+    HostBusy,
+    Watch,
+    Watchdog,
+    WatchedAdapter,
+    set_current_watch,
+)
+from monitor.netguard import AddressPolicy, origin_of
+from monitor.safetext import safe_text, safe_url, strip_controls
 
 if TYPE_CHECKING:
     from monitor.sources.base import Defaults
 
 log = logging.getLogger("monitor.fetch")
 
+
+class _MaskedLog(logging.Filter):
+    """urllib3's DEBUG lines quote request paths ("GET /feed?api_key=..."): mask them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = safe_text(record.getMessage()), None
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_MaskedLog())
+
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 CHUNK = 64 * 1024
 MAX_RETRY_AFTER = 24 * 3600.0  # a server asking for more than a day is capped at a day
-IDLE_EXIT = 5.0  # seconds the watchdog thread lingers without requests before exiting
 
 
 class FetchCancelled(FetchError):
@@ -67,19 +94,6 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-def safe_url(url: str) -> str:
-    """The URL without user:password (never log or print credentials)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def parse_retry_after(value: str | None, server_date: str | None = None) -> float | None:
@@ -107,115 +121,6 @@ def parse_retry_after(value: str | None, server_date: str | None = None) -> floa
     return min(max((when - reference).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
-# --- the watchdog: lets another thread shut a request's socket down ---------------------
-
-
-class _Watch:
-    """One request in flight: its socket (once connected) and whether it was cut off."""
-
-    __slots__ = ("cancelled", "expired", "sock")
-
-    def __init__(self) -> None:
-        self.sock: socket.socket | None = None
-        self.expired = False
-        self.cancelled = False
-
-    def cut(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-_current = threading.local()  # .watch: the _Watch of the request this thread is making
-
-
-class _WatchedMixin:
-    sock: Any
-
-    def _register(self) -> None:
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.sock = self.sock
-            if watch.expired or watch.cancelled:
-                watch.cut()
-
-
-class _WatchedHTTPConnection(_WatchedMixin, HTTPConnection):
-    def getresponse(self) -> Any:
-        self._register()
-        return super().getresponse()
-
-
-class _WatchedHTTPSConnection(_WatchedMixin, HTTPSConnection):
-    def getresponse(self) -> Any:
-        self._register()
-        return super().getresponse()
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-
-class _Watchdog:
-    """One thread that cuts requests past their deadline (no thread per request)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._deadlines: dict[_Watch, float] = {}
-        self._thread: threading.Thread | None = None
-
-    def add(self, watch: _Watch, deadline: float) -> None:
-        with self._cond:
-            self._deadlines[watch] = deadline
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="fetch-watchdog", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
-
-    def remove(self, watch: _Watch) -> None:
-        with self._cond:
-            self._deadlines.pop(watch, None)
-
-    def active(self) -> list[_Watch]:
-        with self._cond:
-            return list(self._deadlines)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                if not self._deadlines:
-                    self._cond.wait(timeout=IDLE_EXIT)
-                    if not self._deadlines:
-                        self._thread = None  # idle: exit; the next add() starts another
-                        return
-                now = time.monotonic()
-                due = [w for w, d in self._deadlines.items() if d <= now]
-                for watch in due:
-                    del self._deadlines[watch]
-                    watch.expired = True
-                nearest = min(self._deadlines.values(), default=now + 1.0)
-                if not due:
-                    self._cond.wait(timeout=max(nearest - now, 0.01))
-            for watch in due:
-                watch.cut()
-
-
 # --- the fetcher -------------------------------------------------------------------------
 
 
@@ -234,6 +139,7 @@ class Fetcher:
         retry_backoff: float = 0.5,
         per_host: int = 2,
         user_agent: str | None = None,
+        allow_private_hosts: Iterable[str] = (),
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -245,11 +151,12 @@ class Fetcher:
         self.retry_backoff = retry_backoff
         self.per_host = per_host
         self.user_agent = user_agent or USER_AGENT
+        self.allow_private_hosts = tuple(allow_private_hosts)
         self._host_limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []  # every session made (closed by close())
         self._idle: list[requests.Session] = []  # those not in use right now
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._closed = threading.Event()
 
     @classmethod
@@ -263,6 +170,7 @@ class Fetcher:
             "retries": defaults.retries,
             "per_host": defaults.per_host,
             "user_agent": defaults.user_agent,
+            "allow_private_hosts": defaults.allow_private_hosts,
         }
         values.update(overrides)
         return cls(**values)
@@ -276,8 +184,8 @@ class Fetcher:
         with self._lock:
             session = self._idle.pop() if self._idle else None
         if session is None:
-            session = requests.Session()
-            adapter = _WatchedAdapter(
+            session = GuardedSession()
+            adapter = WatchedAdapter(
                 pool_connections=64, pool_maxsize=max(self.per_host, 2), max_retries=0
             )
             session.mount("http://", adapter)
@@ -288,6 +196,9 @@ class Fetcher:
             # trust_env stays on: HTTP(S)_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE apply.
             with self._lock:
                 self._sessions.append(session)
+        # Cookies live for one request and its redirects: a cookie one source's server set
+        # is never sent on another source's request.
+        session.cookies.clear()
         try:
             yield session
         finally:
@@ -295,15 +206,12 @@ class Fetcher:
                 if not self._closed.is_set():
                     self._idle.append(session)
 
-    @contextlib.contextmanager
-    def _host_slot(self, url: str) -> Iterator[None]:
-        host = (urlsplit(url).hostname or "").lower()
+    def _host_limit(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
             limit = self._host_limits.get(host)
             if limit is None:
                 limit = self._host_limits[host] = threading.BoundedSemaphore(self.per_host)
-        with limit:
-            yield
+            return limit
 
     def close(self) -> None:
         """Cut every request in flight (they raise FetchCancelled) and refuse new ones."""
@@ -322,13 +230,24 @@ class Fetcher:
         url: str,
         *,
         source: str | None = None,
+        origin: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         timeouts: tuple[float, float] | None = None,
         max_body: int | None = None,
         headers: Mapping[str, str] | None = None,
+        deadline_at: float | None = None,
     ) -> FetchResult:
-        """GET ``url``; raises a FetchError subclass (carrying source and URL) on failure."""
+        """GET ``url``; raises a FetchError subclass (carrying source and URL) on failure.
+
+        ``origin``: the URL the operator configured for the source (default: ``url``). Only
+        that origin, and ``allow_private_hosts``, may be at an internal address; a link or
+        redirect elsewhere that resolves to one raises ``AddressRefused``.
+        ``headers`` (and the validators) go to ``url``'s origin only: a redirect to another
+        origin carries none of them, nor Authorization or cookies.
+        ``deadline_at`` (``time.monotonic()`` seconds): no attempt, retry or wait for a host
+        slot goes past it; a request still running then is cut.
+        """
         shown = safe_url(url)
         request_headers = dict(headers or {})
         # The server's validators, verbatim: never a date made from the client's clock.
@@ -336,28 +255,37 @@ class Fetcher:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
+        policy = AddressPolicy.for_source(origin or url, self.allow_private_hosts)
+        ends = deadline_at if deadline_at is not None else float("inf")
         started = time.monotonic()
         attempt = 0
         while True:
             if self._closed.is_set():
                 raise FetchCancelled("shutting down", source=source, url=shown)
+            if time.monotonic() >= ends:
+                raise FetchError("the source's deadline passed", source=source, url=shown)
             try:
-                with self._host_slot(url):
-                    result = self._attempt(
-                        url,
-                        shown=shown,
-                        source=source,
-                        headers=request_headers,
-                        timeouts=timeouts or (self.connect_timeout, self.read_timeout),
-                        max_body=max_body or self.max_body,
-                    )
+                result = self._attempt(
+                    url,
+                    shown=shown,
+                    source=source,
+                    headers=request_headers,
+                    timeouts=timeouts or (self.connect_timeout, self.read_timeout),
+                    max_body=max_body or self.max_body,
+                    policy=policy,
+                    ends=ends,
+                )
             except _Retryable as exc:
-                if attempt >= self.retries or self._closed.is_set():
-                    raise exc.error from None
                 delay = self.retry_backoff * (2**attempt)
+                if (
+                    attempt >= self.retries
+                    or self._closed.is_set()
+                    or time.monotonic() + delay >= ends
+                ):
+                    raise exc.error from None
                 log.debug("retry source=%s in=%.2fs why=%s", source, delay, exc.error.message)
                 attempt += 1
-                # Sleep outside the host slot so other sources on that host go ahead.
+                # Sleep holding no host slot, so other sources on that host go ahead.
                 if self._closed.wait(delay):
                     raise FetchCancelled("shutting down", source=source, url=shown) from None
                 continue
@@ -372,12 +300,24 @@ class Fetcher:
         headers: dict[str, str],
         timeouts: tuple[float, float],
         max_body: int,
+        policy: AddressPolicy,
+        ends: float,
     ) -> FetchResult:
-        watch = _Watch()
-        deadline = min(self.deadline, timeouts[0] + timeouts[1] + 20)
-        _current.watch = watch
-        self._watchdog.add(watch, time.monotonic() + deadline)
+        watch = Watch(
+            policy=policy,
+            slots=self._host_limit,
+            private_headers=headers,
+            headers_origin=origin_of(url),
+            slot_until=ends,
+        )
+        set_current_watch(watch)
         try:
+            # The first hop's host slot is awaited before the attempt's clock starts (as
+            # long as the source's deadline allows); later hops take theirs within it.
+            watch.enter_host(urlsplit(url).hostname or "")
+            now = time.monotonic()
+            budget = min(self.deadline, timeouts[0] + timeouts[1] + 20, ends - now)
+            self._watchdog.add(watch, now + budget)
             try:
                 with self._session() as session:
                     response = session.get(
@@ -388,7 +328,7 @@ class Fetcher:
                     f"more than {self.max_redirects} redirects", source=source, url=shown
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise self._network_error(exc, watch, deadline, source, shown) from None
+                raise self._network_error(exc, watch, budget, source, shown) from None
             except requests.RequestException as exc:
                 raise FetchError(_one_line(exc), source=source, url=shown) from None
             with response:
@@ -400,15 +340,22 @@ class Fetcher:
                     status=status,
                     body=b""
                     if not_modified
-                    else self._read_capped(response, watch, deadline, max_body, source, shown),
-                    etag=response.headers.get("ETag"),
-                    last_modified=response.headers.get("Last-Modified"),
-                    final_url=response.url,
-                    content_type=None if not_modified else response.headers.get("Content-Type"),
+                    else self._read_capped(response, watch, budget, max_body, source, shown),
+                    etag=_header(response, "ETag"),
+                    last_modified=_header(response, "Last-Modified"),
+                    final_url=strip_controls(response.url),
+                    content_type=None if not_modified else _header(response, "Content-Type"),
                 )
+        except AddressRefusal as exc:
+            raise AddressRefused(str(exc), source=source, url=shown) from None
+        except HostBusy as exc:
+            if watch.cancelled:
+                raise FetchCancelled("shutting down", source=source, url=shown) from None
+            raise FetchError(str(exc), source=source, url=shown) from None
         finally:
             self._watchdog.remove(watch)
-            _current.watch = None
+            watch.leave_host()
+            set_current_watch(None)
 
     def _raise_for_status(
         self, response: requests.Response, source: str | None, shown: str
@@ -435,7 +382,7 @@ class Fetcher:
     def _read_capped(
         self,
         response: requests.Response,
-        watch: _Watch,
+        watch: Watch,
         deadline: float,
         max_body: int,
         source: str | None,
@@ -467,7 +414,7 @@ class Fetcher:
     def _network_error(
         cls,
         exc: BaseException | None,
-        watch: _Watch,
+        watch: Watch,
         deadline: float,
         source: str | None,
         shown: str,
@@ -480,7 +427,7 @@ class Fetcher:
 
     @staticmethod
     def _describe_network_error(
-        exc: BaseException | None, watch: _Watch, deadline: float, source: str | None, shown: str
+        exc: BaseException | None, watch: Watch, deadline: float, source: str | None, shown: str
     ) -> FetchError:
         if watch.cancelled:
             return FetchCancelled("shutting down", source=source, url=shown)
@@ -530,6 +477,12 @@ def _one_line(exc: BaseException) -> str:
 # "HTTPConnectionPool(host='x', port=80): " and "<...Connection object at 0x..>: " prefixes
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 _POOL_PREFIX = re.compile(r"^(?:<[^>]*>|\w+\(host=[^)]*\)):\s*")
+
+
+def _header(response: requests.Response, name: str) -> str | None:
+    """A response header as monitor keeps it: without control characters."""
+    value = response.headers.get(name)
+    return strip_controls(value) if value is not None else None
 
 
 def _size(n: int) -> str:
