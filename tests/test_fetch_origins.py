@@ -394,3 +394,25 @@ def test_credentials_in_a_sources_url_never_reach_errors_logs_or_the_database(
     with sessions() as session:
         (error,) = session.scalars(select(SourceRow.last_error)).all()
     assert error and "s3cret" not in error and "token=***" in error
+
+
+def test_check_config_shows_and_checks_allow_private_hosts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    def check(defaults: str) -> tuple[int, str, str]:
+        path = tmp_path / "sources.yaml"
+        path.write_text(
+            f"defaults:\n{defaults}sources:\n"
+            "  - name: a\n    kind: feed\n    url: https://example.com/feed\n",
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = check("  allow_private_hosts: [intranet.example.com, 10.0.0.5]\n")
+    assert code == 0 and "intranet.example.com, 10.0.0.5" in out
+    code, _, err = check("  allow_private_hosts: ['http://intranet/']\n  deadline: 0s\n")
+    assert code == 2
+    assert "bad host 'http://intranet/'" in err and "too short (minimum: 1s)" in err

@@ -108,6 +108,8 @@ def _print_summary(app: AppContext, config: Config, channels: list[str]) -> None
         flag = "" if source.enabled else "  (disabled)"
         url = safe_url(str(source.url))  # no user:password@ on screen
         click.echo(f"  {source.name:<{width}}  {source.kind:<4}  {every:>4}  {url}{flag}")
+    private = ", ".join(config.defaults.allow_private_hosts) or "none"
+    click.echo(f"internal addresses allowed besides each source's own origin: {private}")
     click.echo(f"watchlist: {len(config.watchlist.companies)} companies")
     click.echo(f"alert channels: {len(channels)}")
     for channel in channels:
