@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from monitor.changes import Key, KnownFact
 from monitor.store.baseline import load_baseline
 from monitor.store.db import IN_CHUNK, session_factory, transaction
 from monitor.store.facts import add_fact, known_facts
 from monitor.types import Fact
+from tests.statements import statements_on
 
 T0 = datetime(2025, 3, 10, 12, 0)
-
-
-@contextmanager
-def selects_on(engine: Engine) -> Iterator[list[str]]:
-    """The SELECT statements the engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _facts(count: int) -> list[Fact]:
@@ -64,12 +46,12 @@ def test_known_facts_runs_one_query_per_chunk_not_one_per_triple(fresh_db: Engin
     with transaction(sessions) as session:
         load_baseline(session, _facts(triples))
     keys = [f.key for f in _facts(triples)]
-    with sessions() as session, selects_on(fresh_db) as seen:
+    with sessions() as session, statements_on(fresh_db, "SELECT") as seen:
         known = known_facts(session, keys)
     assert len(known) == triples
     chunk = IN_CHUNK // 3  # three bound values per triple
     assert len(seen) == -(-triples // chunk)
-    with sessions() as session, selects_on(fresh_db) as seen:
+    with sessions() as session, statements_on(fresh_db, "SELECT") as seen:
         assert known_facts(session, []) == {}
     assert seen == []
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes import decide
@@ -34,6 +33,7 @@ from monitor.store.queries import (
 )
 from monitor.store.review import dismiss_change
 from monitor.types import Evidence, Fact, Item
+from tests.statements import statements_on
 
 BASE = datetime(2025, 3, 1, 8, 0)
 ENTITIES = ("alibaba", "deepseek", "huawei")
@@ -343,17 +343,3 @@ def test_get_change_and_bad_queries(sessions: sessionmaker[Session]) -> None:
             count_changes_by(session, ChangeQuery(), "value")  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="limit"):
         ChangeQuery(limit=0)
-
-
-@contextmanager
-def statements_on(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

@@ -10,6 +10,7 @@ One module per concern; callers own the transaction (``db.transaction``):
 - ``outbox``: alert deliveries (add, claim, finish, retry, digest, summaries);
 - ``health``: sources newly down or recovered, for the health alerts;
 - ``state``: small key/value rows and the daemon's row lock;
-- ``review``: the change log as the analyst reads it (views, evidence, dismissal);
+- ``queries``: reading the change log (``ChangeQuery``: filters, keyset pages, counts);
+- ``review``: the analyst's state changes on the log (dismissal);
 - ``baseline``: loading the seed facts.
 """
