@@ -135,7 +135,7 @@ def monitor_worker(config_path: str, db_url: str) -> None:
     results = []
     for label in ("first", "second"):
         started = time.perf_counter()
-        outcomes = run_pass(config, sessions, fetcher, force_all=True, process=False)
+        outcomes = run_pass(config, sessions, fetcher, force_all=True)
         wall = time.perf_counter() - started
         results.append({"pass": label, "wall": wall, **summarize(outcomes)})
     fetcher.close()

@@ -95,9 +95,9 @@ def load_config(path: Path | str) -> Config:
     except OSError as exc:
         raise ConfigError([f"{label}: cannot read ({exc.strerror or exc})"]) from None
     config = parse_config(text, label)
-    config._path = path
     # the alerts section's relative paths (channel file, templates) start at this file
-    config.alerts.with_base_dir(path.resolve().parent)
+    config.alerts = config.alerts.with_base_dir(path.resolve().parent)
+    config._path = path
     return config
 
 

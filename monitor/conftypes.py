@@ -16,8 +16,8 @@ from pydantic_core import PydanticCustomError
 
 MIN_INTERVAL = timedelta(minutes=1)
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 INTERVAL_HELP = "a number with a unit s, m, h, d or w, e.g. 90s, 15m, 2h, 1d"
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
@@ -40,6 +40,19 @@ _SIZE_UNITS = {
 SIZE_HELP = "a byte count or a size like 512KiB, 5MiB, 2MB"
 
 
+def parse_duration_text(text: str, units: str = "smhdw") -> timedelta | None:
+    """``90s`` / ``15m`` / ``1.5h`` / ``2d`` / ``1w`` (a number, then one of ``units``) to a
+    timedelta; None when ``text`` is not written so. OverflowError past ~2.7 million years.
+
+    The one duration syntax: ``every:`` intervals, the ``alerts:`` durations and
+    ``monitor changes --since`` all read it."""
+    match = _DURATION.match(text)
+    if not match or match.group(2).lower() not in units:
+        return None
+    number, unit = match.groups()
+    return timedelta(seconds=float(number) * DURATION_UNITS[unit.lower()])
+
+
 def parse_interval(value: Any) -> timedelta:
     """``15m`` / ``2h`` / ``1d`` / ``90s`` (or a bare number of seconds) to a timedelta >= 1m."""
     return _parse_duration(value, MIN_INTERVAL)
@@ -59,9 +72,8 @@ def _parse_duration(value: Any, minimum: timedelta) -> timedelta:
         )
     elif isinstance(value, int | float):
         delta = timedelta(seconds=value)
-    elif isinstance(value, str) and (match := _INTERVAL.match(value)):
-        number, unit = match.groups()
-        delta = timedelta(seconds=float(number) * _INTERVAL_UNITS[unit.lower()])
+    elif isinstance(value, str) and (parsed := duration_or_none(value)) is not None:
+        delta = parsed
     else:
         raise PydanticCustomError(
             "interval", "bad interval '{value}' (allowed: {allowed})", _ctx(value, INTERVAL_HELP)
@@ -73,6 +85,15 @@ def _parse_duration(value: Any, minimum: timedelta) -> timedelta:
             {"value": show_value(value), "minimum": format_interval(minimum)},
         )
     return delta
+
+
+def duration_or_none(text: str) -> timedelta | None:
+    """parse_duration_text, a number too large for a timedelta counting as unreadable (the
+    config parsers report it as a bad value, not a traceback)."""
+    try:
+        return parse_duration_text(text)
+    except OverflowError:
+        return None
 
 
 def parse_byte_size(value: Any) -> int:

@@ -4,7 +4,7 @@ Each enabled source is its own interval job (its ``every``, with jitter), run on
 pool sized by ``defaults.concurrency``; ``max_instances=1`` and ``coalesce=True`` so a slow
 source never piles up runs. A failing source's job keeps firing but skips until the
 back-off in ``next_due_at`` has passed (and always while a Retry-After is pending). Another
-job calls ``monitor.pipeline.deliver_due`` every 15 s. Items left unprocessed by a crash
+job calls ``monitor.tasks.deliver_due`` every 15 s. Items left unprocessed by a crash
 are processed at start-up.
 
 SIGTERM/SIGINT: no new job starts; work in flight gets ``grace`` seconds to finish, then
@@ -31,9 +31,10 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor import tasks
 from monitor.errors import MonitorError, StoreError
-from monitor.fetch import Fetcher, safe_url
-from monitor.poll import SourceOutcome, run_pass
+from monitor.fetch import safe_url
+from monitor.poll import SourceOutcome
 from monitor.store.db import transaction, utcnow
 from monitor.store.sources import next_due_by_name
 from monitor.store.state import drop_lock, take_lock, touch_lock
@@ -41,7 +42,7 @@ from monitor.store.state import drop_lock, take_lock, touch_lock
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from monitor.config import Config
+    from monitor.app import App
 
 log = logging.getLogger("monitor.daemon")
 
@@ -212,21 +213,13 @@ class DaemonLock:
 class Daemon:
     """Schedules every source and the outbox; ``serve()`` blocks until a signal."""
 
-    def __init__(
-        self,
-        config: Config,
-        engine: Engine,
-        sessions: sessionmaker[Session],
-        *,
-        fetcher: Fetcher | None = None,
-        grace: float = 5.0,
-    ):
-        self.config = config
-        self.engine = engine
-        self.sessions = sessions
-        self.fetcher = fetcher or Fetcher.from_defaults(config.defaults)
+    def __init__(self, app: App, *, grace: float = 5.0):
+        self.app = app
+        self.config = app.config
+        self.sessions = app.sessions
+        self.fetcher = app.fetcher
         self.grace = grace
-        self.lock = DaemonLock(engine, sessions)
+        self.lock = DaemonLock(app.engine, app.sessions)
         self.stopping = threading.Event()
         self._process_lock = threading.Lock()
         self._process_again = threading.Event()
@@ -237,34 +230,24 @@ class Daemon:
         if self.stopping.is_set():
             return
         try:
-            outcomes = run_pass(
-                self.config,
-                self.sessions,
-                self.fetcher,
-                only=[name],
-                scheduled=True,
-                process=False,
-            )
+            outcome = tasks.refresh_source(self.app, name)
         except Exception:
             log.exception("poll job failed source=%s", name)
             return
-        for outcome in outcomes:
-            log_outcome(outcome)
-        if any(o.new_items for o in outcomes):
+        log_outcome(outcome)
+        if outcome.new_items:
             self.process_pending()
 
     def process_pending(self) -> None:
         """Run the pipeline over stored-but-unprocessed items, one runner at a time: a job
         arriving while it runs asks for one more round instead of running alongside."""
-        from monitor import pipeline
-
         self._process_again.set()
         while self._process_again.is_set():
             if not self._process_lock.acquire(blocking=False):
                 return  # the runner will see the flag and go round again
             try:
                 self._process_again.clear()
-                count = pipeline.process_pending(self.sessions, self.config)
+                count = tasks.process_pending(self.app).items
                 if count:
                     log.info("process items=%d", count)
             except Exception:
@@ -274,11 +257,9 @@ class Daemon:
                 self._process_lock.release()
 
     def deliver_job(self) -> None:
-        from monitor import pipeline
-
         try:
             # A stalled channel must not hold back the next pass (and the others).
-            sent = pipeline.deliver_due(self.sessions, self.config, wait=DELIVER_EVERY)
+            sent = tasks.deliver_due(self.app, wait=DELIVER_EVERY).sent
         except Exception:
             log.exception("deliver_due failed")
             return
@@ -311,7 +292,7 @@ class Daemon:
             "daemon start pid=%d sources=%d db=%s",
             os.getpid(),
             len(sources),
-            safe_url(self.engine.url.render_as_string(hide_password=True)),
+            safe_url(self.app.engine.url.render_as_string(hide_password=True)),
         )
         self.process_pending()  # a crash may have left stored items unprocessed
 

@@ -89,7 +89,6 @@ def run_pass(
     force_all: bool = False,
     now: datetime | None = None,
     scheduled: bool = False,
-    process: bool = True,
     on_outcome: Callable[[SourceOutcome], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> list[SourceOutcome]:
@@ -99,9 +98,9 @@ def run_pass(
     ``only`` and ``force_all`` ignore the schedule but never a server's Retry-After (a
     source still inside it is ``skipped``). ``scheduled`` (the daemon's per-source jobs):
     ``only`` sources are fetched when the scheduler fires unless backing off after failures
-    or inside Retry-After. With ``process``, ``monitor.pipeline.process_pending`` runs once
-    after the fetches. ``on_start`` is told how many sources will be fetched, and
-    ``on_outcome`` each fetched source's outcome as it finishes (progress on a terminal).
+    or inside Retry-After. Stored items are left for ``process_pending`` (the caller's
+    next step). ``on_start`` is told how many sources will be fetched, and ``on_outcome``
+    each fetched source's outcome as it finishes (progress on a terminal).
     """
     now = to_naive_utc(now) if now is not None else utcnow()
     selected = _select(config, only)
@@ -139,10 +138,6 @@ def run_pass(
             except BaseException:  # Ctrl-C in `monitor once`: cut the requests in flight,
                 fetcher.close()  # or leaving the pool waits for them (up to the timeouts)
                 raise
-    if process:
-        from monitor import pipeline
-
-        pipeline.process_pending(sessions, config)
     return [outcomes[s.name] for s in selected if s.name in outcomes]
 
 

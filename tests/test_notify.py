@@ -12,25 +12,27 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
+from monitor import tasks
 from monitor.cli import cli
 from monitor.errors import NotifyError
+from monitor.extract.watchlist import default_watchlist
 from monitor.notify.channels import describe_channels, load_channels
 from monitor.notify.config import AlertsConfig
 from monitor.notify.digest import last_scheduled
-from monitor.notify.render import Renderer, change_context
-from monitor.pipeline import deliver, process_pending
+from monitor.notify.render import Renderer
 from monitor.store.db import session_factory, transaction
 from monitor.store.items import get_or_create_source
 from monitor.store.models import DeliveryRow, SourceRow
 from monitor.store.queries import ChangeView, EvidenceView
+from monitor.views import change_context
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_pipeline_support import (
     DEFAULT_RULES,
     RuleExtractor,
-    Watchlist,
     apprise_file,
     item,
     json_channel,
+    make_app,
     make_config,
     store,
 )
@@ -74,7 +76,7 @@ def test_channels_are_masked_and_env_urls_added(tmp_path: Path) -> None:
     env = {
         "MONITOR_NOTIFY_URLS": "json://bob:t0ken42@127.0.0.1:9/a  mailto://127.0.0.1:9?to=a@b.test&from=c@d.test"
     }
-    lines = describe_channels(config, env)
+    lines = describe_channels(config.alerts, env)
     assert len(lines) == 3
     text = "\n".join(lines)
     assert "s3cretpw" not in text and "t0ken42" not in text
@@ -90,7 +92,7 @@ def test_tokens_in_path_and_query_are_masked_too(tmp_path: Path) -> None:
     env = {
         "MONITOR_NOTIFY_URLS": "json://127.0.0.1:9/hooks/PathT0ken?+Authorization=Bearer%20H3ader"
     }
-    text = "\n".join(describe_channels(config, env))
+    text = "\n".join(describe_channels(config.alerts, env))
     for secret in ("TopicS3cret", "PathT0ken", "H3ader", "Bearer"):
         assert secret not in text
     assert "ntfy://ntfy.sh/T...t" in text and "json://127.0.0.1:9/h...s/P...n" in text
@@ -160,13 +162,15 @@ def _view(kind: str, value: str, change: str, **extra: object) -> ChangeView:
 )
 def test_titles(entity: str, kind: str, value: str, change: str, title: str) -> None:
     msg = Renderer(None).render(
-        "change", "text", change_context(_view(kind, value, change, entity=entity), Watchlist())
+        "change",
+        "text",
+        change_context(_view(kind, value, change, entity=entity), default_watchlist()),
     )
     assert msg.title == title
 
 
 def test_html_is_escaped_markdown_is_escaped_links_checked() -> None:
-    ctx = change_context(_view("region", "MX", "new"), Watchlist())
+    ctx = change_context(_view("region", "MX", "new"), default_watchlist())
     html = Renderer(None).render("change", "html", ctx).body
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<img" not in html
@@ -180,7 +184,7 @@ def test_html_is_escaped_markdown_is_escaped_links_checked() -> None:
 
 def test_operator_templates_override_and_strict_undefined(tmp_path: Path) -> None:
     (tmp_path / "change.title.j2").write_text("ALERT {{ entity_name }} {{ value }}")
-    ctx = change_context(_view("region", "MX", "new"), Watchlist())
+    ctx = change_context(_view("region", "MX", "new"), default_watchlist())
     msg = Renderer(tmp_path).render("change", "html", ctx)
     assert msg.title == "ALERT Alibaba Cloud MX"
     assert "Mexico (MX)" in msg.body  # the body still comes from the shipped default
@@ -220,13 +224,14 @@ def test_a_down_channel_does_not_hold_back_another(
             ),
         ],
     )
-    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
-    report = deliver(sessions, config, now=T0)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
+    tasks.process_pending(app, now=T0)
+    report = tasks.deliver_due(app, now=T0)
     assert report.sent == 2 and report.retrying == 1
     assert len(http_server.hits("/up")) == 2
     assert len(http_server.hits("/down")) == 1  # skipped for the rest of the pass
     for minutes in range(1, 6):  # the down channel's rows run out of attempts
-        assert deliver(sessions, config, now=T0 + timedelta(minutes=minutes)).sent == 0
+        assert tasks.deliver_due(app, now=T0 + timedelta(minutes=minutes)).sent == 0
     assert len(http_server.hits("/down")) == 4  # 2 rows x max_attempts, no more
     assert len(http_server.hits("/up")) == 2
     with sessions() as s:
@@ -285,7 +290,7 @@ def test_digest_collects_a_day_into_one_message_at_its_time(
         ],
     )
     sessions = session_factory(fresh_db)
-    extractor = RuleExtractor(DEFAULT_RULES)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
     day = datetime(2025, 3, 10)  # Paris is UTC+1 in March before DST: 08:00 local = 07:00 UTC
     texts = [
         "Alibaba plans Mexico region",
@@ -296,20 +301,20 @@ def test_digest_collects_a_day_into_one_message_at_its_time(
         store(
             sessions, [item(title, url=f"https://a.test/{n}", published=f"2025-03-09T1{n}:00:00")]
         )
-        process_pending(sessions, config, extractor=extractor, now=day - timedelta(hours=10 - n))
+        tasks.process_pending(app, now=day - timedelta(hours=10 - n))
     # the model went to chat at once; nothing to e-mail yet
-    assert deliver(sessions, config, now=day - timedelta(hours=7)).sent == 1
+    assert tasks.deliver_due(app, now=day - timedelta(hours=7)).sent == 1
     assert len(http_server.hits("/chat")) == 1
-    assert deliver(sessions, config, now=day + timedelta(hours=6, minutes=59)).sent == 0
+    assert tasks.deliver_due(app, now=day + timedelta(hours=6, minutes=59)).sent == 0
     assert http_server.hits("/mail") == []
     # 08:00 Paris: one message with all three changes
-    assert deliver(sessions, config, now=day + timedelta(hours=7)).sent == 1
+    assert tasks.deliver_due(app, now=day + timedelta(hours=7)).sent == 1
     (digest,) = http_server.hits("/mail")
     body = digest.body.decode()
     assert "3 changes" in body
     for text in ("Mexico (MX)", "Saudi Arabia (SA)", "Qwen3"):
         assert text in body
-    assert deliver(sessions, config, now=day + timedelta(hours=7, minutes=5)).sent == 0
+    assert tasks.deliver_due(app, now=day + timedelta(hours=7, minutes=5)).sent == 0
     # a change after 08:00 waits for the next day's digest
     store(
         sessions,
@@ -321,9 +326,9 @@ def test_digest_collects_a_day_into_one_message_at_its_time(
             )
         ],
     )
-    process_pending(sessions, config, extractor=extractor, now=day + timedelta(hours=9))
-    assert deliver(sessions, config, now=day + timedelta(hours=20)).sent == 0
-    assert deliver(sessions, config, now=day + timedelta(days=1, hours=7)).sent == 1
+    tasks.process_pending(app, now=day + timedelta(hours=9))
+    assert tasks.deliver_due(app, now=day + timedelta(hours=20)).sent == 0
+    assert tasks.deliver_due(app, now=day + timedelta(days=1, hours=7)).sent == 1
     assert "Ascend 910C" in http_server.hits("/mail")[1].body.decode()
     assert len(http_server.hits("/mail")) == 2
 
@@ -370,19 +375,20 @@ def test_source_down_then_recovered_alerts_once_each(
         tmp_path, apprise_file(json_channel(http_server.url("/hook"))), source_down_after="6h"
     )
     sessions = session_factory(fresh_db)
+    app = make_app(fresh_db, config)
     with transaction(sessions) as s:
         src = get_or_create_source(s, "qwen-blog", "feed", "https://qwen.test/feed")
         src.failing_since, src.consecutive_failures, src.last_error = T0, 5, "HTTP 502"
-    assert deliver(sessions, config, now=T0 + timedelta(hours=5)).sent == 0
-    assert deliver(sessions, config, now=T0 + timedelta(hours=6)).sent == 1
-    assert deliver(sessions, config, now=T0 + timedelta(hours=9)).sent == 0
+    assert tasks.deliver_due(app, now=T0 + timedelta(hours=5)).sent == 0
+    assert tasks.deliver_due(app, now=T0 + timedelta(hours=6)).sent == 1
+    assert tasks.deliver_due(app, now=T0 + timedelta(hours=9)).sent == 0
     body = http_server.hits("/hook")[0].body.decode()
     assert "qwen-blog" in body and "is down" in body and "HTTP 502" in body
     with transaction(sessions) as s:
         row = s.scalars(select(SourceRow)).one()
         row.failing_since, row.consecutive_failures = None, 0
-    assert deliver(sessions, config, now=T0 + timedelta(hours=10)).sent == 1
-    assert deliver(sessions, config, now=T0 + timedelta(hours=11)).sent == 0
+    assert tasks.deliver_due(app, now=T0 + timedelta(hours=10)).sent == 1
+    assert tasks.deliver_due(app, now=T0 + timedelta(hours=11)).sent == 0
     assert "has recovered" in http_server.hits("/hook")[1].body.decode()
 
 
@@ -444,8 +450,9 @@ def test_a_hanging_channel_does_not_delay_another(
             )
         ],
     )
-    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
-    assert deliver(sessions, config, now=T0).sent == 2
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
+    tasks.process_pending(app, now=T0)
+    assert tasks.deliver_due(app, now=T0).sent == 2
 
 
 def test_a_stalled_channel_does_not_hold_back_the_next_pass(
@@ -473,7 +480,7 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
         ),
     )
     sessions = session_factory(fresh_db)
-    extractor = RuleExtractor(DEFAULT_RULES)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
     try:
         store(
             sessions,
@@ -485,8 +492,8 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
                 )
             ],
         )
-        process_pending(sessions, config, extractor=extractor, now=T0)
-        first = deliver(sessions, config, now=T0, wait=0.2)
+        tasks.process_pending(app, now=T0)
+        first = tasks.deliver_due(app, now=T0, wait=0.2)
         assert first.sent == 1 and len(first.busy_channels) == 1  # /fast done, /stalled not
         store(
             sessions,
@@ -498,8 +505,8 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
                 )
             ],
         )
-        process_pending(sessions, config, extractor=extractor, now=T0)
-        second = deliver(sessions, config, now=T0 + timedelta(minutes=1), wait=0.2)
+        tasks.process_pending(app, now=T0)
+        second = tasks.deliver_due(app, now=T0 + timedelta(minutes=1), wait=0.2)
         assert second.sent == 1  # the fast channel's second alert went out
         assert second.busy_channels == first.busy_channels  # the stalled one was skipped
         assert len(http_server.hits("/stalled")) == 1  # no second message sent alongside
@@ -513,4 +520,4 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
     with sessions() as s:
         states = sorted(r.state for r in s.scalars(select(DeliveryRow)))
     assert states == ["pending", "sent", "sent", "sent"]
-    assert deliver(sessions, config, now=T0 + timedelta(minutes=2)).sent == 1
+    assert tasks.deliver_due(app, now=T0 + timedelta(minutes=2)).sent == 1

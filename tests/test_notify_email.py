@@ -13,9 +13,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from monitor.pipeline import deliver, process_pending
+from monitor import tasks
+from monitor.app import App
 from monitor.store.db import session_factory
-from tests.test_pipeline_support import RuleExtractor, apprise_file, item, make_config, store
+from tests.test_pipeline_support import (
+    RuleExtractor,
+    apprise_file,
+    item,
+    make_app,
+    make_config,
+    store,
+)
 
 T0 = datetime(2025, 3, 10, 12, 0)
 
@@ -75,9 +83,9 @@ def test_email_alert_has_escaped_html_and_a_text_part(
             )
         ],
     )
-    extractor = RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")])
-    process_pending(sessions, config, extractor=extractor, now=T0)
-    assert deliver(sessions, config, now=T0).sent == 1
+    app = make_app(fresh_db, config, RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")]))
+    tasks.process_pending(app, now=T0)
+    assert tasks.deliver_due(app, now=T0).sent == 1
     (msg,) = inbox.messages
     assert msg["To"] == "analyst@example.test"
     assert "Alibaba Cloud: new region Mexico (MX)" in str(msg["Subject"])
@@ -107,16 +115,17 @@ class RefusingInbox(Inbox):
         return "553 5.7.1 Sender address rejected: not owned by user"
 
 
-def _one_change(tmp_path: Path, fresh_db: Engine, url: str) -> tuple[Any, Any]:
+def _one_change(tmp_path: Path, fresh_db: Engine, url: str) -> tuple[App, Any]:
+    """An App with one e-mail channel at ``url``, and one change recorded for it."""
     config = make_config(tmp_path, apprise_file(f"  - {url}:\n      - tag: email\n"))
     sessions = session_factory(fresh_db)
     store(
         sessions,
         [item("Alibaba plans Querétaro region", url="https://a.test/1", published="2025-03-04")],
     )
-    extractor = RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")])
-    process_pending(sessions, config, extractor=extractor, now=T0)
-    return config, sessions
+    app = make_app(fresh_db, config, RuleExtractor([(r"Querétaro", "alibaba", "region", "MX")]))
+    tasks.process_pending(app, now=T0)
+    return app, sessions
 
 
 def _last_error(sessions: Any) -> str:
@@ -143,8 +152,8 @@ def test_a_refused_sender_says_why(fresh_db: Engine, tmp_path: Path) -> None:
             f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
             "&from=monitor@example.test&to=analyst@example.test"
         )
-        config, sessions = _one_change(tmp_path, fresh_db, url)
-        report = deliver(sessions, config, now=T0)
+        app, sessions = _one_change(tmp_path, fresh_db, url)
+        report = tasks.deliver_due(app, now=T0)
     finally:
         controller.stop()
     assert report.sent == 0 and report.retrying == 1
@@ -160,8 +169,8 @@ def test_a_refused_connection_says_so(fresh_db: Engine, tmp_path: Path) -> None:
         f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
         "&from=monitor@example.test&to=analyst@example.test"
     )
-    config, sessions = _one_change(tmp_path, fresh_db, url)
-    assert deliver(sessions, config, now=T0).sent == 0
+    app, sessions = _one_change(tmp_path, fresh_db, url)
+    assert tasks.deliver_due(app, now=T0).sent == 0
     error = _last_error(sessions)
     assert "Connection error while submitting email" in error
     assert error.endswith("connection refused")

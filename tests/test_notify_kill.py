@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from monitor.pipeline import process_pending
+from monitor import tasks
 from monitor.store.db import session_factory, utcnow
 from monitor.store.models import DeliveryRow
 from tests.httpserver import LocalServer, Reply, Request
@@ -24,6 +24,7 @@ from tests.test_pipeline_support import (
     apprise_file,
     item,
     json_channel,
+    make_app,
     make_config,
     store,
 )
@@ -99,7 +100,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
         ],
     )
     # changes recorded, deliveries committed, nothing sent yet
-    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=utcnow())
+    tasks.process_pending(make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES)), now=utcnow())
     db_url = fresh_db.url.render_as_string(hide_password=False)
 
     def states() -> list[str]:

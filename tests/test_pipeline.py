@@ -1,4 +1,4 @@
-"""process_pending / deliver_due on a real SQLite file with a tiny rule-based extractor."""
+"""tasks.process_pending / deliver_due on a real SQLite file with a tiny rule-based extractor."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select, update
 
-from monitor.pipeline import deliver, process_items, process_pending
+from monitor import tasks
 from monitor.store.baseline import load_baseline
 from monitor.store.db import session_factory, transaction
 from monitor.store.models import ChangeRow, DeliveryRow, FactRow, ItemRow, ObservationRow
@@ -21,6 +21,7 @@ from tests.test_pipeline_support import (
     apprise_file,
     item,
     json_channel,
+    make_app,
     make_config,
 )
 from tests.test_pipeline_support import (
@@ -63,7 +64,7 @@ def test_new_fact_once_then_later_reports_attach_as_evidence(
             ),
         ],
     )
-    report = process_items(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
+    report = tasks.process_pending(make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES)), now=T0)
     assert (report.items, report.new, report.live) == (3, 1, 0)
     with sessions() as s:
         views = find_changes(s, ChangeQuery()).changes
@@ -103,7 +104,8 @@ def test_items_are_processed_in_published_order(fresh_db: Engine, tmp_path: Path
             ),
         ],
     )
-    process_pending(sessions, make_config(tmp_path), extractor=RuleExtractor(DEFAULT_RULES), now=T0)
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(DEFAULT_RULES))
+    tasks.process_pending(app, now=T0)
     with sessions() as s:
         views = find_changes(s, ChangeQuery()).changes
     # planned first (new), then the later "opened" report is an upgrade (live)
@@ -149,9 +151,8 @@ def test_baseline_known_fact_no_change_but_planned_to_live_is(
             ),
         ],
     )
-    report = process_items(
-        sessions, make_config(tmp_path), extractor=RuleExtractor(DEFAULT_RULES), now=T0
-    )
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(DEFAULT_RULES))
+    report = tasks.process_pending(app, now=T0)
     assert (report.new, report.live) == (0, 1)
     with sessions() as s:
         (view,) = find_changes(s, ChangeQuery()).changes
@@ -169,7 +170,7 @@ def test_dismissed_fact_never_alerts_again(
     sessions = session_factory(fresh_db)
     http_server.route("/hook", Reply(status=200))
     config = make_config(tmp_path, apprise_file(json_channel(http_server.url("/hook"))))
-    extractor = RuleExtractor(DEFAULT_RULES)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
     store_items(
         sessions,
         [
@@ -180,7 +181,7 @@ def test_dismissed_fact_never_alerts_again(
             )
         ],
     )
-    process_pending(sessions, config, extractor=extractor, now=T0)
+    tasks.process_pending(app, now=T0)
     with transaction(sessions) as s:
         (view,) = find_changes(s, ChangeQuery()).changes
         assert dismiss_change(s, view.id, "not infrastructure", T0)
@@ -194,8 +195,8 @@ def test_dismissed_fact_never_alerts_again(
             )
         ],
     )
-    process_pending(sessions, config, extractor=extractor, now=T0)
-    assert deliver(sessions, config, now=T0).sent == 0  # the first one was cancelled too
+    tasks.process_pending(app, now=T0)
+    assert tasks.deliver_due(app, now=T0).sent == 0  # the first one was cancelled too
     assert http_server.hits("/hook") == []
     assert _count(fresh_db, ChangeRow) == 1
     with sessions() as s:
@@ -211,7 +212,7 @@ def test_rerun_after_crash_never_doubles(
     sessions = session_factory(fresh_db)
     http_server.route("/hook", Reply(status=200))
     config = make_config(tmp_path, apprise_file(json_channel(http_server.url("/hook"))))
-    extractor = RuleExtractor(DEFAULT_RULES)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
     store_items(
         sessions,
         [
@@ -228,8 +229,8 @@ def test_rerun_after_crash_never_doubles(
             ),
         ],
     )
-    assert process_pending(sessions, config, extractor=extractor, now=T0) == 2
-    assert process_pending(sessions, config, extractor=extractor, now=T0) == 0
+    assert tasks.process_pending(app, now=T0).items == 2
+    assert tasks.process_pending(app, now=T0).items == 0
     counts = (
         _count(fresh_db, ChangeRow),
         _count(fresh_db, ObservationRow),
@@ -238,13 +239,13 @@ def test_rerun_after_crash_never_doubles(
     # As if the process had died after writing but before marking the items processed.
     with transaction(sessions) as s:
         s.execute(update(ItemRow).values(processed_at=None))
-    assert process_pending(sessions, config, extractor=extractor, now=T0) == 2
+    assert tasks.process_pending(app, now=T0).items == 2
     assert (
         _count(fresh_db, ChangeRow),
         _count(fresh_db, ObservationRow),
         _count(fresh_db, DeliveryRow),
     ) == counts
-    assert deliver(sessions, config, now=T0).sent == counts[2]
+    assert tasks.deliver_due(app, now=T0).sent == counts[2]
     assert len(http_server.hits("/hook")) == counts[2] == 2  # Mexico new, Qwen3 new
 
 
@@ -257,9 +258,10 @@ def test_extractor_error_does_not_stall(fresh_db: Engine, tmp_path: Path) -> Non
     store_items(
         sessions, [item("anything", url="https://a.test/1", published="2025-03-01T00:00:00")]
     )
-    report = process_items(sessions, make_config(tmp_path), extractor=Broken(), now=T0)
+    app = make_app(fresh_db, make_config(tmp_path), Broken())
+    report = tasks.process_pending(app, now=T0)
     assert (report.items, report.errors) == (1, 1)
-    assert process_pending(sessions, make_config(tmp_path), extractor=Broken()) == 0
+    assert tasks.process_pending(app).items == 0
 
 
 def test_json_endpoint_500_three_times_then_200_arrives_once(
@@ -284,10 +286,11 @@ def test_json_endpoint_500_three_times_then_200_arrives_once(
             )
         ],
     )
-    process_pending(sessions, config, extractor=RuleExtractor(DEFAULT_RULES), now=T0)
+    app = make_app(fresh_db, config, RuleExtractor(DEFAULT_RULES))
+    tasks.process_pending(app, now=T0)
     now, sent, waits = T0, 0, []
     for _ in range(20):
-        report = deliver(sessions, config, now=now)
+        report = tasks.deliver_due(app, now=now)
         sent += report.sent
         with sessions() as s:
             row = s.scalars(select(DeliveryRow)).one()
@@ -295,7 +298,7 @@ def test_json_endpoint_500_three_times_then_200_arrives_once(
             break
         assert row.next_attempt_at is not None
         # not due before its backoff: a pass one second early sends nothing
-        assert deliver(sessions, config, now=row.next_attempt_at - timedelta(seconds=1)).sent == 0
+        assert tasks.deliver_due(app, now=row.next_attempt_at - timedelta(seconds=1)).sent == 0
         waits.append(row.next_attempt_at - now)
         now = row.next_attempt_at
     assert waits == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
@@ -303,5 +306,5 @@ def test_json_endpoint_500_three_times_then_200_arrives_once(
     hits = http_server.hits("/hook")
     assert len(hits) == 4 and [h.count for h in hits] == [0, 1, 2, 3]
     assert b"Alibaba Cloud: new region Mexico (MX)" in hits[-1].body
-    assert deliver(sessions, config, now=now + timedelta(days=1)).sent == 0
+    assert tasks.deliver_due(app, now=now + timedelta(days=1)).sent == 0
     assert len(http_server.hits("/hook")) == 4

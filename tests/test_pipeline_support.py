@@ -1,5 +1,6 @@
-"""Helpers for the change-log / alert tests: a tiny rule-based extractor, a config
-stand-in, and item storage through the real store functions. (No tests here.)"""
+"""Helpers for the change-log / alert tests: a tiny rule-based extractor, a real Config
+with an alerts section, an App on a test database, and item storage through the real
+store functions. (No tests here.)"""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.app import App, FactExtractor
+from monitor.config import Config
 from monitor.notify.config import AlertsConfig
 from monitor.store.db import transaction
 from monitor.store.items import get_or_create_source, store_items
@@ -20,7 +23,6 @@ from monitor.types import Evidence, Fact, Item
 LIVE_WORDS = re.compile(
     r"\b(opened|opens|launched|launches|released|releases|is live|now live)\b", re.I
 )
-NAMES = {"alibaba": "Alibaba Cloud", "deepseek": "DeepSeek", "huawei": "Huawei Cloud"}
 
 
 @dataclass
@@ -54,18 +56,20 @@ DEFAULT_RULES = [
 ]
 
 
-class Watchlist:
-    def display_name(self, entity: str) -> str:
-        return NAMES.get(entity, entity)
-
-
-def make_config(tmp_path: Path, apprise_yaml: str | None = None, **alerts: Any) -> Any:
-    """A Config stand-in with `.alerts` and `.watchlist`, channels from ``apprise_yaml``."""
+def make_config(tmp_path: Path, apprise_yaml: str | None = None, **alerts: Any) -> Config:
+    """A Config (the packaged watchlist: alibaba is "Alibaba Cloud") whose ``alerts:``
+    section is ``alerts``, with channels from ``apprise_yaml``."""
     path = tmp_path / "apprise.yml"
     if apprise_yaml is not None:
         path.write_text(apprise_yaml, encoding="utf-8")
-    cfg = AlertsConfig.model_validate({"apprise_config": str(path), **alerts})
-    return SimpleNamespace(alerts=cfg, watchlist=Watchlist())
+    return Config(alerts=AlertsConfig.model_validate({"apprise_config": str(path), **alerts}))
+
+
+def make_app(
+    engine: Engine, config: Config, extractor: FactExtractor | None = None, **parts: Any
+) -> App:
+    """An App on a test database with ``config`` (and, when given, ``extractor``)."""
+    return App(config=config, engine=engine, extractor=extractor, **parts)
 
 
 def item(

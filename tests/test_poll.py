@@ -521,7 +521,7 @@ def test_repeated_passes_reuse_http_sessions(
         tmp_path, "".join(feed_source(n, http_server.url(f"/{n}.xml")) for n in names)
     )
     for _ in range(10):
-        outcomes = run_pass(config, sessions, fetcher, force_all=True, process=False)
+        outcomes = run_pass(config, sessions, fetcher, force_all=True)
         assert [o.status for o in outcomes] == ["fetched"] * 4
     assert len(http_server.hits("/s0.xml")) == 10
     assert 1 <= len(fetcher._sessions) <= 4  # at most one per request in flight at once
@@ -545,7 +545,7 @@ def test_interrupt_cuts_requests_in_flight(
 
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_pass(config, sessions, fetcher, force_all=True, process=False, on_outcome=interrupt)
+            run_pass(config, sessions, fetcher, force_all=True, on_outcome=interrupt)
         assert fetcher._closed.is_set()  # the hung request was cut, not waited for
         assert item_count(sessions) == 2  # what was fetched is kept
     finally:

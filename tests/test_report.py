@@ -13,12 +13,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from monitor import tasks
 from monitor.cli import cli
-from monitor.pipeline import process_pending
 from monitor.store.baseline import load_baseline
 from monitor.store.db import session_factory, transaction
 from monitor.types import Fact
-from tests.test_pipeline_support import DEFAULT_RULES, RuleExtractor, item, make_config, store
+from tests.test_pipeline_support import (
+    DEFAULT_RULES,
+    RuleExtractor,
+    item,
+    make_app,
+    make_config,
+    store,
+)
 
 
 @pytest.fixture
@@ -51,12 +58,8 @@ def logged(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             ),
         ],
     )
-    process_pending(
-        sessions,
-        make_config(tmp_path),
-        extractor=RuleExtractor(DEFAULT_RULES),
-        now=datetime(2025, 5, 1),
-    )
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(DEFAULT_RULES))
+    tasks.process_pending(app, now=datetime(2025, 5, 1))
     (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
     return [
         "--config",
@@ -158,6 +161,6 @@ def test_report_lists_every_change_and_escapes_scraped_text(
     ids=["equals", "plus", "at", "plain-url", "number"],
 )
 def test_csv_cells_cannot_run_as_formulas(cell: object, written: object) -> None:
-    from monitor.cli.changes_cmds import _cell
+    from monitor.views import csv_cell
 
-    assert _cell(cell) == written
+    assert csv_cell(cell) == written

@@ -52,16 +52,16 @@ def test_init_rejects_bad_baseline_without_traceback(tmp_path: Path, db_url: str
 
 
 def test_command_on_uninitialised_db_is_clear(empty_db_url: str) -> None:
-    from monitor.cli.main import AppContext
+    from monitor.app import App
     from monitor.errors import StoreError
 
-    app = AppContext("sources.yaml", empty_db_url)
-    try:
-        app.engine  # noqa: B018
-    except StoreError as exc:
-        assert "monitor init" in str(exc)
-    else:
-        raise AssertionError("expected StoreError")
+    with App("sources.yaml", empty_db_url) as app:
+        try:
+            app.engine  # noqa: B018
+        except StoreError as exc:
+            assert "monitor init" in str(exc)
+        else:
+            raise AssertionError("expected StoreError")
 
 
 def _run(args: list[str]) -> tuple[int, str]:

@@ -2,78 +2,33 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
+from monitor.app import App
+from monitor.cli.main import EXIT_CONFIG, cli, fail
 
 if TYPE_CHECKING:
+    from monitor.notify.channels import Channel
     from monitor.store.queries import ChangeView
 
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
-_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
+def since_option(value: str | None) -> datetime | None:
+    """``--since`` as naive UTC (see :func:`monitor.views.parse_since`); None when not given."""
+    if value is None:
+        return None
+    from monitor.store.db import utcnow
+    from monitor.views import parse_since
 
-def parse_since(value: str, now: datetime) -> datetime:
-    """``7d`` / ``12h`` / ``2w`` before ``now``, or an ISO date / date-time (UTC)."""
-    match = _RELATIVE.match(value)
-    if match:
-        try:
-            return now - timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
-        except OverflowError:  # "99999999999d": before any date there is
-            return datetime.min
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is neither a duration (7d, 12h, 2w) nor a date (2025-03-01)"
-        ) from None
-    from monitor.store.db import to_naive_utc
-
-    return to_naive_utc(moment)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
-
-
-def change_json(view: ChangeView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "entity": view.entity,
-        "kind": view.kind,
-        "value": view.value,
-        "status": view.status,
-        "change": view.change,
-        "at": _iso(view.at),
-        "published": _iso(view.published),
-        "sources": view.sources,
-        "dismissed": view.dismissed_at is not None,
-        "dismiss_reason": view.dismiss_reason,
-        "evidence": [
-            {
-                "url": e.url,
-                "title": e.title,
-                "source": e.source,
-                "sentence": e.sentence,
-                "published": _iso(e.published),
-            }
-            for e in view.evidence
-        ],
-    }
-
-
-def _watchlist(app: AppContext) -> Any:
-    """The watchlist for display names; none when there is no config file (names = ids)."""
-    return app.config.watchlist if app.config_path.exists() else None
+        return parse_since(value, utcnow())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command()
@@ -90,7 +45,7 @@ def _watchlist(app: AppContext) -> Any:
 @click.option("--all", "all_", is_flag=True, help="Include dismissed changes (struck out).")
 @click.pass_obj
 def changes(
-    app: AppContext,
+    app: App,
     since: str | None,
     entity: str | None,
     kind: str | None,
@@ -105,10 +60,10 @@ def changes(
       monitor changes --entity alibaba --kind region --format json
       monitor changes --since 2025-03-01 --format csv > changes.csv
     """
-    from monitor.store.db import utcnow
     from monitor.store.queries import ChangeQuery, find_changes
+    from monitor.views import change_json, changes_csv
 
-    since_at = parse_since(since, utcnow()) if since else None
+    since_at = since_option(since)
     with app.sessions() as session:
         query = ChangeQuery(
             since=since_at, entity=entity, kind=kind, dismissed=None if all_ else False
@@ -117,37 +72,9 @@ def changes(
     if fmt == "json":
         click.echo(json.dumps([change_json(v) for v in views], ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(_csv(views), nl=False)
+        click.echo(changes_csv(views), nl=False)
     else:
         _table(views)
-
-
-CSV_COLUMNS = [
-    "id", "published", "at", "entity", "kind", "value", "status", "change", "sources",
-    "dismissed", "first_url",
-]  # fmt: skip
-
-
-def _csv(views: list[ChangeView]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for v in views:
-        row: list[Any] = [v.id, _iso(v.published), _iso(v.at), v.entity, v.kind, v.value]
-        row += [v.status, v.change, v.sources, "yes" if v.dismissed_at else "", _first_url(v)]
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """A scraped string that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _first_url(view: ChangeView) -> str:
-    return (view.evidence[0].url or "") if view.evidence else ""
 
 
 def _table(views: list[ChangeView]) -> None:
@@ -186,15 +113,15 @@ def _table(views: list[ChangeView]) -> None:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.pass_obj
-def show(app: AppContext, change_id: int, fmt: str) -> None:
+def show(app: App, change_id: int, fmt: str) -> None:
     """One change with all its evidence.
 
     \b
     Example:
       monitor show 12
     """
-    from monitor.notify.render import display_value, entity_name
     from monitor.store.queries import get_change
+    from monitor.views import change_json, change_title, iso_z
 
     with app.sessions() as session:
         view = get_change(session, change_id)
@@ -203,21 +130,14 @@ def show(app: AppContext, change_id: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(change_json(view), ensure_ascii=False, indent=2))
         return
-    name = entity_name(_watchlist(app), view.entity)
-    what = display_value(view.kind, view.value)
-    headline = (
-        f"{name}: {view.kind} {what} now live"
-        if view.change == "live"
-        else f"{name}: new {view.kind} {what} ({view.status})"
-    )
-    click.echo(f"#{view.id} {headline}")
+    click.echo(f"#{view.id} {change_title(view, app.names)}")
     click.echo(f"  triple: {view.entity}/{view.kind}/{view.value}  change: {view.change}")
-    click.echo(f"  first reported: {_iso(view.published)}  recorded: {_iso(view.at)}")
+    click.echo(f"  first reported: {iso_z(view.published)}  recorded: {iso_z(view.at)}")
     if view.dismissed_at:
-        click.echo(f"  DISMISSED {_iso(view.dismissed_at)}: {view.dismiss_reason}")
+        click.echo(f"  DISMISSED {iso_z(view.dismissed_at)}: {view.dismiss_reason}")
     click.echo(f"  reported by {view.sources} source(s), {len(view.evidence)} item(s):")
     for e in view.evidence:
-        click.echo(f"  - {_iso(e.published)} {e.source}: {e.title}")
+        click.echo(f"  - {iso_z(e.published)} {e.source}: {e.title}")
         click.echo(f"    {e.url or '(no link)'}")
         if e.sentence:
             click.echo(f"    “{e.sentence}” [{e.status}]")
@@ -227,7 +147,7 @@ def show(app: AppContext, change_id: int, fmt: str) -> None:
 @click.argument("change_id", type=int, metavar="ID")
 @click.option("--reason", required=True, help="Why it is a false positive (kept in the log).")
 @click.pass_obj
-def dismiss(app: AppContext, change_id: int, reason: str) -> None:
+def dismiss(app: App, change_id: int, reason: str) -> None:
     """Mark a change as a false positive: its fact never alerts again, unsent alerts for it
     are cancelled, and the log shows it struck out (`monitor changes --all`).
 
@@ -258,7 +178,7 @@ def dismiss(app: AppContext, change_id: int, reason: str) -> None:
     help="HTML file to write.",
 )
 @click.pass_obj
-def report(app: AppContext, out: Path) -> None:
+def report(app: App, out: Path) -> None:
     """Write a self-contained HTML report: per company, the timeline of changes with their
     evidence and the countries, chips and models known (baseline vs discovered).
 
@@ -270,7 +190,7 @@ def report(app: AppContext, out: Path) -> None:
     from monitor.store.db import utcnow
 
     with app.sessions() as session:
-        html = build_report(session, _watchlist(app), utcnow())
+        html = build_report(session, app.names, utcnow())
     try:
         out.write_text(html, encoding="utf-8")
     except OSError as exc:
@@ -287,7 +207,7 @@ def report(app: AppContext, out: Path) -> None:
     help="Record the change log only, queue no alert (a quiet back-fill of old news).",
 )
 @click.pass_obj
-def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool, no_alerts: bool) -> None:
+def ingest(app: App, files: tuple[Path, ...], no_send: bool, no_alerts: bool) -> None:
     """Replay JSONL items (FACTS.md item format) through the same path as fetched items:
     dedupe, extract, diff, change log, outbox, delivery, in `published` order. One source
     row per distinct `source` name (kind `ingest`). Bad lines are reported and skipped.
@@ -298,22 +218,22 @@ def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool, no_alerts: b
       monitor ingest --no-send dev-en.jsonl dev-multi.jsonl
       monitor ingest --no-alerts archive-2024.jsonl     # history: log it, alert nobody
     """
-    from monitor.pipeline import deliver, ingest_items, process_items, read_jsonl_items
+    from monitor import tasks
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         fail(f"error: no such file: {', '.join(missing)}", EXIT_CONFIG)
-    config, sessions = app.config, app.sessions
-    items = [it for f in files for it in read_jsonl_items(f)]
-    new, duplicate = ingest_items(sessions, items)
-    processed = process_items(sessions, config, queue_alerts=not no_alerts)
-    click.echo(f"items: {len(items)} read, {new} new, {duplicate} duplicate")
+    _ = app.config, app.sessions  # a bad config, then an unusable database, stop here
+    report = tasks.ingest(
+        app, [str(f) for f in files], queue_alerts=not no_alerts, send=not no_send
+    )
+    processed, sent = report.processed, report.sent
+    click.echo(f"items: {report.read} read, {report.new} new, {report.duplicate} duplicate")
     click.echo(
         f"changes: {processed.new} new, {processed.live} live "
         f"({processed.items} items processed, {processed.deliveries} alerts queued)"
     )
-    if not no_send:
-        sent = deliver(sessions, config)
+    if sent is not None:
         click.echo(f"alerts: {sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed")
 
 
@@ -321,7 +241,7 @@ def ingest(app: AppContext, files: tuple[Path, ...], no_send: bool, no_alerts: b
 @click.option("--test", "test_", is_flag=True, help="Send a test message to every channel.")
 @click.option("--retry-failed", is_flag=True, help="Re-queue failed deliveries, then send.")
 @click.pass_obj
-def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
+def notify(app: App, test_: bool, retry_failed: bool) -> None:
     """Send the alerts that are due now (or test the channels).
 
     \b
@@ -330,52 +250,50 @@ def notify(app: AppContext, test_: bool, retry_failed: bool) -> None:
       monitor notify --test            # one test message per channel, accepted or not
       monitor notify --retry-failed    # give failed deliveries another round
     """
-    from monitor.pipeline import deliver, runtime
+    from monitor import tasks
     from monitor.store.db import transaction, utcnow
     from monitor.store.outbox import requeue_failed
 
-    config = app.config
+    _ = app.config  # configuration problems first, before the database's
     if test_:
         from monitor.notify.sender import send_test
 
-        rt = runtime(config)
-        if not rt.channels:
+        if not app.channels:
             fail("error: no alert channels configured (alerts/apprise.yml, $MONITOR_NOTIFY_URLS)")
-        results = send_test(rt.channels, rt.renderer, utcnow())
+        results = send_test(app.channels, app.renderer, utcnow())
         for channel, result in results:
             why = f" ({result.reason})" if result.reason else ""
             click.echo(f"{'accepted' if result.ok else 'NOT accepted'}: {channel.masked}{why}")
         if not all(result.ok for _, result in results):
             sys.exit(1)
         return
-    sessions = app.sessions
     if retry_failed:
-        with transaction(sessions) as session:
+        with transaction(app.sessions) as session:
             count = requeue_failed(session, utcnow())
         click.echo(f"re-queued {count} failed deliveries")
-    report = deliver(sessions, config)
+    report = tasks.deliver_due(app)
     click.echo(f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed")
-    _outbox_summary(app, runtime(config).channels)
+    _outbox_summary(app, app.channels)
 
 
-def _outbox_summary(app: AppContext, channels: list[Any]) -> None:
+def _outbox_summary(app: App, channels: list[Channel]) -> None:
     """Outbox rows per state, and the failed ones (channel masked) with their last error."""
     from monitor.store.outbox import delivery_summary, failed_deliveries
+    from monitor.views import failed_delivery, outbox_counts
 
     masked = {ch.id: ch.masked for ch in channels}
     with app.sessions() as session:
         summary = delivery_summary(session)
-        failed = failed_deliveries(session, limit=10)
+        failed = [failed_delivery(row, masked) for row in failed_deliveries(session, limit=10)]
     if summary:
-        click.echo("outbox: " + ", ".join(f"{n} {state}" for state, n in sorted(summary.items())))
-    for row in failed:
-        where = masked.get(row.channel, row.channel)
-        click.echo(f"  failed #{row.id} {row.kind} -> {where}: {row.last_error or '?'}")
+        click.echo(f"outbox: {outbox_counts(summary)}")
+    for r in failed:
+        click.echo(f"  failed #{r['id']} {r['kind']} -> {r['channel']}: {r['last_error'] or '?'}")
     if failed:
         click.echo("  (monitor notify --retry-failed sends them again)")
 
 
-def _failed_row(r: dict[str, Any]) -> list[str]:
+def _failed_row(r: dict[str, object]) -> list[str]:
     cells = [r["id"], r["kind"], r["change_id"] or "-", r["channel"], r["attempts"]]
     return [str(c) for c in cells] + [str(r["last_error"] or "-")]
 
@@ -385,31 +303,20 @@ def _register_status_section() -> None:
     from monitor.cli.daemon_cmds import StatusSection, status_section
 
     @status_section
-    def alerts_status(app: AppContext) -> StatusSection:
+    def alerts_status(app: App) -> StatusSection:
         from monitor.errors import NotifyError
-        from monitor.pipeline import runtime
         from monitor.store.outbox import delivery_summary, failed_deliveries
+        from monitor.views import channel_record, failed_delivery, outbox_counts
 
         try:
-            channels = runtime(app.config).channels
+            channels = app.channels
         except NotifyError:
             channels = []
         masked = {ch.id: ch.masked for ch in channels}
         with app.sessions() as session:
             summary = delivery_summary(session)
-            failed = failed_deliveries(session, limit=50)
-        records = [
-            {
-                "id": row.id,
-                "kind": row.kind,
-                "change_id": row.change_id,
-                "channel": masked.get(row.channel, row.channel),
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-            }
-            for row in failed
-        ]
-        counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.items())) or "empty"
+            records = [failed_delivery(r, masked) for r in failed_deliveries(session, limit=50)]
+        counts = outbox_counts(summary) or "empty"
         return StatusSection(
             key="alerts",
             title=f"Alert outbox ({counts}); failed deliveries",
@@ -418,10 +325,7 @@ def _register_status_section() -> None:
             data={
                 "outbox": summary,
                 "failed": records,
-                "channels": [
-                    {"id": ch.id, "format": ch.format, "tags": sorted(ch.tags), "url": ch.masked}
-                    for ch in channels
-                ],
+                "channels": [channel_record(ch) for ch in channels],
             },
             empty="no failed deliveries",
         )

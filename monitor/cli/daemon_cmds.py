@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.main import AppContext, cli
+from monitor.app import App
+from monitor.cli.main import cli
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def _verbosity(verbose: int) -> int:
 @click.option("--all", "all_", is_flag=True, help="Poll every enabled source now, due or not.")
 @click.option("-v", "--verbose", count=True, help="Log fetches to stderr (-vv: debug).")
 @click.pass_obj
-def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
+def once(app: App, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
     """One pass over the due sources: fetch, store new items, process them, send alerts.
 
     Prints one line per source: fetched with the number of new items, not modified,
@@ -51,15 +52,13 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
       monitor once --all                 # every enabled source now
       monitor once --source qwen-hf --source openai-news
     """
-    from monitor import pipeline
+    from monitor import tasks
     from monitor.cli.progress import PassProgress, PassSummary
     from monitor.daemon import log_outcome, setup_logging
-    from monitor.fetch import Fetcher
-    from monitor.poll import SourceOutcome, run_pass
+    from monitor.poll import SourceOutcome
 
     setup_logging(_verbosity(verbose))
-    config, sessions = app.config, app.sessions
-    fetcher = Fetcher.from_defaults(config.defaults)
+    _ = app.config, app.sessions  # a bad config, then an unusable database, stop here
     with PassProgress() as progress:
 
         def on_outcome(outcome: SourceOutcome) -> None:
@@ -67,23 +66,13 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
             if verbose:
                 log_outcome(outcome)
 
-        try:
-            outcomes = run_pass(
-                config,
-                sessions,
-                fetcher,
-                only=list(sources) or None,
-                force_all=all_,
-                process=False,
-                on_start=progress.start,
-                on_outcome=on_outcome,
-            )
-        finally:
-            fetcher.close()
+        outcomes = tasks.refresh_sources(
+            app, sources, force_all=all_, on_start=progress.start, on_outcome=on_outcome
+        )
         with progress.step("extracting facts from new items"):
-            processed = pipeline.process_items(sessions, config)
+            processed = tasks.process_pending(app)
         with progress.step("sending alerts"):
-            sent = pipeline.deliver(sessions, config)
+            sent = tasks.deliver_due(app)
     for outcome in outcomes:
         click.echo(outcome.describe())
     if not outcomes:
@@ -103,7 +92,7 @@ def once(app: AppContext, sources: tuple[str, ...], all_: bool, verbose: int) ->
     help="On SIGTERM/SIGINT, how long work in flight may take before it is cut.",
 )
 @click.pass_obj
-def run(app: AppContext, verbose: int, grace: float) -> None:
+def run(app: App, verbose: int, grace: float) -> None:
     """The daemon: poll every source on its own schedule, process and alert, until stopped.
 
     Logs one logfmt line per event on stderr. SIGTERM or Ctrl-C finishes the work in flight
@@ -116,7 +105,7 @@ def run(app: AppContext, verbose: int, grace: float) -> None:
     from monitor.daemon import Daemon, setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
-    daemon = Daemon(app.config, app.engine, app.sessions, grace=grace)
+    daemon = Daemon(app, grace=grace)
     daemon.serve()
 
 
@@ -136,13 +125,13 @@ class StatusSection:
 
 
 # Builders of the sections `monitor status` prints, in order. Other areas append theirs
-# (e.g. failed alert deliveries): a callable taking the AppContext, returning a section.
-STATUS_SECTIONS: list[Callable[[AppContext], StatusSection]] = []
+# (e.g. failed alert deliveries): a callable taking the App, returning a section.
+STATUS_SECTIONS: list[Callable[[App], StatusSection]] = []
 
 
 def status_section(
-    builder: Callable[[AppContext], StatusSection],
-) -> Callable[[AppContext], StatusSection]:
+    builder: Callable[[App], StatusSection],
+) -> Callable[[App], StatusSection]:
     """Decorator registering a `monitor status` section."""
     STATUS_SECTIONS.append(builder)
     return builder
@@ -152,15 +141,12 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return f"{moment.isoformat(timespec='seconds')}Z" if moment else None
-
-
 @status_section
-def sources_status(app: AppContext) -> StatusSection:
+def sources_status(app: App) -> StatusSection:
     """Per source (config order, then sources only the database still knows)."""
     from monitor.store.db import transaction
     from monitor.store.sources import all_sources
+    from monitor.views import source_status
 
     config = app.config
     with transaction(app.sessions) as session:
@@ -173,24 +159,7 @@ def sources_status(app: AppContext) -> StatusSection:
         by_name = {s.name: s for s in config.sources}
         for name in names:
             row = rows.get(name)
-            source = by_name.get(name)
-            records.append(
-                {
-                    "name": name,
-                    "kind": source.kind if source else (row.kind if row else None),
-                    "enabled": bool(source.enabled) if source else False,
-                    "in_config": source is not None,
-                    "last_success_at": _iso(row.last_success_at) if row else None,
-                    "last_status": row.last_status if row else None,
-                    "last_error": row.last_error if row else None,
-                    "last_error_at": _iso(row.last_error_at) if row else None,
-                    "consecutive_failures": (row.consecutive_failures or 0) if row else 0,
-                    "failing_since": _iso(row.failing_since) if row else None,
-                    "next_due_at": _iso(row.next_due_at) if row else None,
-                    "retry_after_until": _iso(row.retry_after_until) if row else None,
-                    "items": (row.items_count or 0) if row else 0,
-                }
-            )
+            records.append(source_status(name, by_name.get(name), row))
             source_rows.append(row)
     table_rows = []
     for rec, row in zip(records, source_rows, strict=True):
@@ -225,7 +194,7 @@ def sources_status(app: AppContext) -> StatusSection:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def status(app: AppContext, as_json: bool) -> None:
+def status(app: App, as_json: bool) -> None:
     """Health of every source: last success, last error, consecutive failures, next due,
     items stored.
 
@@ -289,7 +258,7 @@ def status(app: AppContext, as_json: bool) -> None:
     help="Text preview size.",
 )
 @click.pass_obj
-def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars: int) -> None:
+def try_(app: App, target: str, kind: str | None, limit: int, text_chars: int) -> None:
     """Fetch and parse one source, a configured NAME or a bare URL, and print its items.
     Stores nothing and changes no fetch state (no conditional GET either).
 
@@ -304,7 +273,7 @@ def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars:
 
     source, defaults = _try_source(app, target, kind)
     settings = source.effective(defaults)
-    fetcher = Fetcher.from_defaults(defaults)
+    fetcher = Fetcher.from_defaults(defaults)  # not app.fetcher: a broken config may not stop it
     try:
         result = fetch_source(fetcher, source, settings)
     finally:
@@ -326,7 +295,7 @@ def try_(app: AppContext, target: str, kind: str | None, limit: int, text_chars:
         click.echo(f"\n... and {len(items) - limit} more")
 
 
-def _try_source(app: AppContext, target: str, kind: str | None) -> tuple[SourceConfig, Any]:
+def _try_source(app: App, target: str, kind: str | None) -> tuple[SourceConfig, Any]:
     """The configured source named ``target``, or an ad-hoc one for a URL."""
     from monitor.sources.base import Defaults, get_kind
 
@@ -339,9 +308,7 @@ def _try_source(app: AppContext, target: str, kind: str | None) -> tuple[SourceC
             raise ConfigError([f"unknown source {target!r} (configured: {known})"])
         return by_name[target], config.defaults
     try:
-        defaults: Any = (
-            app.config.defaults if app.config_path.exists() else Defaults.model_validate({})
-        )
+        defaults: Any = app.config.defaults if app.has_config else Defaults.model_validate({})
     except ConfigError:
         defaults = Defaults.model_validate({})  # a broken sources.yaml does not stop trying a URL
     chosen = kind or "feed"

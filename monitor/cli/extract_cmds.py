@@ -9,39 +9,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from monitor.cli.main import AppContext, cli
-from monitor.types import Fact
+from monitor.app import App
+from monitor.cli.main import cli
 
 if TYPE_CHECKING:  # the extractor is imported by the commands that use it, not at start-up
     from monitor.extract.evaluate import Counts, Report
-    from monitor.extract.watchlist import Watchlist
-
-
-def configured_watchlist(app: AppContext) -> Watchlist:
-    """The watchlist of the config file when it exists, else the packaged default."""
-    from monitor.extract.watchlist import default_watchlist
-
-    if not app.config_path.exists():
-        return default_watchlist()
-    return app.config.watchlist  # ConfigError -> one line per problem, exit 2
-
-
-def fact_json(fact: Fact) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "entity": fact.entity,
-        "kind": fact.kind,
-        "value": fact.value,
-        "status": fact.status,
-    }
-    if fact.evidence is not None:
-        ev = fact.evidence
-        out["evidence"] = {
-            "sentence": ev.sentence,
-            "start": ev.start,
-            "end": ev.end,
-            "field": ev.field,
-        }
-    return out
+    from monitor.types import Fact
 
 
 def _lines(handle: TextIO) -> Iterator[str]:
@@ -54,7 +27,7 @@ def _lines(handle: TextIO) -> Iterator[str]:
 @cli.command("extract")
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-", metavar="[FILE|-]")
 @click.pass_obj
-def extract_cmd(app: AppContext, file: TextIO) -> None:
+def extract_cmd(app: App, file: TextIO) -> None:
     """Read items as JSON lines (id, title, text; lang optional) and print their facts.
 
     One JSON line out per item, in order: {"id": ..., "facts": [{"entity", "kind",
@@ -67,10 +40,10 @@ def extract_cmd(app: AppContext, file: TextIO) -> None:
       echo '{"id": "1", "title": "Alibaba Cloud opens a data centre in Mexico"}' \\
         | monitor extract -
     """
-    from monitor.extract import Extractor
     from monitor.extract.corpus import iter_lines_as_items
+    from monitor.views import fact_json
 
-    extractor = Extractor(configured_watchlist(app))
+    extractor = app.extractor  # on the configured watchlist, or the packaged default
     name = "<stdin>" if file is sys.stdin or file.name == "<stdin>" else file.name
     for _lineno, item, _gold, error, raw_id in iter_lines_as_items(_lines(file), name):
         if item is None:
@@ -126,7 +99,7 @@ def format_error_classes(report: Report) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @click.pass_obj
-def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bool) -> None:
+def eval_cmd(app: App, files: tuple[str, ...], n_errors: int, as_json: bool) -> None:
     """Score extraction against the gold facts of labelled JSONL corpora (FACTS.md).
 
     Micro precision, recall and F1 over (entity, kind, key(value)) triples per item,
@@ -138,11 +111,11 @@ def eval_cmd(app: AppContext, files: tuple[str, ...], n_errors: int, as_json: bo
     Example:
       monitor eval ../shared/corpora/dev-en.jsonl ../shared/corpora/dev-multi.jsonl --errors 20
     """
-    from monitor.extract import Extractor
     from monitor.extract.corpus import read_items_jsonl
     from monitor.extract.evaluate import evaluate
+    from monitor.views import fact_json
 
-    extractor = Extractor(configured_watchlist(app))
+    extractor = app.extractor
 
     def labelled() -> Iterator[tuple[Any, list[Fact] | None]]:
         for path in files:

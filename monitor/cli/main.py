@@ -1,4 +1,4 @@
-"""The `monitor` command group: global options, the shared context, error handling.
+"""The `monitor` command group: global options, the App, error handling.
 
 Commands live in the sibling modules (one per area) and register on ``cli``.
 """
@@ -7,56 +7,19 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import __version__
+from monitor.app import DEFAULT_CONFIG, App
 from monitor.errors import ConfigError, MonitorError, StoreError
-
-if TYPE_CHECKING:
-    from monitor.config import Config
-
-DEFAULT_CONFIG = "sources.yaml"
 
 # Exit codes: 0 ok; 1 operation failed; 2 configuration or usage error; 3 database unusable.
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_STORE = 3
-
-
-class AppContext:
-    """What every command may need, built lazily so `monitor --help` touches nothing."""
-
-    def __init__(self, config_path: str, db_url: str | None):
-        self.config_path = Path(config_path)
-        self.db_url = db_url
-
-    @cached_property
-    def config(self) -> Config:
-        from monitor.config import load_config
-
-        return load_config(self.config_path)
-
-    @cached_property
-    def engine(self) -> Engine:
-        """Engine on an initialised database (StoreError otherwise)."""
-        from monitor.store.db import make_engine, require_schema
-
-        engine = make_engine(self.db_url)
-        require_schema(engine)
-        return engine
-
-    @cached_property
-    def sessions(self) -> sessionmaker[Session]:
-        from monitor.store.db import session_factory
-
-        return session_factory(self.engine)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -112,7 +75,9 @@ def cli(ctx: click.Context, config_path: str, db_url: str | None) -> None:
       monitor once --all      one pass over every source
       monitor run             the daemon
     """
-    ctx.obj = AppContext(config_path, db_url or os.environ.get("MONITOR_DB_URL"))
+    app = App(config_path, db_url or os.environ.get("MONITOR_DB_URL"))
+    ctx.obj = app
+    ctx.call_on_close(app.close)  # dispose of the engine, close the HTTP client
 
 
 def main() -> None:

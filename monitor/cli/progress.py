@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from monitor.notify.sender import SendReport
-    from monitor.pipeline import ProcessReport
     from monitor.poll import SourceOutcome
+    from monitor.tasks import ProcessReport
 
 
 class PassProgress:

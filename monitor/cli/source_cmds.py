@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.main import EXIT_CONFIG, AppContext, cli, fail
+from monitor.app import App
+from monitor.cli.main import EXIT_CONFIG, cli, fail
 from monitor.conftypes import format_interval
 from monitor.errors import ConfigError, NotifyError
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 @cli.command("check-config")
 @click.pass_obj
-def check_config(app: AppContext) -> None:
+def check_config(app: App) -> None:
     """Validate the configuration and print a summary.
 
     Every stage is checked before anything is printed: sources.yaml (sources, watchlist,
@@ -74,7 +75,7 @@ def _alerts_section(path: Path) -> AlertsConfig | None:
     return alerts.with_base_dir(path.resolve().parent)
 
 
-def _check_alerts(app: AppContext, alerts: AlertsConfig) -> tuple[list[str], list[str]]:
+def _check_alerts(app: App, alerts: AlertsConfig) -> tuple[list[str], list[str]]:
     """(one line per channel, problems) for the channel file and the templates."""
     from monitor.notify.channels import describe_channels
     from monitor.notify.render import Renderer
@@ -89,7 +90,7 @@ def _check_alerts(app: AppContext, alerts: AlertsConfig) -> tuple[list[str], lis
     return channels, problems
 
 
-def _print_summary(app: AppContext, config: Config, channels: list[str]) -> None:
+def _print_summary(app: App, config: Config, channels: list[str]) -> None:
     from monitor.fetch import safe_url
 
     by_kind = Counter(source.kind for source in config.sources)

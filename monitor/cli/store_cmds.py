@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.main import AppContext, cli
+from monitor.app import App
+from monitor.cli.main import cli
 
 DEFAULT_BASELINE = "storage/baseline.yaml"
 
@@ -20,7 +21,7 @@ DEFAULT_BASELINE = "storage/baseline.yaml"
     help=f"Seed facts to load [default: {DEFAULT_BASELINE} when present].",
 )
 @click.pass_obj
-def init(app: AppContext, baseline_path: Path | None) -> None:
+def init(app: App, baseline_path: Path | None) -> None:
     """Create or upgrade the database and load the baseline facts. Safe to run again.
 
     \b
@@ -34,11 +35,14 @@ def init(app: AppContext, baseline_path: Path | None) -> None:
     explicit = baseline_path is not None
     path = baseline_path or Path(DEFAULT_BASELINE)
     facts = read_baseline(path) if (explicit or path.exists()) else []
-    engine = make_engine(app.db_url)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        added, upgraded = load_baseline(session, facts)
-    where = engine.url.render_as_string(hide_password=True)
+    engine = make_engine(app.db_url)  # not app.engine: that one wants the schema in place
+    try:
+        upgrade(engine)
+        with transaction(session_factory(engine)) as session:
+            added, upgraded = load_baseline(session, facts)
+        where = engine.url.render_as_string(hide_password=True)
+    finally:
+        engine.dispose()
     click.echo(f"database ready: {where}")
     if facts:
         click.echo(f"baseline {path}: {len(facts)} facts, {added} added, {upgraded} upgraded")

@@ -183,18 +183,6 @@ def _from_file(apprise: Any, path: Path) -> list[Channel]:
     return [_channel(plugin, set()) for plugin in services]
 
 
-def alerts_of(config: Any) -> AlertsConfig:
-    """The AlertsConfig of a Config (relative paths resolved against its file's folder), or
-    ``config`` itself when it is one."""
-    if isinstance(config, AlertsConfig):
-        return config
-    alerts: AlertsConfig = getattr(config, "alerts", None) or AlertsConfig()
-    config_path = getattr(config, "config_path", None)
-    if isinstance(config_path, Path) and alerts.base_dir is None:
-        alerts.with_base_dir(config_path.resolve().parent)
-    return alerts
-
-
 def _unusable_entries(apprise: Any, text: str) -> list[str]:
     """``#2 (slack://...)`` for each `urls:` entry Apprise could not load (it skips them
     silently otherwise). Only the scheme is shown: the rest may hold tokens."""
@@ -220,11 +208,8 @@ def _unusable_entries(apprise: Any, text: str) -> list[str]:
     return bad
 
 
-def describe_channels(config: Any, env: dict[str, str] | None = None) -> list[str]:
-    """One line per channel, URL masked: ``ch-1a2b3c4d5e6f html [email] mailto://...``.
-
-    ``config`` is the whole Config or its AlertsConfig."""
-    alerts = alerts_of(config)
+def describe_channels(alerts: AlertsConfig, env: dict[str, str] | None = None) -> list[str]:
+    """One line per channel, URL masked: ``ch-1a2b3c4d5e6f html [email] mailto://...``."""
     return [
         f"{ch.id} {ch.format} [{', '.join(sorted(ch.tags)) or 'no tags'}] {ch.masked}"
         for ch in load_channels(alerts, env)

@@ -1,13 +1,12 @@
 """The ``alerts:`` section of sources.yaml: channels file, templates, routes, retries.
 
 Relative paths (``apprise_config``, ``templates``) are resolved against the folder of the
-config file when the config loader calls :meth:`AlertsConfig.with_base_dir`, otherwise
+config file (``load_config`` sets it with :meth:`AlertsConfig.with_base_dir`), otherwise
 against the current directory (the two coincide with the default ``./sources.yaml``).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+from monitor.conftypes import duration_or_none
+
 DURATION_HELP = "a number with a unit s, m, h, d or w, e.g. 30s, 15m, 1h, 6h"
 
 
@@ -28,9 +27,8 @@ def parse_duration(value: Any) -> timedelta:
         delta = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         delta = timedelta(seconds=value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        number, unit = match.groups()
-        delta = timedelta(seconds=float(number) * _UNITS[unit.lower()])
+    elif isinstance(value, str):
+        delta = duration_or_none(value)
     if delta is None or delta <= timedelta(0):
         raise PydanticCustomError(
             "duration",
@@ -141,9 +139,11 @@ class AlertsConfig(BaseModel):
         return routes
 
     def with_base_dir(self, base_dir: Path) -> AlertsConfig:
-        """Resolve relative paths against ``base_dir`` (the config file's folder)."""
-        self._base_dir = base_dir
-        return self
+        """A copy whose relative paths resolve against ``base_dir`` (the config file's
+        folder); this object is left as it is."""
+        copy = self.model_copy(deep=True)
+        copy._base_dir = base_dir
+        return copy
 
     @property
     def base_dir(self) -> Path | None:

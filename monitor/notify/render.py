@@ -13,12 +13,11 @@ not an empty string).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -27,13 +26,15 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
 )
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from monitor.errors import NotifyError
-from monitor.store.queries import ChangeView
+from monitor.views import clip, country_name, headline
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "alerts"
-MAX_FIELD_CHARS = 1000  # cap scraped text placed in a message
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
@@ -48,67 +49,30 @@ def safe_link(value: Any) -> str:
     return text if text.lower().startswith(("http://", "https://")) else "#"
 
 
-def clip(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@lru_cache(maxsize=1)
-def _territories() -> dict[str, str]:
-    return dict(Locale("en").territories)
-
-
-def country_name(code: str) -> str:
-    return _territories().get(code.upper(), code)
-
-
-def display_value(kind: str, value: str) -> str:
-    """``MX`` -> ``Mexico (MX)``; chips and models as written."""
-    if kind == "region" and len(value) == 2 and value.isalpha():
-        return f"{country_name(value)} ({value.upper()})"
-    return value
-
-
-def entity_name(watchlist: Any, entity: str) -> str:
-    """The watchlist's display name (``alibaba`` -> ``Alibaba Cloud``), else the id."""
-    display = getattr(watchlist, "display_name", None)
-    if callable(display):
-        try:
-            return str(display(entity))
-        except (KeyError, ValueError):
-            pass
-    return entity[:1].upper() + entity[1:]
-
-
-def change_context(view: ChangeView, watchlist: Any) -> dict[str, Any]:
-    evidence = [
-        {
-            "url": e.url,
-            "title": clip(e.title, 300),
-            "source": clip(e.source, 200),
-            "sentence": clip(e.sentence),
-            "published": e.published,
-            "lang": e.lang,
-            "status": e.status,
-        }
-        for e in view.evidence
-    ]
-    return {
-        "id": view.id,
-        "entity": view.entity,
-        "entity_name": entity_name(watchlist, view.entity),
-        "kind": view.kind,
-        "value": view.value,
-        "value_display": display_value(view.kind, view.value),
-        "change": view.change,
-        "status": view.status,
-        "at": view.at,
-        "published": view.published,
-        "sources": view.sources,
-        "evidence": evidence,
-        "first": evidence[0] if evidence else None,
-        "dismissed": view.dismissed_at is not None,
-    }
+@pass_context
+def template_headline(
+    context: Context,
+    change: Mapping[str, Any] | None = None,
+    *,
+    status: bool = True,
+    live: str = "now live",
+    bold: bool = False,
+) -> str:
+    """``{{ headline() }}`` in a change template, ``{{ headline(c) }}`` for each of a
+    digest's changes: :func:`monitor.views.headline` of that change, escaped for the
+    template's format (HTML, Markdown), the value in bold when ``bold``."""
+    c = change if change is not None else context.get_all()
+    kind, value, state = str(c["kind"]), str(c["value_display"]), str(c["status"])
+    name = context.name or ""
+    if name.endswith(".html.j2"):
+        value = Markup("<b>{}</b>").format(value) if bold else escape(value)
+        what = headline(
+            escape(kind), value, c["change"], escape(state), with_status=status, live=live
+        )
+        return Markup(what)  # each part escaped above
+    if name.endswith(".markdown.j2"):
+        value = f"**{markdown_escape(value)}**" if bold else markdown_escape(value)
+    return headline(kind, value, c["change"], state, with_status=status, live=live)
 
 
 @dataclass(frozen=True)
@@ -137,6 +101,7 @@ class Renderer:
         self.env.filters["clip"] = clip
         self.env.filters["link"] = safe_link
         self.env.filters["country"] = country_name
+        self.env.globals["headline"] = template_headline
 
     def check(self) -> list[str]:
         """``FILE:LINE: problem`` for each operator template that does not compile (found

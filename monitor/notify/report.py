@@ -15,15 +15,16 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
-from monitor.notify.render import change_context, display_value, entity_name, safe_link
+from monitor.notify.render import safe_link
 from monitor.store.facts import all_facts
 from monitor.store.queries import ChangeQuery, find_changes
+from monitor.views import DisplayNames, change_context, display_value, entity_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 KINDS = ("region", "chip", "model")
 
 
-def build_report(session: Session, watchlist: Any, now: datetime) -> str:
+def build_report(session: Session, names: DisplayNames | None, now: datetime) -> str:
     views = find_changes(session, ChangeQuery()).changes
     facts = all_facts(session)
     companies: dict[str, dict[str, Any]] = {}
@@ -32,7 +33,7 @@ def build_report(session: Session, watchlist: Any, now: datetime) -> str:
         if entity not in companies:
             companies[entity] = {
                 "id": entity,
-                "name": entity_name(watchlist, entity),
+                "name": entity_name(names, entity),
                 "changes": [],
                 "facts": defaultdict(list),
                 "discovered": 0,
@@ -53,7 +54,7 @@ def build_report(session: Session, watchlist: Any, now: datetime) -> str:
         if fact.origin != "baseline" and fact.dismissed_at is None:
             entry["discovered"] += 1
     for view in sorted(views, key=lambda v: (v.published or v.at, v.id)):
-        company(view.entity)["changes"].append(change_context(view, watchlist))
+        company(view.entity)["changes"].append(change_context(view, names))
     ordered = sorted(companies.values(), key=lambda c: str(c["name"]).lower())
     for entry in ordered:
         entry["facts"] = {k: entry["facts"].get(k, []) for k in KINDS}

@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,11 +30,12 @@ from monitor.errors import NotifyError
 from monitor.notify import channels as channel_mod
 from monitor.notify.channels import Channel, SendResult
 from monitor.notify.config import AlertsConfig
-from monitor.notify.render import Message, Renderer, change_context
+from monitor.notify.render import Message, Renderer
 from monitor.store import outbox
 from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
 from monitor.store.queries import ChangeQuery, find_changes, get_change
+from monitor.views import DisplayNames, change_context
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHANNELS = 8
@@ -58,7 +58,11 @@ class SendReport:
 
 
 def render_row(
-    session: Session, row: DeliveryRow, channel: Channel, renderer: Renderer, watchlist: Any
+    session: Session,
+    row: DeliveryRow,
+    channel: Channel,
+    renderer: Renderer,
+    names: DisplayNames | None,
 ) -> Message | None:
     """The message of one outbox row for its channel; None when there is nothing left to
     say (e.g. the change was dismissed since)."""
@@ -69,7 +73,7 @@ def render_row(
         view = get_change(session, row.change_id)
         if view is None or view.dismissed_at is not None:
             return None
-        return renderer.render("change", channel.format, change_context(view, watchlist))
+        return renderer.render("change", channel.format, change_context(view, names))
     if row.kind == "digest":
         ids = [int(i) for i in payload.get("change_ids", [])]
         views = find_changes(session, ChangeQuery(ids=ids, dismissed=False)).changes
@@ -77,7 +81,7 @@ def render_row(
             return None
         views.sort(key=lambda v: (v.published or v.at, v.id))
         context = {
-            "changes": [change_context(v, watchlist) for v in views],
+            "changes": [change_context(v, names) for v in views],
             "count": len(views),
             "route": row.route,
         }
@@ -99,7 +103,7 @@ def send_due(
     alerts: AlertsConfig,
     channels: Sequence[Channel],
     renderer: Renderer,
-    watchlist: Any,
+    names: DisplayNames | None,
     now: datetime,
     *,
     limit: int = 500,
@@ -131,7 +135,7 @@ def send_due(
 
     def work(channel: Channel, ids: list[int]) -> SendReport:
         try:
-            return _send_channel(sessions, alerts, channel, ids, renderer, watchlist, now)
+            return _send_channel(sessions, alerts, channel, ids, renderer, names, now)
         except Exception:  # a pass that stopped waiting would never see it otherwise
             log.exception("sending to %s failed", channel.masked)
             raise
@@ -160,7 +164,7 @@ def _send_channel(
     channel: Channel,
     row_ids: list[int],
     renderer: Renderer,
-    watchlist: Any,
+    names: DisplayNames | None,
     now: datetime,
 ) -> SendReport:
     report = SendReport()
@@ -171,7 +175,7 @@ def _send_channel(
             if row is None:
                 continue
             try:
-                message = render_row(session, row, channel, renderer, watchlist)
+                message = render_row(session, row, channel, renderer, names)
             except NotifyError as exc:
                 outbox.fail_deliveries(session, [row_id], str(exc))
                 report.failed += 1

@@ -1,0 +1,232 @@
+"""The composition root: one :class:`App` per process holds what every entry point needs.
+
+The CLI builds one App from ``--config`` and ``--db`` and closes it when the command ends;
+the daemon (and the web desk and workers) get the same App passed in. Nothing is built
+until it is first used (``monitor --help`` opens no file and imports no heavy module),
+and each part is built once per App, under a lock, since daemon jobs run on threads::
+
+    app = App("sources.yaml", "sqlite:///storage/monitor.db")
+    try:
+        tasks.process_pending(app)
+    finally:
+        app.close()
+
+Tests and embedders hand in parts instead (``App(config=Config(...), engine=engine,
+extractor=RuleExtractor(...))``); a part handed in is used as is and not closed by
+:meth:`App.close`: whoever made it owns it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from monitor.config import Config
+    from monitor.extract.watchlist import Watchlist
+    from monitor.fetch import Fetcher
+    from monitor.notify.channels import Channel
+    from monitor.notify.config import AlertsConfig
+    from monitor.notify.render import Renderer
+    from monitor.types import Fact, Item
+    from monitor.views import DisplayNames
+
+DEFAULT_CONFIG = "sources.yaml"
+
+T = TypeVar("T")
+
+
+class FactExtractor(Protocol):
+    """Reads an item's facts: :class:`monitor.extract.Extractor`, or a test's stand-in."""
+
+    def extract(self, item: Item) -> list[Fact]: ...
+
+
+class App:
+    """Config, database, watchlist, alert channels, renderer, extractor and fetcher of one
+    process, each built on first use.
+
+    ``config_path`` and ``db_url`` say where to read; ``db_url`` None means
+    ``$MONITOR_DB_URL`` or ``sqlite:///storage/monitor.db``. The keyword arguments hand in
+    ready parts (a test's Config, engine or extractor); ``env`` stands in for
+    ``os.environ`` when reading ``$MONITOR_NOTIFY_URLS``.
+    """
+
+    def __init__(
+        self,
+        config_path: str | Path = DEFAULT_CONFIG,
+        db_url: str | None = None,
+        *,
+        config: Config | None = None,
+        engine: Engine | None = None,
+        extractor: FactExtractor | None = None,
+        fetcher: Fetcher | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if config is not None and config.config_path is not None:
+            config_path = config.config_path
+        self.config_path = Path(config_path)
+        self.db_url = db_url
+        self.env = env
+        self._lock = threading.RLock()
+        self._parts: dict[str, Any] = {}
+        self._owned: set[str] = set()  # parts this App built, hence closes
+        given = {"config": config, "engine": engine, "extractor": extractor, "fetcher": fetcher}
+        self._parts.update({name: part for name, part in given.items() if part is not None})
+
+    def _part(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = build()
+                self._owned.add(name)
+            part: T = self._parts[name]
+            return part
+
+    # --- configuration --------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """sources.yaml, validated (ConfigError lists every problem)."""
+
+        def build() -> Config:
+            from monitor.config import load_config
+
+            return load_config(self.config_path)
+
+        return self._part("config", build)
+
+    @property
+    def has_config(self) -> bool:
+        """Whether there is a configuration to read: handed in, or the file exists. Commands
+        that can do without one (`show`, `report`, `extract`) use the defaults otherwise."""
+        return "config" in self._parts or self.config_path.exists()
+
+    @property
+    def watchlist(self) -> Watchlist:
+        """The configured watchlist, or the packaged default when there is no config file."""
+        if self.has_config:
+            return self.config.watchlist
+
+        def build() -> Watchlist:
+            from monitor.extract.watchlist import default_watchlist
+
+            return default_watchlist()
+
+        return self._part("default_watchlist", build)
+
+    @property
+    def names(self) -> DisplayNames | None:
+        """Display names of companies for people; None without a config (ids are shown)."""
+        return self.config.watchlist if self.has_config else None
+
+    @property
+    def alerts(self) -> AlertsConfig:
+        """The ``alerts:`` section (relative paths already resolved at load)."""
+        return self.config.alerts
+
+    # --- database -------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """Engine on an initialised database at this code's schema (StoreError otherwise)."""
+
+        def build() -> Engine:
+            from monitor.store.db import make_engine, require_schema
+
+            engine = make_engine(self.db_url)
+            try:
+                require_schema(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            return engine
+
+        return self._part("engine", build)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Session factory on :attr:`engine` (use with ``monitor.store.db.transaction``)."""
+
+        def build() -> sessionmaker[Session]:
+            from monitor.store.db import session_factory
+
+            return session_factory(self.engine)
+
+        return self._part("sessions", build)
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    @property
+    def channels(self) -> list[Channel]:
+        """Alert channels: the Apprise file and ``$MONITOR_NOTIFY_URLS`` (NotifyError on a
+        bad one)."""
+
+        def build() -> list[Channel]:
+            from monitor.notify.channels import load_channels
+
+            env = dict(self.env) if self.env is not None else None
+            return load_channels(self.alerts, env)
+
+        return self._part("channels", build)
+
+    @property
+    def renderer(self) -> Renderer:
+        """Alert templates: the operator's folder over the packaged defaults."""
+
+        def build() -> Renderer:
+            from monitor.notify.render import Renderer
+
+            return Renderer(self.alerts.templates_path)
+
+        return self._part("renderer", build)
+
+    # --- pipeline -------------------------------------------------------------------------
+
+    @property
+    def extractor(self) -> FactExtractor:
+        """The fact extractor on :attr:`watchlist` (built on first use: it compiles the
+        watchlist's patterns, which takes a moment)."""
+
+        def build() -> FactExtractor:
+            from monitor.extract import Extractor
+
+            return Extractor(self.watchlist)
+
+        return self._part("extractor", build)
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """The HTTP client, with ``defaults`` from the config (closed by :meth:`close`)."""
+
+        def build() -> Fetcher:
+            from monitor.fetch import Fetcher
+
+            return Fetcher.from_defaults(self.config.defaults)
+
+        return self._part("fetcher", build)
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the fetcher and dispose of the engine this App built (parts handed in are
+        left to their owner). Safe to call twice; the App builds them again if used."""
+        with self._lock:
+            owned = {name: self._parts.pop(name) for name in list(self._owned)}
+            self._owned.clear()
+        fetcher = owned.get("fetcher")
+        if fetcher is not None:
+            fetcher.close()
+        engine = owned.get("engine")
+        if engine is not None:
+            engine.dispose()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

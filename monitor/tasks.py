@@ -1,0 +1,351 @@
+"""The tasks: what the daemon's jobs, the CLI, (and the web desk and workers) run.
+
+Each task is a plain function of the :class:`~monitor.app.App` and JSON-able arguments
+(names, flags, file paths), so any trigger can call it: `monitor once`, `ingest` and
+`notify`; the daemon's APScheduler jobs; later a web action or a Procrastinate worker (as
+Miniflux's ``RefreshFeed`` serves its worker, CLI, API and UI alike). A task is safe to run
+beside another copy of itself because of the database (unique keys, row claims), never
+because of an in-process lock.
+
+    refresh_source(app, name, force=False)   fetch one source, store its new items
+    refresh_sources(app, names, force_all)   the due sources (or those named), concurrently
+    process_pending(app)                     stored items -> facts -> changes -> outbox rows
+    check_health(app)                        "source down" / "recovered" alerts into the outbox
+    send_digests(app)                        due digest routes -> one digest row per channel
+    deliver_due(app)                         the above two, then send the due outbox rows
+    ingest(app, paths)                       replay JSONL items through the same path
+
+Every time-dependent task takes ``now`` (naive or aware UTC) so tests drive the clock;
+None means the current time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.changes import decide
+from monitor.errors import ConfigError
+from monitor.notify import routes
+from monitor.notify.digest import queue_due_digests
+from monitor.notify.sender import SendReport, send_due
+from monitor.poll import SourceOutcome, run_pass
+from monitor.sources.text import strip_controls
+from monitor.store import health, outbox
+from monitor.store.db import to_naive_utc, transaction, utcnow
+from monitor.store.facts import known_facts, record_item
+from monitor.store.items import (
+    get_or_create_source,
+    pending_item_ids,
+    store_items,
+    unprocessed_item,
+)
+from monitor.store.models import ChangeRow, ItemRow, SourceRow
+from monitor.types import Item
+
+if TYPE_CHECKING:
+    from monitor.app import App, FactExtractor
+
+log = logging.getLogger(__name__)
+
+INGEST_KIND = "ingest"  # the kind of the source rows `monitor ingest` creates
+
+
+def _now(now: datetime | None) -> datetime:
+    return to_naive_utc(now) or utcnow()
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+def refresh_source(
+    app: App, name: str, force: bool = False, *, now: datetime | None = None
+) -> SourceOutcome:
+    """Fetch the source ``name`` and store its new items (not processed: see
+    :func:`process_pending`).
+
+    Without ``force`` (the daemon's per-source job) a source backing off after failures is
+    ``skipped``; with it (`monitor once --source`) it is fetched now. A pending Retry-After
+    is honoured either way. UnknownSource when the configuration has no such source."""
+    (outcome,) = run_pass(
+        app.config, app.sessions, app.fetcher, only=[name], scheduled=not force, now=now
+    )
+    return outcome
+
+
+def refresh_sources(
+    app: App,
+    names: Sequence[str] | None = None,
+    *,
+    force_all: bool = False,
+    now: datetime | None = None,
+    on_outcome: Callable[[SourceOutcome], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> list[SourceOutcome]:
+    """Fetch the due sources (or those in ``names`` now, or with ``force_all`` every enabled
+    one), concurrently, and store their new items. One outcome per source, config order;
+    ``on_start`` hears how many will be fetched, ``on_outcome`` of each as it finishes."""
+    return run_pass(
+        app.config,
+        app.sessions,
+        app.fetcher,
+        only=list(names or []) or None,
+        force_all=force_all,
+        now=now,
+        on_outcome=on_outcome,
+        on_start=on_start,
+    )
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessReport:
+    """What :func:`process_pending` did: items processed, changes new and live, outbox rows
+    queued, items whose extraction failed."""
+
+    items: int = 0
+    new: int = 0
+    live: int = 0
+    deliveries: int = 0
+    errors: int = 0
+
+    def add(self, other: ProcessReport) -> None:
+        self.items += other.items
+        self.new += other.new
+        self.live += other.live
+        self.deliveries += other.deliveries
+        self.errors += other.errors
+
+
+def process_pending(
+    app: App,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    queue_alerts: bool = True,
+) -> ProcessReport:
+    """Extract, diff and record changes (with their outbox rows) for unprocessed items, in
+    published order, one transaction per item:
+
+        extract -> diff (monitor.changes) -> facts, observations, changes, outbox rows,
+        items.processed_at
+
+    ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill).
+    An item another process recorded first is skipped (the unique keys refuse the copy).
+    """
+    report = ProcessReport()
+    with transaction(app.sessions) as session:
+        pending = pending_item_ids(session, limit)
+    if not pending:
+        return report  # the extractor is not even built
+    extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
+    moment = _now(now)
+    for item_id in pending:
+        try:
+            report.add(_process_one(app, extractor, item_id, moment, queue_alerts))
+        except IntegrityError:
+            # Another process (e.g. `monitor ingest` beside the daemon) recorded this item
+            # first; the unique keys refused the copy and the transaction rolled back.
+            log.info("item %s: already processed elsewhere", item_id)
+    return report
+
+
+def item_of(row: ItemRow) -> Item:
+    """A stored item as the extractor reads it."""
+    published = row.published_at.replace(tzinfo=UTC) if row.published_at else None
+    return Item(
+        title=row.title or "",
+        text=row.text or "",
+        url=row.url,
+        guid=row.guid_key,
+        published=published,
+        lang=row.lang,
+        source=row.source.name if row.source else None,
+        extra=dict(row.extra or {}),
+    )
+
+
+def _process_one(
+    app: App, extractor: FactExtractor, item_id: int, moment: datetime, queue_alerts: bool
+) -> ProcessReport:
+    """One item in one transaction: extract, diff, facts, observations, changes, outbox."""
+    report = ProcessReport()
+    with transaction(app.sessions) as session:
+        row = unprocessed_item(session, item_id)
+        if row is None:
+            return report  # another process got there first
+        try:
+            facts = extractor.extract(item_of(row))
+        except Exception as exc:  # one unreadable item must not stall the pipeline
+            log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
+            facts = []
+            report.errors += 1
+        decisions = decide(facts, known_facts(session, [f.key for f in facts]))
+        for change in record_item(session, row, decisions, moment):
+            if queue_alerts:
+                report.deliveries += _queue_change(session, app, change, moment)
+            log.info(
+                "change %s %s/%s/%s item=%s",
+                change.change,
+                change.entity,
+                change.kind,
+                change.value,
+                item_id,
+            )
+            if change.change == "new":
+                report.new += 1
+            else:
+                report.live += 1
+        report.items = 1
+    return report
+
+
+def _queue_change(session: Session, app: App, change: ChangeRow, now: datetime) -> int:
+    targets = routes.plan(app.alerts, app.channels, change.entity, change.kind, change.change)
+    for target in targets:
+        outbox.add_delivery(
+            session,
+            kind="change",
+            route=target.route.name,
+            channel=target.channel.id,
+            change_id=change.id,
+            now=now,
+            state=target.state,
+        )
+    return len(targets)
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def check_health(app: App, *, now: datetime | None = None) -> int:
+    """Queue a "down" alert for each source failing for ``alerts.source_down_after`` (once),
+    and a "recovered" one when it fetches again. Returns the outbox rows queued."""
+    moment = _now(now)
+    with transaction(app.sessions) as session:
+        return _queue_source_health(session, app, moment)
+
+
+def _queue_source_health(session: Session, app: App, now: datetime) -> int:
+    targets = routes.health_channels(app.alerts, app.channels)
+    down = health.sources_newly_down(session, now, app.alerts.source_down_after)
+    events = [(s, "down") for s in down] + [(s, "up") for s in health.sources_recovered(session)]
+    made = 0
+    for source, state in events:
+        payload = _health_payload(source, state)
+        for channel in targets:
+            outbox.add_delivery(
+                session, kind="source", route="health", channel=channel.id, now=now, payload=payload
+            )
+            made += 1
+        health.mark_down_alerted(session, source.id, state == "down")
+    return made
+
+
+def _health_payload(source: SourceRow, state: str) -> dict[str, object]:
+    since = source.failing_since
+    return {
+        "source": source.name,
+        "state": state,
+        "since": since.isoformat(timespec="minutes") if since else None,
+        "error": (source.last_error or "")[:500] or None,
+        "failures": source.consecutive_failures or 0,
+    }
+
+
+def send_digests(app: App, *, now: datetime | None = None) -> int:
+    """For each digest route whose daily time has come, turn its queued rows into one
+    digest row per channel. Returns the digests queued."""
+    moment = _now(now)
+    with transaction(app.sessions) as session:
+        return queue_due_digests(session, app.alerts, moment)
+
+
+def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = None) -> SendReport:
+    """Everything the outbox owes now: rows left in flight by a dead process back to
+    pending, :func:`check_health`, :func:`send_digests`, then send the due rows, each
+    channel on its own thread (monitor.notify.sender). ``wait``: return after that many
+    seconds even if a slow channel is still sending (the daemon's 15 s beat)."""
+    moment = _now(now)
+    with transaction(app.sessions) as session:
+        outbox.reclaim_in_flight(session, moment)
+        _queue_source_health(session, app, moment)
+        queue_due_digests(session, app.alerts, moment)
+    return send_due(
+        app.sessions, app.alerts, app.channels, app.renderer, app.names, moment, wait=wait
+    )
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    """What :func:`ingest` did: items read, stored new and duplicate, what processing made
+    of them, and what was sent (None with ``send=False``)."""
+
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    processed: ProcessReport = field(default_factory=ProcessReport)
+    sent: SendReport | None = None
+
+
+def ingest(
+    app: App,
+    paths: Sequence[str | Path],
+    *,
+    queue_alerts: bool = True,
+    send: bool = True,
+    now: datetime | None = None,
+) -> IngestReport:
+    """Replay JSONL items (FACTS.md item format) through the path fetched items take:
+    dedupe, extract, diff, change log, outbox, and (with ``send``) delivery, in
+    ``published`` order. One source row of kind ``ingest`` per distinct item ``source``.
+    Bad lines are reported on stderr and skipped; a file that is not UTF-8 is a
+    ConfigError."""
+    items = [it for path in paths for it in read_jsonl_items(Path(path))]
+    new = _store_replayed(app, items)
+    report = IngestReport(read=len(items), new=new, duplicate=len(items) - new)
+    report.processed = process_pending(app, now=now, queue_alerts=queue_alerts)
+    if send:
+        report.sent = deliver_due(app, now=now)
+    return report
+
+
+def read_jsonl_items(path: Path) -> list[Item]:
+    """Items of a FACTS.md-format JSONL file (bad lines reported on stderr and skipped)."""
+    from monitor.extract.corpus import read_items_jsonl
+
+    try:
+        return [item for item, _gold, _story in read_items_jsonl(path)]
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason})"]) from None
+
+
+def _store_replayed(app: App, items: list[Item]) -> int:
+    """Store replayed items oldest first, deduplicated like fetched items; the count new."""
+    far_future = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(
+        # as for fetched items (make_item): no terminal escape sequences in what is stored
+        (replace(it, title=strip_controls(it.title), text=strip_controls(it.text)) for it in items),
+        key=lambda it: it.published or far_future,
+    )
+    new = 0
+    with transaction(app.sessions) as session:
+        sources: dict[str, SourceRow] = {}
+        for it in ordered:
+            name = (it.source or "ingest")[:200]
+            if name not in sources:
+                sources[name] = get_or_create_source(session, name, INGEST_KIND, f"ingest:{name}")
+            new += len(store_items(session, sources[name], [it]))
+    return new
