@@ -175,7 +175,7 @@ def test_redirects_of_every_kind_are_checked(
         f"    url: {http_server.url('/api')}\n"
         f"  - name: news\n    kind: feed\n    url: {http_server.url('/feed')}\n",
     )
-    outcomes = {o.name: o for o in run_pass(config, sessions, fetcher, now=None, process=False)}
+    outcomes = {o.name: o for o in run_pass(config, sessions, fetcher, now=None)}
     assert outcomes["api"].status == "failed"
     assert "refused" in (outcomes["api"].error or "")
     assert outcomes["news"].status == "fetched"  # the pass goes on
@@ -208,7 +208,7 @@ def test_a_followed_link_to_an_internal_address_costs_one_line_for_that_item(
         "    item: li.post\n    follow: true\n",
     )
     with caplog.at_level(logging.WARNING, logger="monitor.poll"):
-        (outcome,) = run_pass(config, sessions, fetcher, process=False)
+        (outcome,) = run_pass(config, sessions, fetcher)
     assert outcome.status == "fetched" and outcome.new_items == 2
     assert inside.hits("/metadata") == []
     assert len(http_server.hits("/a1")) == 1  # the source's own origin is followed
@@ -264,7 +264,7 @@ def test_article_fetches_use_the_sources_read_timeout(
         "    item: li.post\n    follow: true\n    read_timeout: 0.5\n",
     )
     started = time.monotonic()
-    (outcome,) = run_pass(config, sessions, fetcher, process=False)
+    (outcome,) = run_pass(config, sessions, fetcher)
     assert time.monotonic() - started < 3  # the fetcher's own read timeout is 5 s
     assert outcome.status == "fetched" and outcome.new_items == 1
 
@@ -282,7 +282,7 @@ def test_one_deadline_covers_the_listing_and_its_follows(
         "    item: li.post\n    follow: true\n    deadline: 2s\n",
     )
     started = time.monotonic()
-    (outcome,) = run_pass(config, sessions, fetcher, process=False)
+    (outcome,) = run_pass(config, sessions, fetcher)
     took = time.monotonic() - started
     assert took < 3.5, took  # 4 pages of 1.2 s each would take 4.8 s
     assert outcome.status == "fetched"
@@ -300,7 +300,7 @@ def test_a_trickling_listing_fails_at_the_sources_deadline(
         f"  - name: slow\n    kind: feed\n    url: {http_server.url('/feed')}\n    deadline: 2s\n",
     )
     started = time.monotonic()
-    (outcome,) = run_pass(config, sessions, fetcher, process=False)
+    (outcome,) = run_pass(config, sessions, fetcher)
     assert time.monotonic() - started < 4
     assert outcome.status == "failed" and "within 2 s" in (outcome.error or "")
 
@@ -356,7 +356,7 @@ def test_a_redirect_to_another_origin_carries_none_of_the_sources_secrets(
     )
     fetcher = Fetcher.from_defaults(config.defaults, retry_backoff=0.01)
     try:
-        (outcome,) = run_pass(config, sessions, fetcher, process=False)
+        (outcome,) = run_pass(config, sessions, fetcher)
     finally:
         fetcher.close()
     assert outcome.status == "fetched"
@@ -384,7 +384,7 @@ def test_credentials_in_a_sources_url_never_reach_errors_logs_or_the_database(
         f"  - name: keyed\n    kind: feed\n    url: {url}?api_key=k-s3cret&token=t-s3cret&q=ai\n",
     )
     with caplog.at_level(logging.DEBUG):
-        (outcome,) = run_pass(config, sessions, fetcher, process=False)
+        (outcome,) = run_pass(config, sessions, fetcher)
     assert outcome.status == "failed"
     shown = outcome.describe()
     assert "s3cret" not in shown and "api_key=***" in shown and "q=ai" in shown
