@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from monitor.notify.channels import Channel
     from monitor.notify.config import AlertsConfig
     from monitor.notify.render import Renderer
+    from monitor.notify.sender import BusyChannels
     from monitor.types import Fact, Item
     from monitor.views import DisplayNames
 
@@ -184,6 +185,17 @@ class App:
             return Renderer(self.alerts.templates_path)
 
         return self._part("renderer", build)
+
+    @property
+    def busy_channels(self) -> BusyChannels:
+        """The channels still sending from an earlier delivery pass (skipped until done)."""
+
+        def build() -> BusyChannels:
+            from monitor.notify.sender import BusyChannels
+
+            return BusyChannels()
+
+        return self._part("busy_channels", build)
 
     # --- pipeline -------------------------------------------------------------------------
 

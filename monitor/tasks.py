@@ -73,7 +73,7 @@ def refresh_source(
 
     Without ``force`` (the daemon's per-source job) a source backing off after failures is
     ``skipped``; with it (`monitor once --source`) it is fetched now. A pending Retry-After
-    is honoured either way. UnknownSource when the configuration has no such source."""
+    is honoured either way. ConfigError when the configuration has no such source."""
     (outcome,) = run_pass(
         app.config, app.sessions, app.fetcher, only=[name], scheduled=not force, now=now
     )
@@ -281,7 +281,14 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
         _queue_source_health(session, app, moment)
         queue_due_digests(session, app.alerts, moment)
     return send_due(
-        app.sessions, app.alerts, app.channels, app.renderer, app.names, moment, wait=wait
+        app.sessions,
+        app.alerts,
+        app.channels,
+        app.renderer,
+        app.names,
+        moment,
+        busy=app.busy_channels,
+        wait=wait,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
@@ -40,10 +40,31 @@ from monitor.views import DisplayNames, change_context
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHANNELS = 8
 
-# Channels whose worker is still sending (from this pass or an earlier one that stopped
-# waiting for it): skipped until it is done.
-_busy: set[str] = set()
-_busy_lock = threading.Lock()
+
+class BusyChannels:
+    """The channels whose worker is still sending, from this pass or an earlier one that
+    stopped waiting for it: later passes skip them until it is done, so a channel's
+    messages stay in order. One per process (the App holds it), shared by its passes."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, wanted: Iterable[str]) -> tuple[set[str], set[str]]:
+        """(the ids of ``wanted`` now claimed for this pass, those busy elsewhere)."""
+        with self._lock:
+            wanted = set(wanted)
+            busy = wanted & self._ids
+            self._ids |= wanted - busy
+            return wanted - busy, busy
+
+    def release(self, channel_id: str) -> None:
+        with self._lock:
+            self._ids.discard(channel_id)
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            return bool(self._ids)
 
 
 @dataclass
@@ -106,13 +127,14 @@ def send_due(
     names: DisplayNames | None,
     now: datetime,
     *,
+    busy: BusyChannels,
     limit: int = 500,
     wait: float | None = None,
 ) -> SendReport:
     """Send due rows: each channel in its own worker thread, its rows in order, stopping at
     its first refusal; so a slow or dead channel holds back no other channel. ``wait``:
     return after that many seconds at most, leaving slow channels' workers to finish on
-    their own (None: wait for every channel)."""
+    their own (None: wait for every channel); ``busy`` remembers them for the next pass."""
     by_id = {ch.id: ch for ch in channels}
     with transaction(sessions) as session:
         due = outbox.due_deliveries(session, now, limit)
@@ -126,10 +148,8 @@ def send_due(
             report.failed += outbox.fail_deliveries(
                 session, orphans, "its channel is no longer configured"
             )
-    with _busy_lock:
-        report.busy_channels = set(per_channel) & _busy
-        jobs = [(by_id[cid], ids) for cid, ids in per_channel.items() if cid not in _busy]
-        _busy.update(ch.id for ch, _ in jobs)
+    claimed, report.busy_channels = busy.claim(per_channel)
+    jobs = [(by_id[cid], ids) for cid, ids in per_channel.items() if cid in claimed]
     if not jobs:
         return report
 
@@ -140,8 +160,7 @@ def send_due(
             log.exception("sending to %s failed", channel.masked)
             raise
         finally:
-            with _busy_lock:
-                _busy.discard(channel.id)
+            busy.release(channel.id)
 
     pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHANNELS, len(jobs)))
     futures = {pool.submit(work, ch, ids): ch.id for ch, ids in jobs}
