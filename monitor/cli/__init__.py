@@ -1,6 +1,13 @@
 """Command-line interface. Importing the command modules registers their commands."""
 
-from monitor.cli import changes_cmds, daemon_cmds, extract_cmds, source_cmds, store_cmds
+from monitor.cli import (
+    changes_cmds,
+    daemon_cmds,
+    extract_cmds,
+    source_cmds,
+    store_cmds,
+    web_cmds,
+)
 from monitor.cli.main import cli, main
 
 __all__ = [
@@ -11,4 +18,5 @@ __all__ = [
     "main",
     "source_cmds",
     "store_cmds",
+    "web_cmds",
 ]

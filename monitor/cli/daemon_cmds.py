@@ -91,22 +91,34 @@ def once(app: App, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
     metavar="SECONDS",
     help="On SIGTERM/SIGINT, how long work in flight may take before it is cut.",
 )
+@click.option(
+    "--web",
+    "web",
+    metavar="[HOST:]PORT",
+    help="Also serve the web desk (as `monitor serve`), e.g. --web 8350.",
+)
 @click.pass_obj
-def run(app: App, verbose: int, grace: float) -> None:
+def run(app: App, verbose: int, grace: float, web: str | None) -> None:
     """The daemon: poll every source on its own schedule, process and alert, until stopped.
 
     Logs one logfmt line per event on stderr. SIGTERM or Ctrl-C finishes the work in flight
     and exits 0. Only one daemon may run per database (a second one exits 1).
 
     \b
-    Example:
+    Examples:
       monitor --config sources.yaml --db sqlite:///storage/monitor.db run
+      monitor run --web 127.0.0.1:8350      # with the web desk in the same process
     """
     from monitor.daemon import Daemon, setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     daemon = Daemon(app, grace=grace)
-    daemon.serve()
+    if web is None:
+        daemon.serve()
+        return
+    from monitor.cli.web_cmds import serve_beside
+
+    serve_beside(app, web, daemon.serve)
 
 
 # --- status ----------------------------------------------------------------------------------

@@ -1,0 +1,12 @@
+"""The web desk (`monitor serve`, `monitor run --web`): the change log with filters and
+triage, one page per change, company footprints on a world map, source health, an Atom
+feed and a JSON API, over the same database and store functions as the CLI.
+
+- :mod:`monitor.web.routes`: the Starlette app and its handlers (thin: no SQL here);
+- :mod:`monitor.web.present`: pure helpers (filters from a query string, highlighting,
+  the coloured map, the Atom document);
+- :mod:`monitor.web.security`: bind policy, token and session, CSRF, Origin, CSP;
+- :mod:`monitor.web.server`: uvicorn, in the foreground or beside the daemon;
+- ``templates/`` (Jinja2, autoescaped) and ``static/`` (CSS, a small keyboard script,
+  htmx 2 and the world map, vendored with their licences: no CDN).
+"""
