@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from monitor.cli import cli
+from tests.conftest import url_string
 from tests.web_support import fill_desk, serving
 
 CHROMIUM_ARGS = [
@@ -97,7 +98,7 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 def _cli_changes(engine: Engine, tmp_path: Path) -> list[dict]:
     (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
-    db = f"sqlite:///{engine.url.database}"
+    db = url_string(engine.url)
     args = ["--config", str(tmp_path / "sources.yaml"), "--db", db]
     result = CliRunner().invoke(cli, [*args, "changes", "--all", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from monitor.cli import cli
 from monitor.web.security import Guard
+from tests.conftest import url_string
 from tests.test_pipeline_support import item
 from tests.web_support import HOSTILE_TITLE, desk_items, fill_desk, serving
 
@@ -36,7 +37,7 @@ def _cli_json(engine: Engine, tmp_path: Path, *args: str) -> list[dict]:
             "--config",
             str(tmp_path / "sources.yaml"),
             "--db",
-            f"sqlite:///{engine.url.database}",
+            url_string(engine.url),
             "changes",
             "--all",
             "--format",
@@ -227,12 +228,12 @@ def test_pages_answer(desk: str) -> None:
 
 
 def test_a_public_bind_without_a_token_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MONITOR_WEB_TOKEN", raising=False)
     result = CliRunner().invoke(
         cli,
-        ["--db", f"sqlite:///{tmp_path / 'none.db'}", "serve", "--host", "0.0.0.0"],
+        ["--db", empty_db_url, "serve", "--host", "0.0.0.0"],
     )
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
