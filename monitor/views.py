@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from monitor.conftypes import parse_duration_text
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from monitor.types import Fact
 
 MAX_FIELD_CHARS = 1000  # cap scraped text placed in a message
+SourceConfigT = TypeVar("SourceConfigT", bound="HasSourceConfig")
 
 
 class DisplayNames(Protocol):
@@ -76,6 +77,11 @@ def iso_z(moment: datetime | None, timespec: str = "auto") -> str | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+
+
+def minute(moment: datetime | None, empty: str = "-") -> str:
+    """``2025-03-04 08:00``: a stored (UTC) time in tables; ``empty`` for None."""
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else empty
 
 
 def clip(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
@@ -224,6 +230,23 @@ def change_context(view: ChangeView, names: DisplayNames | None) -> dict[str, An
     }
 
 
+TABLE_COLUMNS = ["id", "published", "entity", "kind", "value", "change", "status", "sources"]
+
+
+def change_row(view: ChangeView) -> list[str]:
+    """One change as a row of ``monitor changes`` (``TABLE_COLUMNS``)."""
+    return [
+        str(view.id),
+        minute(view.published or view.at),
+        view.entity,
+        view.kind,
+        view.value,
+        view.change,
+        view.status,
+        str(view.sources),
+    ]
+
+
 CSV_COLUMNS = [
     "id", "published", "at", "entity", "kind", "value", "status", "change", "sources",
     "dismissed", "first_url",
@@ -301,6 +324,40 @@ def source_status(
         "retry_after_until": iso_z(row.retry_after_until, "seconds") if row else None,
         "items": (row.items_count or 0) if row else 0,
     }
+
+
+def status_order(
+    sources: Sequence[SourceConfigT], rows: Mapping[str, SourceRow]
+) -> list[tuple[str, SourceConfigT | None, SourceRow | None]]:
+    """(name, configuration, stored row) of each source `monitor status` shows: the
+    configured ones in config order, then those only the database still knows, by name."""
+    by_name = {s.name: s for s in sources}
+    names = [s.name for s in sources] + sorted(set(rows) - set(by_name))
+    return [(name, by_name.get(name), rows.get(name)) for name in names]
+
+
+SOURCE_COLUMNS = ["source", "kind", "last success", "last error", "failures", "next due", "items"]
+
+
+def source_status_row(record: dict[str, Any], row: SourceRow | None) -> list[str]:
+    """A :func:`source_status` record as a row of the `monitor status` table
+    (``SOURCE_COLUMNS``): times to the minute, the last error cut to 80 characters."""
+    state = "" if record["enabled"] else (" (disabled)" if record["in_config"] else " (removed)")
+    error = record["last_error"] or "-"
+    if record["last_error"] and row is not None:
+        error = f"{minute(row.last_error_at)} {error}"
+    next_due = minute(row.next_due_at) if row else "now"
+    if row is not None and row.retry_after_until:
+        next_due += " (Retry-After)"
+    return [
+        f"{record['name']}{state}",
+        record["kind"] or "-",
+        minute(row.last_success_at, "never") if row else "never",
+        error if len(error) <= 80 else error[:77] + "...",
+        str(record["consecutive_failures"]),
+        next_due,
+        str(record["items"]),
+    ]
 
 
 def failed_delivery(row: DeliveryRow, masked: dict[str, str]) -> dict[str, Any]:

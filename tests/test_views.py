@@ -98,3 +98,37 @@ def test_template_headline_escapes_for_each_format() -> None:
     assert text.title == "X: new model A<b>&*c*"
     digest = {"changes": [_context("A<b>", "live")], "count": 1, "route": "all"}
     assert "model A&lt;b&gt; now live, 1 source" in renderer.render("digest", "html", digest).body
+
+
+def test_status_lists_configured_sources_then_the_removed_ones() -> None:
+    from monitor.config import Config
+    from monitor.store.models import SourceRow
+    from monitor.views import source_status, source_status_row, status_order
+
+    config = Config.model_validate(
+        {
+            "sources": [
+                {"name": "b", "kind": "feed", "url": "https://b.test/", "enabled": False},
+                {"name": "a", "kind": "feed", "url": "https://a.test/"},
+            ]
+        }
+    )
+    failing = SourceRow(
+        name="a", kind="feed", url="https://a.test/", last_error="x" * 120,
+        last_error_at=NOW, consecutive_failures=3, next_due_at=NOW, retry_after_until=NOW,
+        items_count=4,
+    )  # fmt: skip
+    gone = SourceRow(name="old", kind="ingest", url="ingest:old", items_count=2)
+    entries = status_order(config.sources, {"old": gone, "a": failing})
+    assert [(name, src is not None, row is not None) for name, src, row in entries] == [
+        ("b", True, False),
+        ("a", True, True),
+        ("old", False, True),
+    ]
+    rows = [source_status_row(source_status(*entry), entry[2]) for entry in entries]
+    assert rows[0] == ["b (disabled)", "feed", "never", "-", "0", "now", "0"]
+    name, _, success, error, failures, next_due, items = rows[1]
+    assert (name, success, failures, items) == ("a", "never", "3", "4")
+    assert error.startswith("2025-03-10 12:00 xxx") and error.endswith("...") and len(error) == 80
+    assert next_due == "2025-03-10 12:00 (Retry-After)"
+    assert rows[2][:2] == ["old (removed)", "ingest"]

@@ -82,25 +82,17 @@ def _table(views: list[ChangeView]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from monitor.views import TABLE_COLUMNS, change_row
+
     if not views:
         click.echo("no changes")
         return
     table = Table(show_edge=False, pad_edge=False)
-    for name in ("id", "published", "entity", "kind", "value", "change", "status", "sources"):
+    for name in TABLE_COLUMNS:
         table.add_column(name, no_wrap=name != "value")
     for v in views:
         style = "strike dim" if v.dismissed_at else ""
-        cells = [
-            str(v.id),
-            (v.published or v.at).strftime("%Y-%m-%d %H:%M"),
-            v.entity,
-            v.kind,
-            v.value,
-            v.change,
-            v.status,
-            str(v.sources),
-        ]
-        table.add_row(*(Text(c, style=style) for c in cells))
+        table.add_row(*(Text(c, style=style) for c in change_row(v)))
     Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)
     dismissed = sum(1 for v in views if v.dismissed_at)
     if dismissed:

@@ -7,7 +7,6 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,7 +17,6 @@ from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
     from monitor.sources.base import SourceConfig
-    from monitor.store.models import SourceRow
 
 
 def _verbosity(verbose: int) -> int:
@@ -149,55 +147,23 @@ def status_section(
     return builder
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
-
-
 @status_section
 def sources_status(app: App) -> StatusSection:
     """Per source (config order, then sources only the database still knows)."""
     from monitor.store.db import transaction
     from monitor.store.sources import all_sources
-    from monitor.views import source_status
+    from monitor.views import SOURCE_COLUMNS, source_status, source_status_row, status_order
 
     config = app.config
     with transaction(app.sessions) as session:
-        rows = all_sources(session)
-        records: list[dict[str, Any]] = []
-        source_rows: list[SourceRow | None] = []
-        names = [s.name for s in config.sources] + sorted(
-            set(rows) - {s.name for s in config.sources}
-        )
-        by_name = {s.name: s for s in config.sources}
-        for name in names:
-            row = rows.get(name)
-            records.append(source_status(name, by_name.get(name), row))
-            source_rows.append(row)
-    table_rows = []
-    for rec, row in zip(records, source_rows, strict=True):
-        state = "" if rec["enabled"] else (" (disabled)" if rec["in_config"] else " (removed)")
-        error = rec["last_error"] or "-"
-        if rec["last_error"] and row is not None:
-            error = f"{_when(row.last_error_at)} {error}"
-        next_due = _when(row.next_due_at) if row else "now"
-        if row is not None and row.retry_after_until:
-            next_due += " (Retry-After)"
-        table_rows.append(
-            [
-                f"{rec['name']}{state}",
-                rec["kind"] or "-",
-                _when(row.last_success_at) if row and row.last_success_at else "never",
-                error if len(error) <= 80 else error[:77] + "...",
-                str(rec["consecutive_failures"]),
-                next_due,
-                str(rec["items"]),
-            ]
-        )
+        entries = status_order(config.sources, all_sources(session))
+        records = [source_status(name, source, row) for name, source, row in entries]
+    rows = [source_status_row(rec, row) for rec, (_, _, row) in zip(records, entries, strict=True)]
     return StatusSection(
         key="sources",
         title="Sources (times in UTC)",
-        columns=["source", "kind", "last success", "last error", "failures", "next due", "items"],
-        rows=table_rows,
+        columns=SOURCE_COLUMNS,
+        rows=rows,
         data=records,
         empty="no sources configured",
     )
