@@ -6,7 +6,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 
-from monitor.extract.lexicon import CANCELLING, DENYING, SCOPE_AFTER, STOPPING
+from monitor.extract.lexicon import (
+    CANCELLING,
+    DENYING,
+    PRESENT_LIVE,
+    SCOPE_AFTER,
+    STOPPING,
+    UNVEILING,
+)
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatch, NameMatcher
 from monitor.extract.rules import (
@@ -39,6 +46,7 @@ STATUS_CUES = ("planned", "live")
 # "Mexico" in "Gulf of Mexico", "开发" in "开发者"); family hits are kept apart.
 NESTING_GROUPS = {
     "company": 0,
+    "product": 7,
     "place": 1,
     "blocker": 1,
     **dict.fromkeys(
@@ -58,6 +66,7 @@ NESTING_GROUPS = {
     "hardware": 3,  # these overlap status and infrastructure words ("installed")
     "deploy": 4,
     "existing": 6,
+    "timed": 8,
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
@@ -176,6 +185,12 @@ class Extractor:
         strength = 2 if strong else 1
         nearest = min(pool, key=lambda c: gap_span(c, start, end))
         if nearest.category == "live":
+            if nearest.value in UNVEILING and any(c.category == "planned" for c in strong):
+                return "planned", strength  # unveiled now, due later
+            if nearest.value in PRESENT_LIVE and any(
+                c.category == "timed" or c.value == "later year" for c in cues
+            ):
+                return "planned", strength  # "ships in the second half": a schedule
             for cue in strong:
                 if cue.category != "planned":
                     continue
@@ -197,6 +212,10 @@ class Extractor:
         year = item.published.year if item.published else None
         fld = self._read("item", f"{title}\n{text}", year)
         companies_in_item = {m.value for m in fld.mentions if m.category == "company"}
+        # FACTS.md: a short name (o2, R1, V3) counts where the item ties it to its
+        # developer: the company, one of its products, or one of its models in full
+        tied = companies_in_item | {m.value for m in fld.mentions if m.category == "product"}
+        tied |= {n.spec.entity for n in fld.names if n.versioned and not n.bare}
         lead = self._lead_company([fld])
         found = Collector()
         versioned_families = {
@@ -234,7 +253,7 @@ class Extractor:
                     s_end,
                     sentence,
                     clauses,
-                    companies_in_item,
+                    tied,
                     versioned_families,
                     evidence,
                     found,
@@ -382,7 +401,7 @@ class Extractor:
         s_end: int,
         sentence: list[Mention],
         clauses: list[tuple[int, int]],
-        companies_in_item: set[str],
+        tied: set[str],
         versioned_families: set[tuple[str, str]],
         evidence: Evidence,
         found: Collector,
@@ -398,7 +417,7 @@ class Extractor:
             g_start, g_end = spans[index] if spans else (name.start, name.end)
             spec = name.spec
             needs_context = name.bare or not name.versioned
-            if needs_context and spec.family.context and spec.entity not in companies_in_item:
+            if needs_context and spec.family.context and spec.entity not in tied:
                 continue
             if not name.versioned and (spec.entity, spec.family.family) in versioned_families:
                 continue
@@ -421,7 +440,8 @@ class Extractor:
                     found.deny((spec.entity, spec.kind, value_key(name.value)))
                 continue
             relative = self._relative_clause_cues(fld, clauses, name.end)
-            if any(c.category in (*STATUS_CUES, "planned_weak") for c in relative):
+            about_name = any(c.category in (*STATUS_CUES, "planned_weak") for c in relative)
+            if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
             window = max(0, name.start - 40)
             if PREDECESSOR_GATE.search(fld.folded, window, name.start) and PREDECESSOR.search(
@@ -434,6 +454,8 @@ class Extractor:
             # of one list ("Ascend 910B, 910C or 910D") share the status of the list
             near = [c for c in cues if gap_span(c, g_start, g_end) <= NAME_CUE_REACH]
             status, strength = self._status(near, g_start, g_end)
+            if about_name and strength:
+                strength = 3  # a clause about the name itself outweighs a sentence's modal
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
             found.record(fact, strength)
 

@@ -56,6 +56,10 @@ PLANNED: dict[str, list[str]] = {
         "is coming", "are coming", "coming soon", "working on", "in development",
         "under development", "in training", "is training",
         "broke ground", "breaks ground", "groundbreaking", "earmark*", "signed a deal to",
+        # leaks and preparations: an early report is planned, whatever verb it quotes
+        "readies", "readying", "gearing up", "gears up", "code strings", "strings of code",
+        "spotted in", "leak*",
+        "is testing", "are testing", "testing", "samples", "sampling", "hopes to", "hoping to",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -73,6 +77,9 @@ PLANNED: dict[str, list[str]] = {
         "commercialisera", "commercialiseront", "inaugurera", "inaugureront", "publiera",
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
+        "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
+        "échantillon*", "doit sortir",
+        "doit arriver", "doit être", "doivent être", "chaînes de code",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
@@ -84,6 +91,7 @@ PLANNED: dict[str, list[str]] = {
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
+        "正在测试", "测试中", "送样", "样品", "交付样品",
     ],
 }
 
@@ -95,15 +103,19 @@ PLANNED_WEAK: dict[str, list[str]] = {
         "pledg*", "is building", "are building", "preview*", "teas*", "next-generation",
         "successor", "is developing", "developing",
         "maps out", "map out", "lays out", "outlines", "unveils plans",
-        "reportedly",
+        "reportedly", "project", "people familiar", "person familiar", "sources familiar",
+        "people briefed", "people with knowledge", "according to people",
+        "according to sources",
     ],
     "fr": [
         "compte", "projet*", "annonce*", "investira", "construire", "promet",
-        "selon des sources",
+        "selon des sources", "développe", "développent", "selon plusieurs personnes",
+        "selon des personnes",
     ],
     "zh": [
         "规划", "路线图", "宣布", "新建", "建设", "兴建", "承诺", "投资", "打造", "下一代",
-        "研发", "开发",
+        "研发", "开发", "测试", "知情人士", "据报道", "据外媒", "外媒报导", "外媒报道", "传出",
+        "供应链传",
     ],
 }
 
@@ -123,6 +135,7 @@ LIVE: dict[str, list[str]] = {
         "currently", "sells", "in use",
         "updated", "has begun", "have begun", "began shipping", "now running", "now runs",
         "published", "publishes", "posted", "uploaded", "made available", "makes available",
+        "provides", "serves", "is serving", "are serving", "is running", "are running",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -133,7 +146,8 @@ LIVE: dict[str, list[str]] = {
         "actuellement", "livraisons",
         "ouvre", "démarre", "est opérationnel", "entre en production",
         "a commencé", "ont commencé", "commencé à", "mis à jour", "mise à jour", "à disposition",
-        "à la disposition", "déjà", "exploite", "exploitent",
+        "à la disposition", "déjà", "exploite", "exploitent", "propose", "proposent",
+        "fournit", "sert",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -143,7 +157,7 @@ LIVE: dict[str, list[str]] = {
         "目前", "在售", "销售",
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
-        "更新", "升级", "即日起", "可使用", "已可使用",
+        "更新", "升级", "即日起", "可使用", "已可使用", "提供",
     ],
 }
 
@@ -233,8 +247,10 @@ REGULATORY: dict[str, list[str]] = {
 # Words that contain a cue but are not one ("开发者" is a developer, not "开发" develop;
 # "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
 NEUTRAL: dict[str, list[str]] = {
-    "en": ["plan b", "data plan", "price plan", "business plan"],
+    "en": ["plan b", "data plan", "price plan", "business plan", "statement published",
+           "report published"],
     "fr": [
+        "communiqué publié", "rapport publié", "étude publiée",
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
@@ -275,6 +291,25 @@ EXISTING: dict[str, list[str]] = {
     "zh": ["现有", "既有", "原有", "扩建", "扩容"],
 }
 
+# A period of time. With a live verb in the present tense it is a schedule, not a fact
+# of the past: "the 950PR ships in the first quarter", "sort au second semestre".
+TIMED: dict[str, list[str]] = {
+    "en": [
+        "first quarter", "second quarter", "third quarter", "fourth quarter", "first half",
+        "second half", "later this year", "h1", "h2", "q1", "q2", "q3", "q4", "this autumn",
+        "this fall", "this summer", "this winter", "this spring", "end of the year",
+    ],
+    "fr": [
+        "premier trimestre", "deuxième trimestre", "troisième trimestre", "quatrième trimestre",
+        "premier semestre", "second semestre", "deuxième semestre", "seconde moitié",
+        "fin d'année", "cet automne", "cet été", "cet hiver", "ce printemps",
+    ],
+    "zh": [
+        "一季度", "二季度", "三季度", "四季度", "第一季", "第二季", "第三季", "第四季", "上半年",
+        "下半年", "年底", "年中",
+    ],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -288,7 +323,20 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "hardware": HARDWARE,
     "deploy": DEPLOY,
     "existing": EXISTING,
+    "timed": TIMED,
 }
+# Live verbs in the present tense: with a period of time (TIMED, a later year) they
+# announce a schedule ("ships in the second half").
+PRESENT_LIVE = frozenset([
+    "ships", "launches", "opens", "debuts", "releases", "begins", "starts", "goes live",
+    "comes online", "arrives", "sort", "arrive", "ouvre", "lance", "démarre",
+])
+# Unveiling is not shipping: an unveiled product with a planned cue nearby is planned
+# ("unveiled the Ascend 920, due for mass production in the second half").
+UNVEILING = frozenset([
+    "unveiled", "unveils", "introduced", "introduces", "dévoilé*", "dévoile", "présenté*",
+    "debuted", "debuts",
+])
 
 # Words right before a place that make it the place where something is ("in Mexico").
 LOCATIVE_LATIN = frozenset([

@@ -63,6 +63,8 @@ class MentionMatcher:
             for alias in company.all_aliases():
                 exact = alias if alias.isupper() and len(alias) <= 4 else None
                 add(alias, Entry("company", entity, exact, False, False))
+            for product in company.products:  # ties short model names to the company
+                add(product, Entry("product", entity, None, False, False))
         places, blockers = gazetteer()
         for place in places:
             text = place.text

@@ -24,9 +24,10 @@ class Family(BaseModel):
 
     A mention is ``<name><separator?><version>`` followed by optional editions, e.g.
     ``Qwen`` + ``2.5`` + ``Max``. ``bare`` matches a version written without the family
-    name (``R2``, ``910C``, ``H20``), only in items that mention the company or family
-    (unless ``context: false``). ``alone: true`` lets the family name on its own be a
-    value (chips such as ``Ascend`` when no model number is given).
+    name (``R2``, ``910C``, ``H20``), only in items that name the company, one of its
+    products or a model of its own written in full (unless ``context: false``).
+    ``alone: true`` lets the family name on its own be a value (chips such as ``Ascend``
+    when no model number is given).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -90,6 +91,10 @@ class Company(BaseModel):
     name: str = Field(description="display name used in alerts, e.g. 'Alibaba Cloud'")
     aliases: dict[str, list[str]] | list[str] = Field(
         default_factory=list, description="per language (en, fr, zh, zh-Hant) or a flat list"
+    )
+    products: list[str] = Field(
+        default_factory=list,
+        description="apps and tools (not facts) that tie a short model name to the company",
     )
     models: list[Family] = Field(default_factory=list)
     chips: list[Family] = Field(default_factory=list)
