@@ -33,6 +33,8 @@ from monitor.extract.rules import (
     is_located,
     is_question,
     region_companies,
+    served_from,
+    spread_over_lists,
     verb_homograph,
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
@@ -67,6 +69,7 @@ NESTING_GROUPS = {
     "deploy": 4,
     "existing": 6,
     "timed": 8,
+    "serve": 9,
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
@@ -102,14 +105,27 @@ def _infra_next_clause(
             # for an ellipsis ("opened data centres in Mexico and is preparing a second in Brazil")
             neighbours = clauses[max(0, index - 1) : index]
             following = clauses[index + 1 : index + 2]
+            # "..., where its second data centre opened" is the company's own; "..., where
+            # AWS opened a region" is another company's
             if (
                 following
                 and _comma_joined(fld, following[0][0])
-                and not RELATIVE.match(fld.folded, following[0][0])
+                and (
+                    not RELATIVE.match(fld.folded, following[0][0])
+                    or _refers_back(fld, within(fld, *following[0]), *following[0])
+                )
             ):
                 neighbours += following
             return any(m.category == "infra" for a, b in neighbours for m in within(fld, a, b))
     return False
+
+
+def _refers_back(fld: ReadText, mentions: list[Mention], start: int, end: int) -> bool:
+    """A relative clause about the sentence's own company: it names no company and refers
+    back to it ("..., where its second data centre opened")."""
+    if any(m.category == "company" for m in mentions):
+        return False
+    return ANAPHORA.search(fld.folded, start, end) is not None
 
 
 def _comma_joined(fld: ReadText, clause_start: int) -> bool:
@@ -241,7 +257,7 @@ class Extractor:
                 evidence = Evidence(text[start:end], start, end, "text")
             wants_clauses = with_names or {"place", "infra"} <= categories
             clauses = clause_spans(fld.text, s_start, s_end) if wants_clauses else []
-            located = "infra" in categories and self._regions(
+            located = bool(categories & {"infra", "serve"}) and self._regions(
                 fld, s_start, s_end, sentence, clauses, lead, evidence, found
             )
             if not located and "deploy" in categories:
@@ -309,18 +325,25 @@ class Extractor:
         if not places:
             return False
         categories = {m.category for m in sentence}
-        if "infra" not in categories or "regulatory" in categories:
+        if not categories & {"infra", "serve"} or "regulatory" in categories:
             return False
-        denied = bool(categories & {"negation", "hypothetical"})
+        negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
         companies = region_companies(fld, sentence)
         if not companies:
             # no company named: the sentence must refer back to the item's company
             refers_back = ANAPHORA.search(fld.folded, s_start, s_end)
             companies = [lead] if lead and refers_back else []
         located: dict[int, bool] = {}
+        serving = {p.start for p in places if served_from(fld, p, sentence)}
         for place in places:
-            located[place.start] = is_located(fld, place, sentence, located)
-            if not located[place.start] or closer_to_not_infra(place, sentence):
+            located[place.start] = place.start in serving or (
+                "infra" in categories and is_located(fld, place, sentence, located)
+            )
+        spread_over_lists(fld, places, located)
+        for place in places:
+            if not located[place.start]:
+                continue
+            if place.start not in serving and closer_to_not_infra(place, sentence):
                 continue
             if not companies:
                 continue
@@ -334,8 +357,10 @@ class Extractor:
             possessor = _possessor(fld, sentence, place)
             if possessor and possessor not in owners:
                 owners = [*owners, possessor]  # "... in Tencent Cloud's Frankfurt region"
-            if not any(c.category == "infra" for c in cues) and not _infra_next_clause(
-                fld, clauses, place.start, self._within
+            if (
+                place.start not in serving
+                and not any(c.category == "infra" for c in cues)
+                and not _infra_next_clause(fld, clauses, place.start, self._within)
             ):
                 continue  # the infrastructure belongs to another clause ("..., where AWS ...")
             clause = cues
@@ -344,6 +369,8 @@ class Extractor:
             status, strength = self._status(cues, place.start, place.end)
             if status == "planned" and _existing(fld, clause, place):
                 status, strength = "live", 2
+            # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
+            denied = any(c.value not in SCOPE_AFTER or c.start < place.start for c in negations)
             for entity in owners:
                 fact = Fact(entity, "region", place.value, status, evidence)
                 if denied:
@@ -477,9 +504,10 @@ def _list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
 
 
 def _resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
-    """A city name of several countries is the one whose country the item names elsewhere
-    (with no such country it stays ambiguous); a city written right after a country
-    ("智利聖地牙哥", Santiago) is not a namesake in another country (San Diego)."""
+    """A city name of several countries is the one whose country the item names elsewhere;
+    with no such country, a town's most populous reading ("city", not "city-alt") stands.
+    A city written right after a country ("智利聖地牙哥", Santiago) is not a namesake in
+    another country (San Diego)."""
     countries_ending = {m.end: m.value for m in places if m.kind == "country"}
     if len({(m.start, m.end) for m in places}) == len(places) and not any(
         m.start in countries_ending for m in places
@@ -491,7 +519,7 @@ def _resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) ->
         m
         for m in mentions
         if m.category != "place"
-        or m.kind != "city"
+        or not m.kind.startswith("city")
         or countries_ending.get(m.start, m.value) == m.value
     ]
     for m in mentions:
@@ -503,8 +531,11 @@ def _resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) ->
     result = []
     for m in mentions:
         values = by_span.get((m.start, m.end)) if m.category == "place" else None
-        if values and len(values) > 1 and values & sure and m.value not in sure:
-            continue
+        if values and len(values) > 1:
+            if values & sure and m.value not in sure:
+                continue  # another reading's country is named in the item
+            if not values & sure and m.kind == "city-alt":
+                continue  # no reading confirmed: the most populous town stands
         result.append(m)
     return result
 

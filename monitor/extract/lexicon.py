@@ -20,7 +20,7 @@ INFRA: dict[str, list[str]] = {
         "joint venture", "infrastructure region", "local cloud", "gpus installed", "servers",
         "server farm*", "sovereign cloud", "cloud platform", "ai cloud", "ai data centre*",
         "ai data center*", "hyperscale", "capacity in", "node*", "point of presence",
-        "points of presence", "installed", "deployed", "facility", "facilities",
+        "site", "sites", "points of presence", "installed", "deployed", "facility", "facilities",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -29,13 +29,15 @@ INFRA: dict[str, list[str]] = {
         "services cloud", "service cloud", "campus", "supercalculateur*", "grappe*",
         "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
+        "site", "sites",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
         "云端服务", "云端区域", "算力中心",
         "智算中心", "超算", "园区", "集群", "合资", "星际之门", "基础设施", "算力", "部署",
         "据点", "机房",
-        "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群",
+        "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群", "开服", "设施",
+        "站点", "ai工厂", "云端服务",
     ],
 }
 
@@ -82,7 +84,8 @@ PLANNED: dict[str, list[str]] = {
         "doit arriver", "doit être", "doivent être", "chaînes de code",
     ],
     "zh": [
-        "计划", "将", "拟", "预计", "即将", "传", "据悉", "筹建", "准备", "有望", "打算",
+        "计划", "将", "拟", "预计", "即将", "据传", "传闻", "传言", "盛传", "外传", "据悉", "筹建",
+        "准备", "有望", "打算",
         "拟于", "将于", "预期",
         "推迟", "延迟", "延后", "尚未", "还未",
         "可能", "或于",
@@ -91,7 +94,7 @@ PLANNED: dict[str, list[str]] = {
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
-        "正在测试", "测试中", "送样", "样品", "交付样品",
+        "正在测试", "送样", "样品", "交付样品",
     ],
 }
 
@@ -147,7 +150,7 @@ LIVE: dict[str, list[str]] = {
         "ouvre", "démarre", "est opérationnel", "entre en production",
         "a commencé", "ont commencé", "commencé à", "mis à jour", "mise à jour", "à disposition",
         "à la disposition", "déjà", "exploite", "exploitent", "propose", "proposent",
-        "fournit", "sert",
+        "fournit", "sert", "dépasse", "surpasse", "bat", "fonctionne", "fonctionnent",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -157,7 +160,7 @@ LIVE: dict[str, list[str]] = {
         "目前", "在售", "销售",
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
-        "更新", "升级", "即日起", "可使用", "已可使用", "提供",
+        "更新", "升级", "即日起", "可使用", "已可使用", "提供", "超过", "超越", "击败", "优于",
     ],
 }
 
@@ -214,13 +217,14 @@ NOT_INFRA: dict[str, list[str]] = {
         "manufacturing facility", "manufacturing facilities", "production facility",
         "production facilities", "research facility", "research facilities", "training facility",
         "factory", "factories", "demand in", "demand from", "showcase*", "exhibit*",
-        "exhibition", "forum", "solutions",
+        "exhibition", "forum", "solutions", "website", "web site", "test site",
+        "manufacturing site", "production site",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
         "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
-        "solutions",
+        "solutions", "site web", "site internet", "site de production",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -273,7 +277,7 @@ DEPLOY: dict[str, list[str]] = {
     ],
     "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter", "fonctionnera sur",
            "reposera sur"],
-    "zh": ["部署", "搭载", "配备", "装设", "安装", "采用"],
+    "zh": ["部署", "搭载", "配备", "装设", "安装", "采用", "导入", "引进", "进驻", "建置", "布建"],
 }
 
 # Infrastructure that already exists, whatever the verb's tense: "will expand its data
@@ -310,6 +314,14 @@ TIMED: dict[str, list[str]] = {
     ],
 }
 
+# Serving from a place: with SERVING_FROM before the place, the company's service runs
+# there ("serves its models from Tokyo", "sert ses clients depuis Francfort", "自东京提供").
+SERVE: dict[str, list[str]] = {
+    "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its"],
+    "fr": ["sert", "servir", "servent", "propose", "proposent", "héberg*", "fournit"],
+    "zh": ["提供", "服务", "托管"],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -324,6 +336,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "deploy": DEPLOY,
     "existing": EXISTING,
     "timed": TIMED,
+    "serve": SERVE,
 }
 # Live verbs in the present tense: with a period of time (TIMED, a later year) they
 # announce a schedule ("ships in the second half").
@@ -374,6 +387,26 @@ PLACE_MODIFIERS = frozenset([
     "the", "la", "le", "les", "l'", "l’", "northern", "southern", "eastern", "western",
     "central", "north", "south", "east", "west", "north-east", "north-west", "south-east",
     "south-west", "nord", "sud", "est", "ouest", "du", "de", "mainland", "neighbouring",
+])
+# After a family name alone, words that make it an architecture or a platform, not a
+# product ("Rubin-based systems", "Blackwell architecture", "昇腾架构").
+NOT_A_PRODUCT_AFTER = (
+    "-based", " based", "-class", " architecture", " generation", " platform", " era",
+    "架构", "平台", "世代", "时代",
+)
+# Chinese words that govern a family name used as the ordinary verb it also is
+# (昇腾/升腾 "soar"): "股价一路昇腾", "气势昇腾", "人气节节升腾".
+CJK_VERB_GOVERNORS = (
+    "气势", "股价", "股價", "一路", "节节", "不断", "持续", "人气", "热度", "声势", "指数",
+    "行情", "涨势", "士气", "火焰", "烟雾", "蒸汽", "价格", "气氛", "情绪", "斗志", "直线",
+)
+# Words before a place that say a service runs from there, with a SERVE verb.
+SERVING_FROM_LATIN = frozenset(["from", "depuis", "via", "through"])
+SERVING_FROM_CJK = ("从", "自", "通过", "经由")
+# "serves users from China" are users who are from China, not a service run there.
+SERVED_PEOPLE = frozenset([
+    "users", "customers", "clients", "developers", "people", "visitors", "subscribers",
+    "utilisateurs", "clients", "abonnés", "développeurs",
 ])
 # Words that may sit between two places of one list ("in Brazil, France and the Netherlands").
 LIST_JOINERS = frozenset([

@@ -66,8 +66,22 @@ class MentionMatcher:
             for product in company.products:  # ties short model names to the company
                 add(product, Entry("product", entity, None, False, False))
         places, blockers = gazetteer()
+        # A town written like a word the extractor reads otherwise is not a town: "Vera"
+        # (Rubin), or a Chinese name inside a cue ("中心" of 数据中心)
+        own_words = {key for key, values in entries.items()} | set(family_keys or {})
+        cue_words = [
+            fold_chinese(w.rstrip("*")).lower()
+            for by_lang in CATEGORIES.values()
+            for words in by_lang.values()
+            for w in words
+            if has_cjk(w)
+        ]
         for place in places:
             text = place.text
+            if place.kind.startswith("city"):
+                key = fold_chinese(text).lower()
+                if key in own_words or (has_cjk(key) and any(key in w for w in cue_words)):
+                    continue
             latin = not any(_is_cjk(c) for c in text)
             exact = fold_chinese(text) if place.case_sensitive and latin else None
             capitalised = latin and place.kind == "country"

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.extract.lexicon import CJK_VERB_GOVERNORS, NOT_A_PRODUCT_AFTER
 from monitor.extract.textfold import fold_chinese
 from monitor.extract.watchlist import Family, Watchlist
 
@@ -21,7 +22,8 @@ _DROP = (
     r"Preview|Thinking|\d{4}|\d{6}|\d{8}|FP8|AWQ|GGUF|Distill|NVL\d+))*"
 )
 _LEFT = r"(?<![A-Za-z0-9_.\-])"
-_RIGHT = r"(?![A-Za-z0-9])"
+# "H200GPU": Chinese text writes the unit right after the name, without a space
+_RIGHT = r"(?:(?![A-Za-z0-9])|(?=GPU))"
 _RIGHT_CJK = r"(?![0-9])"  # after a Chinese name only a digit would continue a version
 _PLURAL = r"(?:s(?![A-Za-z0-9]))?"  # "H100s", "GB300s": the plural is not part of the value
 # A separator: space or any hyphen (news sites write "GPT‑5" with a non-breaking hyphen).
@@ -85,6 +87,14 @@ def _bare_pattern(fam: Family) -> str | None:
     return rf"(?P<ver>{fam.bare}){editions}{_DROP}(?:{_PLURAL}{_RIGHT})"
 
 
+# The next model of a list, written as a version alone: "the Ascend 960 in 2027 and the 970
+# in 2028", "昇腾960、970". A short phrase of time or place may follow the previous name.
+_LIST_NEXT = (
+    r"(?:[ ](?:in|en|au|à|by|from)[ ][^,;.，、。]{0,20}?)?\s*(?:,|、|/|and|or|et|ou|和|与|及|以及)"
+    r"\s*(?:the\s+|l'|le\s+|la\s+)?"
+)
+
+
 class NameMatcher:
     """Finds every model and chip mention of a watchlist.
 
@@ -95,6 +105,8 @@ class NameMatcher:
 
     def __init__(self, watchlist: Watchlist):
         self.specs: list[NameSpec] = []
+        # chip families with a version: the next version of a list ("、970")
+        self._list_next: dict[int, re.Pattern[str]] = {}
         # folded family name -> spec indexes; MentionMatcher puts these in its automaton
         self.family_keys: dict[str, list[int]] = {}
         starts = self.family_keys
@@ -112,6 +124,10 @@ class NameMatcher:
                     )
                     index = len(self.specs)
                     self.specs.append(spec)
+                    if kind == "chip" and fam.version and fam.names:
+                        self._list_next[index] = re.compile(
+                            rf"{_LIST_NEXT}(?P<ver>{fam.version})(?![A-Za-z0-9])"
+                        )
                     for name in fam.names:
                         starts.setdefault(fold_chinese(name).lower(), []).append(index)
                     if bare:
@@ -155,9 +171,13 @@ class NameMatcher:
                     best
                     and _edition_alone_ok(best[0].family, best[1])
                     and not _excluded(best[0].family, text, start)
+                    and not _not_a_product(best[1], text)
                 ):
                     found.append(_name_match(best[0], best[1], False))
                     taken.append((best[1].start(), best[1].end()))
+                    following = self._list_next.get(self.specs.index(best[0]))
+                    if following is not None and best[1].group("ver"):
+                        self._versions_after(best[0], following, text, best[1].end(), found, taken)
         if self._bare is not None:
             for match in self._bare.finditer(text):
                 if any(a <= match.start() < b for a, b in taken):
@@ -170,6 +190,24 @@ class NameMatcher:
                         break
         found.sort(key=lambda m: m.start)
         return found
+
+    @staticmethod
+    def _versions_after(
+        spec: NameSpec,
+        following: re.Pattern[str],
+        text: str,
+        end: int,
+        found: list[NameMatch],
+        taken: list[tuple[int, int]],
+    ) -> None:
+        """Versions listed after a named model of the family: "昇腾960、970" gives 970."""
+        while (match := following.match(text, end)) is not None:
+            value = f"{spec.family.family}{spec.family.separator}{match.group('ver')}"
+            for pattern, replacement in spec.family.rewrites:
+                value = re.sub(pattern, replacement, value)
+            found.append(NameMatch(spec, value, match.start("ver"), match.end(), False, True, True))
+            taken.append((match.start("ver"), match.end()))
+            end = match.end()
 
 
 def first_chars(pattern: str) -> set[str] | None:
@@ -230,6 +268,22 @@ def _edition_alone_ok(fam: Family, detail: re.Match[str]) -> bool:
         return True
     groups = detail.groupdict()
     return bool(groups.get("ver") or (groups.get("ed") or "").strip())
+
+
+def _not_a_product(detail: re.Match[str], text: str) -> bool:
+    """A family name alone used as an architecture ("Rubin-based systems", "Blackwell
+    架构") or, in Chinese, as the ordinary word it also is ("股价一路昇腾": soaring)."""
+    groups = detail.groupdict()
+    if groups.get("ver") or (groups.get("ed") or "").strip():
+        return False
+    after = text[detail.end() : detail.end() + 14].lower()
+    if after.startswith(NOT_A_PRODUCT_AFTER):
+        return True
+    start = detail.start()
+    if "\u4e00" <= text[start] <= "\u9fff":
+        before = text[max(0, start - 3) : start]
+        return any(before.endswith(w) for w in CJK_VERB_GOVERNORS)
+    return False
 
 
 def _excluded(fam: Family, text: str, start: int) -> bool:

