@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, event
 
 from monitor.changes import Key, KnownFact
 from monitor.store.baseline import load_baseline
@@ -68,3 +70,30 @@ def test_load_baseline_adds_a_triple_listed_twice_once(fresh_db: Engine) -> None
         assert load_baseline(session, twice) == (0, 0)
         known = known_facts(session, [twice[0].key])
     assert known[twice[0].key].status == "live"
+
+
+@pytest.mark.sqlite_only("EXPLAIN QUERY PLAN is SQLite's")
+def test_the_batched_lookup_uses_the_triple_index(fresh_db: Engine) -> None:
+    """SQLite scans the whole facts table for a row-value IN; the lookup must not."""
+    sessions = session_factory(fresh_db)
+    facts = [*_facts(50), Fact("huawei", "chip", "Ascend 910C", "live")]
+    with transaction(sessions) as session:
+        load_baseline(session, facts)
+    ran: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        ran.append((statement, parameters))
+
+    event.listen(fresh_db, "before_cursor_execute", record)
+    try:
+        with sessions() as session:
+            assert len(known_facts(session, [f.key for f in facts])) == len(facts)
+    finally:
+        event.remove(fresh_db, "before_cursor_execute", record)
+    ((statement, parameters),) = [r for r in ran if r[0].lstrip().upper().startswith("SELECT")]
+    with fresh_db.connect() as conn:
+        plan = [
+            row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        ]
+    assert not any(step.startswith("SCAN facts") for step in plan), plan
+    assert any("USING INDEX" in step for step in plan), plan
