@@ -3,7 +3,8 @@
 The CLI builds one App from ``--config`` and ``--db`` and closes it when the command ends;
 the daemon (and the web desk and workers) get the same App passed in. Nothing is built
 until it is first used (``monitor --help`` opens no file and imports no heavy module),
-and each part is built once per App, under a lock, since daemon jobs run on threads::
+and each part is built once per App, under its own lock, since daemon jobs run on
+threads::
 
     app = App("sources.yaml", "sqlite:///storage/monitor.db")
     try:
@@ -74,18 +75,30 @@ class App:
         self.config_path = Path(config_path)
         self.db_url = db_url
         self.env = env
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # guards the two dicts below
+        self._building: dict[str, threading.Lock] = {}  # one lock per part being built
         self._parts: dict[str, Any] = {}
         self._owned: set[str] = set()  # parts this App built, hence closes
         given = {"config": config, "engine": engine, "extractor": extractor, "fetcher": fetcher}
         self._parts.update({name: part for name, part in given.items() if part is not None})
 
     def _part(self, name: str, build: Callable[[], T]) -> T:
+        """The part ``name``, built by ``build`` on first use. Each part has its own lock,
+        so a slow build (the extractor) holds up only the threads that need that part."""
         with self._lock:
-            if name not in self._parts:
-                self._parts[name] = build()
+            if name in self._parts:
+                found: T = self._parts[name]
+                return found
+            building = self._building.setdefault(name, threading.Lock())
+        with building:
+            with self._lock:
+                if name in self._parts:  # another thread built it while this one waited
+                    done: T = self._parts[name]
+                    return done
+            part = build()  # may build other parts (channels -> config): other locks
+            with self._lock:
+                self._parts[name] = part
                 self._owned.add(name)
-            part: T = self._parts[name]
             return part
 
     # --- configuration --------------------------------------------------------------------

@@ -66,3 +66,14 @@ def test_alert_paths_resolve_at_load_and_nothing_is_mutated(tmp_path: Path) -> N
     app = App(config=config)
     assert app.config_path == tmp_path / "sources.yaml"
     assert app.renderer.templates_dir == tmp_path.resolve() / "alerts" / "templates"
+
+
+def test_threads_asking_at_once_get_one_part(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = App(config=Config())
+    with ThreadPoolExecutor(8) as pool:
+        renderers = list(pool.map(lambda _: app.renderer, range(32)))
+        watchlists = list(pool.map(lambda _: app.watchlist, range(32)))
+    assert len({id(r) for r in renderers}) == 1
+    assert len({id(w) for w in watchlists}) == 1
