@@ -20,6 +20,8 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,9 @@ PG_PREFIX = f"{PG_WORKTREE_PREFIX}_{os.getpid()}" + (
     if "PYTEST_XDIST_WORKER" in os.environ
     else ""
 )
+
+
+DB_FIXTURES = {"db_url", "module_db_url", "empty_db_url"}
 
 
 def pg_server_url() -> URL | None:
@@ -88,8 +93,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_pg = pg_server_url() is not None
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "db_url" in names or "empty_db_url" in names or item.get_closest_marker("sqlite_only"):
+        names = set(getattr(item, "fixturenames", ()))
+        if names & DB_FIXTURES or item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.db)
         marker = item.get_closest_marker("sqlite_only")
         if on_pg and marker is not None:
@@ -131,6 +136,10 @@ class PgDatabases:
         self.server = server
         self.admin = _admin_engine(server)
         self.numbers = itertools.count(1)
+        # Dropping takes a server under load about as long as creating: do it off the test's
+        # path, one at a time, and wait for all of them at the end of the session.
+        self.dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-db")
+        self.drops: list[Future[None]] = []
 
     def create(self, template: str | None = None) -> URL:
         name = f"{PG_PREFIX}_{next(self.numbers)}"
@@ -144,6 +153,17 @@ class PgDatabases:
         # FORCE: a daemon subprocess a test killed may leave its backend behind a moment.
         with self.admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)"))
+
+    def drop_later(self, url: URL) -> None:
+        self.drops.append(self.dropper.submit(self.drop, url))
+
+    def close(self) -> None:
+        self.dropper.shutdown(wait=True)
+        try:
+            for dropped in self.drops:
+                dropped.result()  # a failed drop is reported, not lost
+        finally:
+            self.admin.dispose()
 
     def drop_leftovers(self) -> None:
         """Drop databases a crashed earlier run of this worktree's suite left behind."""
@@ -180,7 +200,7 @@ def pg_databases() -> Iterator[PgDatabases | None]:
     try:
         yield databases
     finally:
-        databases.admin.dispose()
+        databases.close()
 
 
 def _migrate(url: URL) -> None:
@@ -211,20 +231,36 @@ def db_template(
         pg_databases.drop(url)
 
 
-@pytest.fixture
-def db_url(db_template: URL, pg_databases: PgDatabases | None, tmp_path: Path) -> Iterator[str]:
-    """URL of this test's own migrated, empty database (``tmp_path/monitor.db`` on SQLite)."""
+@contextmanager
+def _template_copy(template: URL, pg_databases: PgDatabases | None, folder: Path) -> Iterator[str]:
+    """A new database copied from the migrated template: ``folder/monitor.db`` on SQLite."""
     if pg_databases is None:
-        assert db_template.database is not None
-        path = tmp_path / "monitor.db"
-        shutil.copyfile(db_template.database, path)
-        yield url_string(db_template.set(database=str(path)))
+        assert template.database is not None
+        path = folder / "monitor.db"
+        shutil.copyfile(template.database, path)
+        yield url_string(template.set(database=str(path)))
         return
-    url = pg_databases.create(template=db_template.database)
+    url = pg_databases.create(template=template.database)
     try:
         yield url_string(url)
     finally:
-        pg_databases.drop(url)
+        pg_databases.drop_later(url)
+
+
+@pytest.fixture
+def db_url(db_template: URL, pg_databases: PgDatabases | None, tmp_path: Path) -> Iterator[str]:
+    """URL of this test's own migrated, empty database (``tmp_path/monitor.db`` on SQLite)."""
+    with _template_copy(db_template, pg_databases, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db_url(
+    db_template: URL, pg_databases: PgDatabases | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``db_url``, but one per test module: for data that read-only tests share."""
+    with _template_copy(db_template, pg_databases, tmp_path_factory.mktemp("module_db")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -237,7 +273,7 @@ def empty_db_url(pg_databases: PgDatabases | None, tmp_path: Path) -> Iterator[s
     try:
         yield url_string(url)
     finally:
-        pg_databases.drop(url)
+        pg_databases.drop_later(url)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ whole log, read once with every change and its evidence.
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -15,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import URL, Engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.changes import decide
@@ -34,7 +33,6 @@ from monitor.store.queries import (
 )
 from monitor.store.review import dismiss_change
 from monitor.types import Evidence, Fact, Item
-from tests.conftest import PgDatabases, url_string
 from tests.statements import statements_on
 
 BASE = datetime(2025, 3, 1, 8, 0)
@@ -42,7 +40,6 @@ ENTITIES = ("alibaba", "deepseek", "huawei")
 KINDS = ("region", "chip", "model")
 SOURCES = (("Wire A", "en"), ("Wire B", "zh"), ("Blog", None))
 COUNT = 40
-pytestmark = pytest.mark.db  # log_db is a database of its own (not db_url)
 
 
 def _record(
@@ -100,26 +97,14 @@ def build_log(sessions: sessionmaker[Session]) -> None:
 
 
 @pytest.fixture(scope="module")
-def log_db(
-    db_template: URL, pg_databases: PgDatabases | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """One recorded log for the tests that only read it (building it takes a second): a
-    copy of the migrated template, like ``db_url``, but once for this module."""
-    if pg_databases is None:
-        assert db_template.database is not None
-        path = tmp_path_factory.mktemp("queries") / "monitor.db"
-        shutil.copyfile(db_template.database, path)
-        url = db_template.set(database=str(path))
-    else:
-        url = pg_databases.create(template=db_template.database)
-    engine = make_engine(url_string(url))
+def log_db(module_db_url: str) -> Iterator[Engine]:
+    """One recorded log for the tests that only read it (building it takes a second)."""
+    engine = make_engine(module_db_url)
     try:
         build_log(session_factory(engine))
         yield engine
     finally:
         engine.dispose()
-        if pg_databases is not None:
-            pg_databases.drop(url)
 
 
 @pytest.fixture()
