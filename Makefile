@@ -18,11 +18,15 @@ run: venv
 	$(BIN)/monitor init
 	$(BIN)/monitor run
 
-## Set up, lint (ruff), type-check (mypy) and run the test suite.
-test: venv
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/mypy
-	$(BIN)/pytest -q
+# The server of the PostgreSQL test pass (trust auth; each test gets its own database).
+MONITOR_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+## Set up, lint (ruff), type-check (mypy), run the test suite on SQLite, then run its database
+## tests again on PostgreSQL (one line and no failure if the server is unreachable, except
+## under CI=true).
+test: lint
+	env -u MONITOR_TEST_PG_URL $(BIN)/pytest -q
+	MONITOR_TEST_PG_URL='$(MONITOR_TEST_PG_URL)' $(BIN)/pytest -q -m db
 
 lint: venv
 	$(BIN)/ruff check monitor tests bench

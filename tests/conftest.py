@@ -67,8 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+PG_UNREACHABLE = pytest.StashKey[str]()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """One line, not one skip per test, when the PostgreSQL server is not there."""
+    """No server: under CI=true a failure; elsewhere one line, not a skip line per test."""
     server = pg_server_url()
     if server is None:
         return
@@ -80,7 +83,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         where = server.render_as_string(hide_password=True)
         if os.environ.get("CI", "").lower() == "true":
             pytest.exit(f"PostgreSQL at {where} is unreachable under CI=true: {why}", 1)
-        pytest.exit(f"PostgreSQL pass skipped: {where} is unreachable ({why})", 0)
+        session.config.stash[PG_UNREACHABLE] = (
+            f"PostgreSQL pass skipped: {where} is unreachable ({why}); "
+            "the database tests were deselected"
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -100,6 +106,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if on_pg and marker is not None:
             reason = marker.args[0] if marker.args else "about SQLite itself"
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+    if PG_UNREACHABLE in config.stash:
+        unreachable = [item for item in items if item.get_closest_marker("db")]
+        config.hook.pytest_deselected(items=unreachable)
+        items[:] = [item for item in items if not item.get_closest_marker("db")]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    if PG_UNREACHABLE in config.stash:
+        terminalreporter.write_line(config.stash[PG_UNREACHABLE])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # `pytest -m db` with no server selects nothing: that is the skip above, not exit 5.
+    if PG_UNREACHABLE in session.config.stash and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 @pytest.fixture(scope="session")
