@@ -160,9 +160,12 @@ class PgDatabases:
         self.server = server
         self.admin = _admin_engine(server)
         self.numbers = itertools.count(1)
-        # Dropping takes a server under load about as long as creating: do it off the test's
-        # path, one at a time, and wait for all of them at the end of the session.
-        self.dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-db")
+        # A create takes a loaded server about a second (it writes the copy to the WAL), a drop
+        # more (it waits for a checkpoint): the next copy is made, and the last ones dropped,
+        # while a test runs. Drops run side by side so that one checkpoint serves several.
+        self.maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="make-test-db")
+        self.next_copy: dict[str, Future[URL]] = {}
+        self.dropper = ThreadPoolExecutor(max_workers=4, thread_name_prefix="drop-test-db")
         self.drops: list[Future[None]] = []
 
     def create(self, template: str | None = None) -> URL:
@@ -173,6 +176,21 @@ class PgDatabases:
             conn.execute(text(f"CREATE DATABASE {name}{clause}"))
         return self.server.set(database=name)
 
+    def copy(self, template: str) -> URL:
+        """A new copy of ``template``, and the next one started in the background."""
+        ready = self.next_copy.pop(template, None)
+        url = ready.result() if ready is not None else self.create(template)
+        self.next_copy[template] = self.maker.submit(self.create, template)
+        return url
+
+    def drop_template(self, url: URL) -> None:
+        """Drop a template and the copy of it made ahead that no test took."""
+        assert url.database is not None
+        ready = self.next_copy.pop(url.database, None)
+        if ready is not None:
+            self.drop(ready.result())
+        self.drop(url)
+
     def drop(self, url: URL) -> None:
         # FORCE: a daemon subprocess a test killed may leave its backend behind a moment.
         with self.admin.connect() as conn:
@@ -182,6 +200,7 @@ class PgDatabases:
         self.drops.append(self.dropper.submit(self.drop, url))
 
     def close(self) -> None:
+        self.maker.shutdown(wait=True)
         self.dropper.shutdown(wait=True)
         try:
             for dropped in self.drops:
@@ -252,7 +271,7 @@ def db_template(
     try:
         yield url
     finally:
-        pg_databases.drop(url)
+        pg_databases.drop_template(url)
 
 
 @contextmanager
@@ -264,7 +283,8 @@ def _template_copy(template: URL, pg_databases: PgDatabases | None, folder: Path
         shutil.copyfile(template.database, path)
         yield url_string(template.set(database=str(path)))
         return
-    url = pg_databases.create(template=template.database)
+    assert template.database is not None
+    url = pg_databases.copy(template.database)
     try:
         yield url_string(url)
     finally:
