@@ -32,6 +32,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from monitor.errors import NotifyError
+from monitor.safetext import strip_controls
 from monitor.views import clip, country_name, headline
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "alerts"
@@ -139,4 +140,8 @@ class Renderer:
             raise NotifyError(
                 f"alert template {message!r} ({fmt}): {type(exc).__name__}: {exc}"
             ) from None
-        return Message(" ".join(title.split()), body.strip() + "\n", used)
+        # Evidence quotes scraped text: no bidi override may reorder what the reader sees
+        # (nor a control character reach a channel), whatever the template prints.
+        return Message(
+            strip_controls(" ".join(title.split())), strip_controls(body.strip()) + "\n", used
+        )
