@@ -108,9 +108,10 @@ def test_once_status_and_try_print_no_server_control_sequences(
 def test_alerts_drop_bidi_overrides_and_controls() -> None:
     from datetime import datetime
 
-    from monitor.notify.render import Renderer, change_context
+    from monitor.extract.watchlist import default_watchlist
+    from monitor.notify.render import Renderer
     from monitor.store.queries import ChangeView, EvidenceView
-    from tests.test_pipeline_support import Watchlist
+    from monitor.views import change_context
 
     when = datetime(2026, 11, 28, 12, 0)
     evidence = EvidenceView(
@@ -137,7 +138,7 @@ def test_alerts_drop_bidi_overrides_and_controls() -> None:
         [evidence],  # type: ignore[arg-type]
     )
     for fmt in ("text", "markdown", "html"):
-        message = Renderer(None).render("change", fmt, change_context(view, Watchlist()))
+        message = Renderer(None).render("change", fmt, change_context(view, default_watchlist()))
         for part in (message.title, message.body):
             assert RLO not in part and "\x1b" not in part, (fmt, part)
         assert "ships" in message.body
