@@ -11,6 +11,7 @@
     ├── ExtractError   an item could not be read for facts
     ├── StoreError     the database is unusable (missing, locked by another daemon, ...)
     ├── QueryError     a change-log query cannot run as asked (a bad cursor or limit)
+    ├── ReviewError    a review state cannot be set as asked (unknown state, no reason)
     └── NotifyError    an alert channel or template is unusable
 
 Callers catch MonitorError broadly (the CLI turns it into one line and an exit code)
@@ -110,6 +111,10 @@ class StoreError(MonitorError):
 
 class QueryError(MonitorError):
     """A change-log query cannot run as asked (e.g. a cursor from another query)."""
+
+
+class ReviewError(MonitorError):
+    """A review state cannot be set as asked (an unknown state, a dismissal with no reason)."""
 
 
 class NotifyError(MonitorError):

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -82,6 +83,8 @@ class ItemRow(Base):
     # Set once extract -> diff -> changes -> outbox ran for this item (in that transaction).
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # corpus id, story, author...
+    # Stored by its source's first successful pass (alerts.quiet_first_pass).
+    first_pass: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     source: Mapped[SourceRow] = relationship(back_populates="items")
 
@@ -112,6 +115,7 @@ class ChangeRow(Base):
     __table_args__ = (
         UniqueConstraint("fact_id", "change", name="uq_changes_fact_change"),
         Index("ix_changes_at", "at"),
+        Index("ix_changes_state", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,6 +130,12 @@ class ChangeRow(Base):
     first_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    # The analyst's review: unread / seen / confirmed / dismissed (monitor.store.review).
+    state: Mapped[str] = mapped_column(String(10), default="unread", server_default="unread")
+    state_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Recorded without an alert: its item came in its source's first pass, or was older
+    # than alerts.max_age when fetched.
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ObservationRow(Base):

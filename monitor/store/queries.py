@@ -33,7 +33,7 @@ from monitor.store.db import in_chunks
 from monitor.store.models import ChangeRow, ItemRow, ObservationRow, SourceRow
 
 Order = Literal["reported", "id"]
-Facet = Literal["entity", "kind", "change", "status", "source", "lang"]
+Facet = Literal["entity", "kind", "change", "status", "state", "backfill", "source", "lang"]
 MAX_SEARCH_WORDS = 10
 MAX_SEARCH_CHARS = 200
 
@@ -63,6 +63,9 @@ class ChangeView:
     dismissed_at: datetime | None
     dismiss_reason: str | None
     evidence: list[EvidenceView] = field(default_factory=list)
+    state: str = "unread"  # unread / seen / confirmed / dismissed (monitor.store.review)
+    state_at: datetime | None = None
+    backfill: bool = False  # recorded without an alert (first pass, old item)
 
     @property
     def sources(self) -> int:
@@ -90,6 +93,8 @@ class ChangeQuery:
     source: str | None = None  # some evidence came from this source (its name)
     lang: str | None = None  # some evidence is in this language (the item's lang)
     dismissed: bool | None = None  # False: hide dismissed changes; True: only those
+    state: str | None = None  # unread | seen | confirmed | dismissed
+    backfill: bool | None = None  # True: only changes recorded without an alert; False: none
     # Every word must occur (case-insensitively) in the value, entity id or kind, or in
     # the sentence or title of some evidence. Display names live in the watchlist, not
     # here: a caller that searches them maps the names to entity ids itself.
@@ -169,7 +174,12 @@ def count_changes_by(session: Session, query: ChangeQuery, facet: Facet) -> dict
         column = getattr(ChangeRow, facet)
         statement = select(column, func.count()).select_from(ChangeRow).where(*conditions)
     rows = session.execute(statement.group_by(column)).all()
-    return {str(value): int(count) for value, count in rows}
+    return {_facet_value(value): int(count) for value, count in rows}
+
+
+def _facet_value(value: Any) -> str:
+    """``backfill`` counts as "true"/"false", as a query string would spell it."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 # --------------------------------------------------------------------------- SQL
@@ -202,6 +212,10 @@ def _conditions(query: ChangeQuery) -> list[ColumnElement[bool]]:
     if query.dismissed is not None:
         dismissed = ChangeRow.dismissed_at.is_not(None)
         where.append(dismissed if query.dismissed else ~dismissed)
+    if query.state is not None:
+        where.append(ChangeRow.state == query.state)
+    if query.backfill is not None:
+        where.append(ChangeRow.backfill.is_(query.backfill))
     if query.ids is not None:
         where.append(ChangeRow.id.in_(list(query.ids)))
     for word in _words(query.search):
@@ -299,6 +313,9 @@ def _view(row: ChangeRow) -> ChangeView:
         published=row.published_at,
         dismissed_at=row.dismissed_at,
         dismiss_reason=row.dismiss_reason,
+        state=row.state,
+        state_at=row.state_at,
+        backfill=bool(row.backfill),
     )
 
 
