@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from monitor.types import Fact
@@ -65,3 +66,19 @@ def decide(facts: Iterable[Fact], known: Mapping[Key, KnownFact]) -> list[Decisi
             action = "evidence"
         decisions.append(Decision(fact, action, k))
     return decisions
+
+
+def is_backfill(
+    *,
+    first_pass: bool,
+    published: datetime | None,
+    fetched: datetime,
+    quiet_first_pass: bool,
+    max_age: timedelta | None,
+) -> bool:
+    """Whether an item's changes are recorded without an alert (``alerts.quiet_first_pass``,
+    ``alerts.max_age``): it came in its source's first successful pass, or it was published
+    longer than ``max_age`` before it was fetched. An item with no date is not old."""
+    if quiet_first_pass and first_pass:
+        return True
+    return max_age is not None and published is not None and fetched - published > max_age

@@ -332,7 +332,9 @@ def _store(
         try:
             with _STORE_LOCK, transaction(sessions) as session:
                 row = _row(session, state)
-                new_rows = store_items(session, row, items)
+                # never fetched successfully before: a new source, or a new database
+                first_pass = row.last_success_at is None
+                new_rows = store_items(session, row, items, first_pass=first_pass)
                 record_fetched(
                     row,
                     now=now,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.changes import decide
+from monitor.changes import decide, is_backfill
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
@@ -117,8 +117,10 @@ class ProcessReport:
     live: int = 0
     deliveries: int = 0
     errors: int = 0
+    backfill: int = 0  # changes recorded without an alert (first pass, old item, --no-alerts)
 
     def add(self, other: ProcessReport) -> None:
+        self.backfill += other.backfill
         self.items += other.items
         self.new += other.new
         self.live += other.live
@@ -139,7 +141,9 @@ def process_pending(
         extract -> diff (monitor.changes) -> facts, observations, changes, outbox rows,
         items.processed_at
 
-    ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill).
+    ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill);
+    so does an item of a source's first pass or older than ``alerts.max_age``
+    (``monitor.changes.is_backfill``). Either way its changes are marked ``backfill``.
     An item another process recorded first is skipped (the unique keys refuse the copy).
     """
     report = ProcessReport()
@@ -190,8 +194,17 @@ def _process_one(
             facts = []
             report.errors += 1
         decisions = decide(facts, known_facts(session, [f.key for f in facts]))
-        for change in record_item(session, row, decisions, moment):
-            if queue_alerts:
+        backfill = not queue_alerts or is_backfill(
+            first_pass=row.first_pass,
+            published=row.published_at,
+            fetched=row.fetched_at,
+            quiet_first_pass=app.alerts.quiet_first_pass,
+            max_age=app.alerts.max_age,
+        )
+        for change in record_item(session, row, decisions, moment, backfill=backfill):
+            if backfill:
+                report.backfill += 1
+            else:
                 report.deliveries += _queue_change(session, app, change, moment)
             log.info(
                 "change %s %s/%s/%s item=%s",

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
@@ -56,6 +57,45 @@ def test_check_config_summarises_a_good_file(tmp_path: Path) -> None:
     assert "2h" in json_line.split() and "(disabled)" in json_line
     assert "alert channels:" in result.stdout
     assert "watchlist:" in result.stdout
+    assert "first pass of a source: quiet (no alerts); max age of an alerting item: 7d" in (
+        result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("alerts", "shown"),
+    [
+        (
+            "quiet_first_pass: false\n  max_age: none",
+            "first pass of a source: alerts; max age of an alerting item: none",
+        ),
+        ("max_age: 36h", "quiet (no alerts); max age of an alerting item: 36h"),
+    ],
+)
+def test_check_config_shows_the_quiet_first_day_settings(
+    tmp_path: Path, alerts: str, shown: str
+) -> None:
+    path = write(tmp_path, f"sources: []\nalerts:\n  {alerts}\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("alerts", "message"),
+    [
+        ("max_age: soon", "alerts.max_age: bad duration 'soon' (allowed: a number with a unit"),
+        ("max_age: -1d", "alerts.max_age: bad duration '-1d'"),
+        ("quiet_first_pass: maybe", "alerts.quiet_first_pass:"),
+    ],
+)
+def test_check_config_rejects_bad_quiet_first_day_settings(
+    tmp_path: Path, alerts: str, message: str
+) -> None:
+    path = write(tmp_path, f"sources: []\nalerts:\n  {alerts}\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{path}:3: {message}"), result.stderr
 
 
 def test_check_config_reports_every_problem_and_exits_2(tmp_path: Path) -> None:

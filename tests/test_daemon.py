@@ -89,9 +89,12 @@ def test_once_prints_a_line_per_source_and_exits_0_when_sources_fail(
     # the summary: sources ok/failed, new items, changes, alerts (no channel configured)
     assert lines[3] == "sources: 2 ok, 1 failed, 0 skipped; 4 new items"
     changes = re.fullmatch(
-        r"changes: (\d+) \((\d+) new, (\d+) live\) from 4 items processed", lines[4]
+        r"changes: (\d+) \((\d+) new, (\d+) live\) from 4 items processed"
+        r"(?:; (\d+) backfill \(no alerts\))?",
+        lines[4],
     )
     assert changes and int(changes[1]) == int(changes[2]) + int(changes[3])
+    assert int(changes[4] or 0) == int(changes[1])  # a first pass: every change is backfill
     assert lines[5] == "alerts: 0 queued, 0 sent, 0 to retry, 0 failed"
     assert len(lines) == 6
     assert "Traceback" not in err and "fetching" not in err  # no progress off a terminal

@@ -59,7 +59,8 @@ def _setup(tmp_path: Path, db_url: str, channel_url: str | None) -> tuple[CliRun
             encoding="utf-8",
         )
     (tmp_path / "sources.yaml").write_text(
-        f"sources: []\nalerts:\n  apprise_config: {apprise.name}\n", encoding="utf-8"
+        f"sources: []\nalerts:\n  apprise_config: {apprise.name}\n  max_age: none\n",
+        encoding="utf-8",
     )
     args = ["--config", str(tmp_path / "sources.yaml"), "--db", db_url]
     runner = CliRunner()
@@ -225,10 +226,12 @@ def test_ingest_no_alerts_records_the_log_quietly(
     )
     result = runner.invoke(cli, [*args, "ingest", "--no-alerts", str(corpus)])
     assert result.exit_code == 0, result.output
-    assert "changes: 1 new, 0 live (1 items processed, 0 alerts queued)" in result.output
+    assert "changes: 1 new, 0 live (1 items processed, 0 alerts queued, 1 backfill)" in (
+        result.output
+    )
     assert http_server.hits("/hook") == []
     log = json.loads(runner.invoke(cli, [*args, "changes", "--format", "json"]).output)
-    assert [c["value"] for c in log] == ["MX"]
+    assert [(c["value"], c["backfill"]) for c in log] == [("MX", True)]
 
 
 def test_ingest_drops_control_characters(tmp_path: Path, db_url: str) -> None:

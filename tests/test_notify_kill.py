@@ -82,7 +82,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_fligh
     apprise_yml = apprise_file(json_channel(http_server.url("/hook?rto=60")))
     config = make_config(tmp_path, apprise_yml)
     (tmp_path / "sources.yaml").write_text(
-        "sources: []\nalerts:\n  apprise_config: apprise.yml\n"
+        "sources: []\nalerts:\n  apprise_config: apprise.yml\n  max_age: none\n"
         "  retry: {in_flight_timeout: 1s, backoff: 1s}\n",
         encoding="utf-8",
     )

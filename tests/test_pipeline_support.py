@@ -58,11 +58,15 @@ DEFAULT_RULES = [
 
 def make_config(tmp_path: Path, apprise_yaml: str | None = None, **alerts: Any) -> Config:
     """A Config (the packaged watchlist: alibaba is "Alibaba Cloud") whose ``alerts:``
-    section is ``alerts``, with channels from ``apprise_yaml``."""
+    section is ``alerts``, with channels from ``apprise_yaml``.
+
+    ``max_age`` is none unless given: these tests replay items dated 2025 to exercise the
+    alert path, as though fetched when published (the quiet first day has its own tests)."""
     path = tmp_path / "apprise.yml"
     if apprise_yaml is not None:
         path.write_text(apprise_yaml, encoding="utf-8")
-    return Config(alerts=AlertsConfig.model_validate({"apprise_config": str(path), **alerts}))
+    alerts = {"apprise_config": str(path), "max_age": None, **alerts}
+    return Config(alerts=AlertsConfig.model_validate(alerts))
 
 
 def make_app(

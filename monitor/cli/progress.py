@@ -97,7 +97,8 @@ class PassSummary:
             f"sources: {ok} ok, {failed} failed, {skipped} skipped; "
             f"{new_items} new item{'' if new_items == 1 else 's'}",
             f"changes: {p.new + p.live} ({p.new} new, {p.live} live) "
-            f"from {p.items} item{'' if p.items == 1 else 's'} processed",
+            f"from {p.items} item{'' if p.items == 1 else 's'} processed"
+            + (f"; {p.backfill} backfill (no alerts)" if p.backfill else ""),
             f"alerts: {p.deliveries} queued, {s.sent} sent, {s.retrying} to retry, "
             f"{s.failed} failed",
         ]

@@ -115,6 +115,12 @@ def _print_summary(app: App, config: Config, channels: list[str]) -> None:
     click.echo(f"alert channels: {len(channels)}")
     for channel in channels:
         click.echo(f"  {channel}")
+    alerts = config.alerts
+    max_age = format_interval(alerts.max_age) if alerts.max_age is not None else "none"
+    click.echo(
+        f"first pass of a source: {'quiet (no alerts)' if alerts.quiet_first_pass else 'alerts'}; "
+        f"max age of an alerting item: {max_age}"
+    )
 
 
 @cli.command("kinds")

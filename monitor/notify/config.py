@@ -39,6 +39,23 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def parse_optional_duration(value: Any) -> timedelta | None:
+    """A duration as ``parse_duration``, or ``none`` (also YAML's null) for no limit."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        return None
+    try:
+        return parse_duration(value)
+    except PydanticCustomError:
+        raise PydanticCustomError(
+            "duration",
+            "bad duration '{value}' (allowed: {allowed}, or none)",
+            {"value": str(value), "allowed": DURATION_HELP},
+        ) from None
+
+
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(parse_optional_duration)]
 ChangeKind = Literal["new", "live"]
 FactKindName = Literal["region", "chip", "model"]
 
@@ -122,6 +139,12 @@ class AlertsConfig(BaseModel):
     source_down_after: Duration = timedelta(hours=6)
     # Tags of the channels that get "source down / recovered" alerts (omitted: every channel).
     health_tags: list[str] | None = None
+    # A quiet first day: a source's first successful pass (a new source, or every source
+    # on a new database) records its items, facts and changes but alerts nobody ...
+    quiet_first_pass: bool = True
+    # ... nor does an item published longer than this before it was fetched (None: any age).
+    # Such changes are marked backfill.
+    max_age: OptionalDuration = timedelta(days=7)
 
     _base_dir: Path | None = PrivateAttr(default=None)
 

@@ -68,9 +68,15 @@ def add_fact(session: Session, fact: Fact, origin: str, now: datetime) -> FactRo
 
 
 def record_item(
-    session: Session, item: ItemRow, decisions: Sequence[Decision], now: datetime
+    session: Session,
+    item: ItemRow,
+    decisions: Sequence[Decision],
+    now: datetime,
+    *,
+    backfill: bool = False,
 ) -> list[ChangeRow]:
     """Write one item's facts, changes and observations and mark it processed.
+    ``backfill``: its changes are recorded to alert nobody (``monitor.changes.is_backfill``).
 
     Returns the changes created for this item. Safe to repeat: an existing change or
     observation is reused, never doubled.
@@ -107,6 +113,7 @@ def record_item(
                     at=now,
                     published_at=published,
                     first_item_id=item.id,
+                    backfill=backfill,
                 )
                 session.add(change)
                 session.flush()

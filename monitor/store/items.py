@@ -81,8 +81,12 @@ def get_or_create_source(session: Session, name: str, kind: str, url: str) -> So
     return sync_sources(session, [(name, kind, url)])[name]
 
 
-def store_items(session: Session, source: SourceRow, items: Iterable[Item]) -> list[ItemRow]:
+def store_items(
+    session: Session, source: SourceRow, items: Iterable[Item], *, first_pass: bool = False
+) -> list[ItemRow]:
     """Add the items not stored before; return the new rows (flushed, not committed).
+    ``first_pass``: they come from the source's first successful pass (alerts nobody when
+    ``alerts.quiet_first_pass``).
 
     The caller commits once per source, so an interrupted pass stores all or none of a
     source's new items and a repeated pass finds them as duplicates.
@@ -119,6 +123,7 @@ def store_items(session: Session, source: SourceRow, items: Iterable[Item]) -> l
             published_at=to_naive_utc(item.published),
             fetched_at=now,
             extra=dict(item.extra) or None,
+            first_pass=first_pass,
         )
         session.add(row)
         new_rows.append(row)
