@@ -176,8 +176,11 @@ def change_json(view: ChangeView) -> dict[str, Any]:
         "at": iso_z(view.at),
         "published": iso_z(view.published),
         "sources": view.sources,
+        "state": view.state,
+        "state_at": iso_z(view.state_at),
         "dismissed": view.dismissed_at is not None,
         "dismiss_reason": view.dismiss_reason,
+        "backfill": view.backfill,
         "evidence": [
             {
                 "url": e.url,
@@ -230,26 +233,33 @@ def change_context(view: ChangeView, names: DisplayNames | None) -> dict[str, An
     }
 
 
-TABLE_COLUMNS = ["id", "published", "entity", "kind", "value", "change", "status", "sources"]
+# ``monitor changes``' table: (name, widest it is kept at before the headline gives way;
+# None: the headline, which takes what the other columns leave)
+TABLE_COLUMNS: list[tuple[str, int | None]] = [
+    ("id", 8), ("date", 10), ("company", 20), ("kind", 6), ("value", 30),
+    ("change", 11), ("state", 9), ("src", 3), ("headline", None),
+]  # fmt: skip
 
 
-def change_row(view: ChangeView) -> list[str]:
-    """One change as a row of ``monitor changes`` (``TABLE_COLUMNS``)."""
+def change_row(view: ChangeView, names: DisplayNames | None) -> list[str]:
+    """One change as a row of ``monitor changes`` (``TABLE_COLUMNS``): ``*`` after the id
+    of a backfill change, the company's and the value's names, the first headline."""
     return [
-        str(view.id),
-        minute(view.published or view.at),
-        view.entity,
+        f"{view.id}{'*' if view.backfill else ''}",
+        (view.published or view.at).strftime("%Y-%m-%d"),
+        entity_name(names, view.entity),
         view.kind,
-        view.value,
-        view.change,
-        view.status,
+        display_value(view.kind, view.value),
+        "now live" if view.change == "live" else f"new {view.status}",
+        view.state,
         str(view.sources),
+        first_title(view),
     ]
 
 
 CSV_COLUMNS = [
     "id", "published", "at", "entity", "kind", "value", "status", "change", "sources",
-    "dismissed", "first_url",
+    "dismissed", "first_url", "state", "backfill", "first_title",
 ]  # fmt: skip
 
 
@@ -266,7 +276,13 @@ def change_csv_row(view: ChangeView) -> list[Any]:
     row: list[Any] = [view.id, iso_z(view.published), iso_z(view.at), view.entity, view.kind]
     row += [view.value, view.status, view.change, view.sources]
     row += ["yes" if view.dismissed_at else "", first_url]
+    row += [view.state, "yes" if view.backfill else "", first_title(view)]
     return [csv_cell(value) for value in row]
+
+
+def first_title(view: ChangeView) -> str:
+    """The headline of the first item that reported the change, on one line ("" if none)."""
+    return " ".join(view.evidence[0].title.split()) if view.evidence else ""
 
 
 def changes_csv(views: Iterable[ChangeView]) -> str:

@@ -85,8 +85,12 @@ def test_changes_filters_and_formats(logged: list[str]) -> None:
     assert log[0]["sources"] == 2 and len(log[0]["evidence"]) == 2
     assert [c["value"] for c in _json(logged, "--entity", "huawei")] == ["Ascend 910C"]
     assert [c["value"] for c in _json(logged, "--kind", "region")] == ["MX"]
-    assert [c["value"] for c in _json(logged, "--since", "2025-04-01")] == ["Qwen3"]
-    assert _json(logged, "--since", "7d") == []  # relative to now: these are old
+    # --published-since: the first article's date; --since: when monitor recorded it
+    assert [c["value"] for c in _json(logged, "--published-since", "2025-04-01")] == ["Qwen3"]
+    assert _json(logged, "--published-since", "7d") == []  # relative to now: these are old
+    assert len(_json(logged, "--since", "2025-05-01")) == 3  # all recorded on May 1st
+    assert _json(logged, "--since", "2025-05-02") == []
+    assert _json(logged, "--since", "7d") == []
     rows = list(
         csv.DictReader(
             io.StringIO(CliRunner().invoke(cli, [*logged, "changes", "--format", "csv"]).output)
@@ -115,7 +119,9 @@ def test_show_and_dismiss(logged: list[str]) -> None:
     everything = _json(logged, "--all")
     dismissed = next(c for c in everything if c["id"] == chip["id"])
     assert dismissed["dismissed"] and dismissed["dismiss_reason"] == "not a product"
-    assert "dismissed, struck out" in runner.invoke(cli, [*logged, "changes", "--all"]).output
+    listed = runner.invoke(cli, [*logged, "changes", "--all"]).output
+    assert "(1 dismissed)" in listed  # struck out on a terminal; its state says so anyway
+    assert re.search(rf"^{chip['id']} .* dismissed ", listed, re.MULTILINE), listed
     assert runner.invoke(cli, [*logged, "dismiss", "999", "--reason", "x"]).exit_code == 1
     blank = runner.invoke(cli, [*logged, "dismiss", str(chip["id"]), "--reason", "  "])
     assert blank.exit_code == 2 and "say why" in blank.output

@@ -1,4 +1,5 @@
-"""Commands: changes, show, dismiss, report, ingest, notify (the change log and alerts)."""
+"""Commands: changes, show, report, ingest, notify (the change log and alerts). The review
+state commands (seen, confirm, unread, dismiss) are in ``review_cmds``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from monitor.cli.main import EXIT_CONFIG, cli, fail
 if TYPE_CHECKING:
     from monitor.notify.channels import Channel
     from monitor.store.queries import ChangeView
+    from monitor.views import DisplayNames
 
 
 def since_option(value: str | None) -> datetime | None:
@@ -32,9 +34,26 @@ def since_option(value: str | None) -> datetime | None:
 
 
 @cli.command()
-@click.option("--since", metavar="7d|DATE", help="Only changes first reported since then.")
+@click.option(
+    "--since", metavar="7d|DATE", help="Only changes detected (recorded by monitor) since then."
+)
+@click.option(
+    "--published-since",
+    metavar="7d|DATE",
+    help="Only changes whose first article was published since then.",
+)
 @click.option("--entity", metavar="ID", help="Only this company (watchlist id, e.g. alibaba).")
 @click.option("--kind", type=click.Choice(["region", "chip", "model"]), help="Only this kind.")
+@click.option(
+    "--state",
+    type=click.Choice(["unread", "seen", "confirmed", "dismissed"]),
+    help="Only changes in this review state (dismissed ones are shown without --all).",
+)
+@click.option(
+    "--backfill/--no-backfill",
+    default=None,
+    help="Only the changes recorded without an alert (first pass, old item), or none of them.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -47,39 +66,62 @@ def since_option(value: str | None) -> datetime | None:
 def changes(
     app: App,
     since: str | None,
+    published_since: str | None,
     entity: str | None,
     kind: str | None,
+    state: str | None,
+    backfill: bool | None,
     fmt: str,
     all_: bool,
 ) -> None:
     """The change log, newest first (by the date of the first item that reported it).
 
+    The table shows each change's id (`*`: backfill, recorded without an alert), date,
+    company, kind, value with its name (`Mexico (MX)`), change and status, review state,
+    sources and the first headline, fitted to the terminal's width. JSON objects carry
+    "state" (unread, seen, confirmed, dismissed), "dismissed" and "backfill".
+
     \b
     Examples:
-      monitor changes --since 7d
+      monitor changes --since 7d                      # detected in the last 7 days
+      monitor changes --state unread --no-backfill    # what is left to review
       monitor changes --entity alibaba --kind region --format json
-      monitor changes --since 2025-03-01 --format csv > changes.csv
+      monitor changes --published-since 2025-03-01 --format csv > changes.csv
     """
     from monitor.store.queries import ChangeQuery, find_changes
     from monitor.views import change_json, changes_csv
 
-    since_at = since_option(since)
-    with app.sessions() as session:
-        query = ChangeQuery(
-            since=since_at, entity=entity, kind=kind, dismissed=None if all_ else False
+    if entity is not None and entity not in (ids := sorted(app.watchlist.companies)):
+        raise click.BadParameter(
+            f"unknown company {entity!r} (watchlist ids: {', '.join(ids)})",
+            param_hint="'--entity'",
         )
+    query = ChangeQuery(
+        detected_since=since_option(since),
+        since=since_option(published_since),
+        entity=entity,
+        kind=kind,
+        state=state,
+        backfill=backfill,
+        dismissed=None if all_ or state is not None else False,
+    )
+    with app.sessions() as session:
         views = find_changes(session, query).changes
     if fmt == "json":
         click.echo(json.dumps([change_json(v) for v in views], ensure_ascii=False, indent=2))
     elif fmt == "csv":
         click.echo(changes_csv(views), nl=False)
     else:
-        _table(views)
+        _table(views, app.names)
 
 
-def _table(views: list[ChangeView]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _table(views: list[ChangeView], names: DisplayNames | None) -> None:
+    """A table as wide as the terminal ($COLUMNS, else 160 off a terminal): each column
+    as wide as its widest cell up to a cap, the headline taking what is left; cells cut
+    with an ellipsis, widths counted in terminal cells (a Chinese character takes two)."""
+    import shutil
+
+    from rich.cells import cell_len
     from rich.text import Text
 
     from monitor.views import TABLE_COLUMNS, change_row
@@ -87,16 +129,37 @@ def _table(views: list[ChangeView]) -> None:
     if not views:
         click.echo("no changes")
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for name in TABLE_COLUMNS:
-        table.add_column(name, no_wrap=name != "value")
-    for v in views:
-        style = "strike dim" if v.dismissed_at else ""
-        table.add_row(*(Text(c, style=style) for c in change_row(v)))
-    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)
+    rows = [(v, change_row(v, names)) for v in views]
+    widths = [
+        min(max(cell_len(name), *(cell_len(cells[i]) for _, cells in rows)), cap or 10**6)
+        for i, (name, cap) in enumerate(TABLE_COLUMNS)
+    ]
+    gap = 2
+    fixed = sum(widths[:-1]) + gap * (len(widths) - 1)
+    widths[-1] = max(10, min(widths[-1], shutil.get_terminal_size((160, 24)).columns - fixed))
+
+    def fit(text: str, width: int) -> str:
+        cut = Text(text, no_wrap=True)
+        cut.truncate(width, overflow="ellipsis")
+        return cut.plain + " " * (width - cell_len(cut.plain))
+
+    def line(cells: list[str]) -> str:
+        return (" " * gap).join(fit(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    on_terminal = sys.stdout.isatty()
+    click.echo(click.style(line([name for name, _ in TABLE_COLUMNS]), bold=on_terminal))
+    for view, cells in rows:
+        text = line(cells)
+        struck = on_terminal and view.dismissed_at is not None
+        click.echo(click.style(text, strikethrough=True, dim=True) if struck else text)
+    notes = []
+    if any(v.backfill for v in views):
+        notes.append("*: backfill, recorded without an alert (first pass or old item)")
     dismissed = sum(1 for v in views if v.dismissed_at)
     if dismissed:
-        click.echo(f"({dismissed} dismissed, struck out)")
+        notes.append(f"{dismissed} dismissed" + (", struck out" if on_terminal else ""))
+    if notes:
+        click.echo(f"({'; '.join(notes)})")
 
 
 @cli.command()
@@ -125,6 +188,8 @@ def show(app: App, change_id: int, fmt: str) -> None:
     click.echo(f"#{view.id} {change_title(view, app.names)}")
     click.echo(f"  triple: {view.entity}/{view.kind}/{view.value}  change: {view.change}")
     click.echo(f"  first reported: {iso_z(view.published)}  recorded: {iso_z(view.at)}")
+    state = f"  state: {view.state}" + (f" since {iso_z(view.state_at)}" if view.state_at else "")
+    click.echo(state + ("  (backfill: recorded without an alert)" if view.backfill else ""))
     if view.dismissed_at:
         click.echo(f"  DISMISSED {iso_z(view.dismissed_at)}: {view.dismiss_reason}")
     click.echo(f"  reported by {view.sources} source(s), {len(view.evidence)} item(s):")
@@ -133,31 +198,6 @@ def show(app: App, change_id: int, fmt: str) -> None:
         click.echo(f"    {e.url or '(no link)'}")
         if e.sentence:
             click.echo(f"    “{e.sentence}” [{e.status}]")
-
-
-@cli.command()
-@click.argument("change_id", type=int, metavar="ID")
-@click.option("--reason", required=True, help="Why it is a false positive (kept in the log).")
-@click.pass_obj
-def dismiss(app: App, change_id: int, reason: str) -> None:
-    """Mark a change as a false positive: its fact never alerts again, unsent alerts for it
-    are cancelled, and the log shows it struck out (`monitor changes --all`).
-
-    \b
-    Example:
-      monitor dismiss 12 --reason "office, not a data centre"
-    """
-    from monitor.store.db import transaction, utcnow
-    from monitor.store.review import dismiss_change
-
-    reason = " ".join(reason.split())
-    if not reason:
-        raise click.BadParameter("say why (it is kept in the log)", param_hint="'--reason'")
-    with transaction(app.sessions) as session:
-        found = dismiss_change(session, change_id, reason, utcnow())
-    if not found:
-        fail(f"error: no change #{change_id} (see `monitor changes`)")
-    click.echo(f"change #{change_id} dismissed: {reason}")
 
 
 @cli.command()
@@ -223,7 +263,9 @@ def ingest(app: App, files: tuple[Path, ...], no_send: bool, no_alerts: bool) ->
     click.echo(f"items: {report.read} read, {report.new} new, {report.duplicate} duplicate")
     click.echo(
         f"changes: {processed.new} new, {processed.live} live "
-        f"({processed.items} items processed, {processed.deliveries} alerts queued)"
+        f"({processed.items} items processed, {processed.deliveries} alerts queued"
+        + (f", {processed.backfill} backfill" if processed.backfill else "")
+        + ")"
     )
     if sent is not None:
         click.echo(f"alerts: {sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed")
