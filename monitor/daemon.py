@@ -149,7 +149,9 @@ class DaemonLock:
         import fcntl
 
         try:
-            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+            # 0600 like the database: it names the daemon's pid, nothing for other users
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            handle = open(descriptor, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
         except OSError as exc:  # a read-only folder, a directory in the way ...
             raise StoreError(f"cannot open the daemon lock file {path}: {exc.strerror}") from None
         try:

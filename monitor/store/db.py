@@ -56,10 +56,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_database_file(path: Path) -> None:
+    """Create the folder (0700) and the database file (0600) where they are missing.
+
+    The database holds the operator's sources, alerts and delivery errors: other local
+    users have no business reading it. SQLite creates its -wal, -shm and journal files
+    with the database file's own mode, so creating the file 0600 before SQLite opens it
+    covers them too. Existing files and folders keep the mode the operator gave them.
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "a file is in the way" if isinstance(exc, FileExistsError) else exc.strerror
+        raise StoreError(f"cannot create the database folder {folder}: {why}") from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a read-only folder or the like: SQLite's own open reports it clearly
+
+
 def make_engine(url: str | None = None) -> Engine:
     """Engine for ``url`` (default: $MONITOR_DB_URL or sqlite:///storage/monitor.db).
 
-    For SQLite, the parent folder is created and WAL mode switched on.
+    For SQLite, the parent folder (0700) and the database file (0600) are created and
+    WAL mode switched on.
     """
     url = url or os.environ.get("MONITOR_DB_URL") or DEFAULT_DB_URL
     try:
@@ -69,13 +92,8 @@ def make_engine(url: str | None = None) -> Engine:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            folder = Path(database).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                why = "a file is in the way" if isinstance(exc, FileExistsError) else exc.strerror
-                raise StoreError(f"cannot create the database folder {folder}: {why}") from None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_database_file(Path(database).expanduser())
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     try:
         engine = create_engine(parsed, **kwargs)
