@@ -16,17 +16,20 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
 from monitor.fetch import FetchCancelled, Fetcher, FetchResult
+from monitor.netguard import normal_host
 from monitor.safetext import safe_text, safe_url
 from monitor.store.db import to_naive_utc, transaction, utcnow
 from monitor.store.items import store_items
@@ -124,14 +127,10 @@ def run_pass(
     if work:
         workers = min(config.defaults.concurrency, len(work))  # validated >= 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            futures = [
-                pool.submit(poll_source, source, state, config, sessions, fetcher, now)
-                for source, state in work
-            ]
-            # Reported as each source finishes: a slow one holds back nobody's report.
             try:
-                for future in as_completed(futures):
-                    outcome = future.result()
+                for outcome in _poll_by_host(
+                    pool, work, workers, fetcher.per_host, config, sessions, fetcher, now
+                ):
                     outcomes[outcome.name] = outcome
                     if on_outcome:
                         on_outcome(outcome)
@@ -139,6 +138,47 @@ def run_pass(
                 fetcher.close()  # or leaving the pool waits for them (up to the timeouts)
                 raise
     return [outcomes[s.name] for s in selected if s.name in outcomes]
+
+
+def _poll_by_host(
+    pool: ThreadPoolExecutor,
+    work: Sequence[tuple[SourceConfig, SourceState]],
+    workers: int,
+    per_host: int,
+    config: Config,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    now: datetime,
+) -> Iterator[SourceOutcome]:
+    """Poll ``work`` on ``pool``, yielding each outcome as its source finishes (a slow
+    source holds back nobody's report).
+
+    A source is handed to a worker only when its host has a free slot (``per_host``):
+    submitted all at once, the sources of one busy or slow host (eleven Google News
+    searches, say) would each take a worker only to wait for that host, while sources on
+    idle hosts queued behind them.
+    """
+    pending = deque(work)
+    running: dict[Future[SourceOutcome], str] = {}
+    busy: Counter[str] = Counter()
+    while pending or running:
+        while len(running) < workers:
+            ready = next((task for task in pending if busy[_host(task[0])] < per_host), None)
+            if ready is None:
+                break
+            pending.remove(ready)
+            source, state = ready
+            future = pool.submit(poll_source, source, state, config, sessions, fetcher, now)
+            running[future] = _host(source)
+            busy[running[future]] += 1
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            busy[running.pop(future)] -= 1
+            yield future.result()
+
+
+def _host(source: SourceConfig) -> str:
+    return normal_host(urlsplit(str(source.url)).hostname or "")
 
 
 def _select(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:

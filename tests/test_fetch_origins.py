@@ -329,6 +329,37 @@ def test_a_slow_host_never_holds_another_hosts_slot(
         fetcher.close()
 
 
+def test_sources_waiting_for_a_busy_host_do_not_take_the_workers(
+    tmp_path: Path, http_server: LocalServer, inside: LocalServer, sessions: sessionmaker[Session]
+) -> None:
+    # Four sources on a slow host listed first, two on a quick one; 2 workers, per_host 1.
+    # Handed out in config order, the second slow source would sit on the other worker
+    # waiting for the slow host, and the quick sources would wait ~4 s behind them.
+    sources = ""
+    for n in range(4):
+        inside.route(f"/slow{n}", Reply(body=rss(f"http://example.com/s{n}"), headers=RSS, delay=1))
+        sources += f"  - name: slow{n}\n    kind: feed\n    url: {inside.url(f'/slow{n}')}\n"
+    for n in range(2):
+        http_server.route(f"/quick{n}", Reply(body=rss(f"http://example.com/q{n}"), headers=RSS))
+        sources += f"  - name: quick{n}\n    kind: feed\n    url: {http_server.url(f'/quick{n}')}\n"
+    config = write_config(tmp_path, sources, defaults="  concurrency: 2\n  per_host: 1\n")
+    fetcher = Fetcher.from_defaults(config.defaults)
+    finished: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        outcomes = run_pass(
+            config,
+            sessions,
+            fetcher,
+            on_outcome=lambda o: finished.setdefault(o.name, time.monotonic() - started),
+        )
+    finally:
+        fetcher.close()
+    assert all(o.status == "fetched" for o in outcomes)
+    assert finished["quick0"] < 0.9 and finished["quick1"] < 0.9, finished
+    assert inside.max_active == 1  # per_host still holds
+
+
 # --- item 5: secrets stay with their origin ----------------------------------------------
 
 
