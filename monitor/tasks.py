@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.changes import decide, is_backfill
+from monitor.changes import Decision, decide, is_backfill
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
@@ -40,15 +40,16 @@ from monitor.poll import SourceOutcome, run_pass
 from monitor.sources.text import strip_controls
 from monitor.store import health, outbox
 from monitor.store.db import to_naive_utc, transaction, utcnow
-from monitor.store.facts import known_facts, record_item
+from monitor.store.facts import fact_rows, known_of, record_item
 from monitor.store.items import (
     get_or_create_source,
+    mark_processed,
     pending_item_ids,
-    store_items,
-    unprocessed_item,
+    store_source_items,
+    unprocessed_items,
 )
 from monitor.store.models import ChangeRow, ItemRow, SourceRow
-from monitor.types import Item
+from monitor.types import Fact, Item
 
 if TYPE_CHECKING:
     from monitor.app import App, FactExtractor
@@ -128,23 +129,31 @@ class ProcessReport:
         self.errors += other.errors
 
 
+PROCESS_BATCH = 200  # items read, extracted and written per transaction
+
+
 def process_pending(
     app: App,
     *,
     now: datetime | None = None,
     limit: int | None = None,
     queue_alerts: bool = True,
+    batch: int = PROCESS_BATCH,
 ) -> ProcessReport:
     """Extract, diff and record changes (with their outbox rows) for unprocessed items, in
-    published order, one transaction per item:
+    published order:
 
         extract -> diff (monitor.changes) -> facts, observations, changes, outbox rows,
         items.processed_at
 
-    ``queue_alerts=False`` records the change log without outbox rows (a quiet back-fill);
-    so does an item of a source's first pass or older than ``alerts.max_age``
-    (``monitor.changes.is_backfill``). Either way its changes are marked ``backfill``.
-    An item another process recorded first is skipped (the unique keys refuse the copy).
+    ``batch`` items at a time in one transaction: one query reads them, one looks up every
+    fact they report, and each item with facts is written in a savepoint of its own, so a
+    bad item costs only itself; the items with no fact are marked in one statement. The
+    change log is the same as one item at a time (each item sees what the items before it
+    recorded). ``queue_alerts=False`` records the change log without outbox rows (a quiet
+    back-fill); so does an item of a source's first pass or older than ``alerts.max_age``
+    (``monitor.changes.is_backfill``). Either way its changes are marked ``backfill``. An
+    item another process recorded first is skipped (the unique keys refuse the copy).
     """
     report = ProcessReport()
     with transaction(app.sessions) as session:
@@ -153,13 +162,9 @@ def process_pending(
         return report  # the extractor is not even built
     extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
     moment = _now(now)
-    for item_id in pending:
-        try:
-            report.add(_process_one(app, extractor, item_id, moment, queue_alerts))
-        except IntegrityError:
-            # Another process (e.g. `monitor ingest` beside the daemon) recorded this item
-            # first; the unique keys refused the copy and the transaction rolled back.
-            log.info("item %s: already processed elsewhere", item_id)
+    for start in range(0, len(pending), max(1, batch)):
+        chunk = pending[start : start + max(1, batch)]
+        report.add(_process_batch(app, extractor, chunk, moment, queue_alerts))
     return report
 
 
@@ -178,47 +183,89 @@ def item_of(row: ItemRow) -> Item:
     )
 
 
-def _process_one(
-    app: App, extractor: FactExtractor, item_id: int, moment: datetime, queue_alerts: bool
+def _process_batch(
+    app: App,
+    extractor: FactExtractor,
+    item_ids: Sequence[int],
+    moment: datetime,
+    queue_alerts: bool,
 ) -> ProcessReport:
-    """One item in one transaction: extract, diff, facts, observations, changes, outbox."""
+    """Some items in one transaction, each item with facts in a savepoint of its own."""
     report = ProcessReport()
     with transaction(app.sessions) as session:
-        row = unprocessed_item(session, item_id)
-        if row is None:
-            return report  # another process got there first
-        try:
-            facts = extractor.extract(item_of(row))
-        except Exception as exc:  # one unreadable item must not stall the pipeline
-            log.error("item %s: extraction failed: %s: %s", item_id, type(exc).__name__, exc)
-            facts = []
-            report.errors += 1
-        decisions = decide(facts, known_facts(session, [f.key for f in facts]))
-        backfill = not queue_alerts or is_backfill(
-            first_pass=row.first_pass,
-            published=row.published_at,
-            fetched=row.fetched_at,
-            quiet_first_pass=app.alerts.quiet_first_pass,
-            max_age=app.alerts.max_age,
+        rows = unprocessed_items(session, item_ids)  # another process may have taken some
+        read = [(row, _extract(extractor, row, report)) for row in rows]
+        # The rows stay referenced for the batch: the session's identity map holds only
+        # what is referenced, and record_item finds each fact row there, not in a query.
+        rows_by_key = fact_rows(session, [f.key for _row, facts in read for f in facts])
+        known = known_of(rows_by_key)
+        quiet: list[int] = []
+        for row, facts in read:
+            decisions = decide(facts, known)
+            if not decisions:
+                quiet.append(row.id)
+                continue
+            try:
+                with session.begin_nested():
+                    one = _record(session, app, row, decisions, moment, queue_alerts)
+            except IntegrityError:
+                # Another process (e.g. `monitor ingest` beside the daemon) recorded this
+                # item's facts first; its savepoint rolled back, the item stays pending.
+                log.info("item %s: already processed elsewhere", row.id)
+                continue
+            report.add(one)
+            # the next items see this one's facts, as if each had its own transaction
+            recorded = fact_rows(session, [d.fact.key for d in decisions])
+            rows_by_key.update(recorded)
+            known.update(known_of(recorded))
+        mark_processed(session, quiet, moment)
+        report.items += len(quiet)
+    return report
+
+
+def _extract(extractor: FactExtractor, row: ItemRow, report: ProcessReport) -> list[Fact]:
+    try:
+        return extractor.extract(item_of(row))
+    except Exception as exc:  # one unreadable item must not stall the pipeline
+        log.error("item %s: extraction failed: %s: %s", row.id, type(exc).__name__, exc)
+        report.errors += 1
+        return []
+
+
+def _record(
+    session: Session,
+    app: App,
+    row: ItemRow,
+    decisions: Sequence[Decision],
+    moment: datetime,
+    queue_alerts: bool,
+) -> ProcessReport:
+    """One item's facts, observations, changes and outbox rows (none for a back-fill)."""
+    report = ProcessReport(items=1)
+    backfill = not queue_alerts or is_backfill(
+        first_pass=row.first_pass,
+        published=row.published_at,
+        fetched=row.fetched_at,
+        quiet_first_pass=app.alerts.quiet_first_pass,
+        max_age=app.alerts.max_age,
+    )
+    for change in record_item(session, row, decisions, moment, backfill=backfill):
+        if backfill:
+            report.backfill += 1
+        else:
+            report.deliveries += _queue_change(session, app, change, moment)
+        log.info(
+            "change %s %s/%s/%s item=%s",
+            change.change,
+            change.entity,
+            change.kind,
+            change.value,
+            row.id,
         )
-        for change in record_item(session, row, decisions, moment, backfill=backfill):
-            if backfill:
-                report.backfill += 1
-            else:
-                report.deliveries += _queue_change(session, app, change, moment)
-            log.info(
-                "change %s %s/%s/%s item=%s",
-                change.change,
-                change.entity,
-                change.kind,
-                change.value,
-                item_id,
-            )
-            if change.change == "new":
-                report.new += 1
-            else:
-                report.live += 1
-        report.items = 1
+        if change.change == "new":
+            report.new += 1
+        else:
+            report.live += 1
     return report
 
 
@@ -360,12 +407,12 @@ def _store_replayed(app: App, items: list[Item]) -> int:
         (replace(it, title=strip_controls(it.title), text=strip_controls(it.text)) for it in items),
         key=lambda it: it.published or far_future,
     )
-    new = 0
     with transaction(app.sessions) as session:
         sources: dict[str, SourceRow] = {}
+        pairs = []
         for it in ordered:
             name = (it.source or "ingest")[:200]
             if name not in sources:
                 sources[name] = get_or_create_source(session, name, INGEST_KIND, f"ingest:{name}")
-            new += len(store_items(session, sources[name], [it]))
-    return new
+            pairs.append((sources[name], it))
+        return len(store_source_items(session, pairs))

@@ -8,7 +8,7 @@ observations, facts, changes and outbox rows commit together with ``items.proces
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -24,9 +24,14 @@ MAX_SENTENCE_CHARS = 2000  # evidence is scraped text: cap what one observation 
 
 def known_facts(session: Session, keys: Iterable[Key]) -> dict[Key, KnownFact]:
     """What is known of each triple (baseline or observed)."""
+    return known_of(fact_rows(session, keys))
+
+
+def known_of(rows: Mapping[Key, FactRow]) -> dict[Key, KnownFact]:
+    """What the diff needs to know of facts rows already loaded."""
     return {
         key: KnownFact(row.id, row.status, row.origin, row.dismissed_at is not None)
-        for key, row in fact_rows(session, keys).items()
+        for key, row in rows.items()
     }
 
 

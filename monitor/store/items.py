@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from monitor.store.db import in_chunks, to_naive_utc, utcnow
 from monitor.store.models import ItemRow, SourceRow
@@ -91,25 +92,33 @@ def store_items(
     The caller commits once per source, so an interrupted pass stores all or none of a
     source's new items and a repeated pass finds them as duplicates.
     """
+    return store_source_items(session, [(source, item) for item in items], first_pass=first_pass)
+
+
+def store_source_items(
+    session: Session, pairs: Iterable[tuple[SourceRow, Item]], *, first_pass: bool = False
+) -> list[ItemRow]:
+    """:func:`store_items` for items of several sources at once (a replay): the same
+    dedupe, in the order given, with one lookup per key kind for the whole batch."""
     candidates = []
-    seen_guid: set[str] = set()
+    seen_guid: set[tuple[int, str]] = set()
     seen_url: set[str] = set()
     seen_hash: set[str] = set()
-    for item in items:
+    for source, item in pairs:
         g, u, h = guid_key(item.guid), canonical_url(item.url), content_hash(item)
-        if (g and g in seen_guid) or (u and u in seen_url) or h in seen_hash:
+        if (g and (source.id, g) in seen_guid) or (u and u in seen_url) or h in seen_hash:
             continue  # duplicate inside the batch
-        seen_guid.update([g] if g else [])
+        seen_guid.update([(source.id, g)] if g else [])
         seen_url.update([u] if u else [])
         seen_hash.add(h)
-        candidates.append((item, g, u, h))
+        candidates.append((source, item, g, u, h))
     if not candidates:
         return []
-    known_guid, known_url, known_hash = _known_keys(session, source.id, candidates)
+    known_guid, known_url, known_hash = _known_keys(session, candidates)
     now = utcnow()
     new_rows: list[ItemRow] = []
-    for item, g, u, h in candidates:
-        if (g and g in known_guid) or (u and u in known_url) or h in known_hash:
+    for source, item, g, u, h in candidates:
+        if (g and (source.id, g) in known_guid) or (u and u in known_url) or h in known_hash:
             continue
         row = ItemRow(
             source_id=source.id,
@@ -127,32 +136,42 @@ def store_items(
         )
         session.add(row)
         new_rows.append(row)
+        source.items_count = (source.items_count or 0) + 1
     if new_rows:
-        source.items_count = (source.items_count or 0) + len(new_rows)
         session.flush()
     return new_rows
 
 
 def _known_keys(
-    session: Session, source_id: int, candidates: list[tuple[Item, str | None, str | None, str]]
-) -> tuple[set[str], set[str], set[str]]:
-    guids = {g for _, g, _, _ in candidates if g}
-    urls = {u for _, _, u, _ in candidates if u}
-    hashes = {h for _, _, _, h in candidates}
-    known_guid: set[str] = set()
+    session: Session,
+    candidates: list[tuple[SourceRow, Item, str | None, str | None, str]],
+) -> tuple[set[tuple[int, str]], set[str], set[str]]:
+    """The (source id, GUID) pairs, canonical URLs and content hashes already stored."""
+    guids_by_source: dict[int, set[str]] = {}
+    for source, _, g, _, _ in candidates:
+        if g:
+            guids_by_source.setdefault(source.id, set()).add(g)
+    urls = {u for _, _, _, u, _ in candidates if u}
+    hashes = {h for _, _, _, _, h in candidates}
+    known_guid: set[tuple[int, str]] = set()
     known_url: set[str] = set()
     known_hash: set[str] = set()
-    for chunk in in_chunks(sorted(guids)):
-        known_guid.update(
-            session.scalars(
-                select(ItemRow.guid_key).where(
-                    ItemRow.source_id == source_id, ItemRow.guid_key.in_(chunk)
+    for source_id, guids in guids_by_source.items():
+        for chunk in in_chunks(sorted(guids)):
+            known_guid.update(
+                (source_id, g)
+                for g in session.scalars(
+                    select(ItemRow.guid_key).where(
+                        ItemRow.source_id == source_id, ItemRow.guid_key.in_(chunk)
+                    )
                 )
-            ).all()  # type: ignore[arg-type]
-        )
+                if g is not None
+            )
     for chunk in in_chunks(sorted(urls)):
         known_url.update(
-            session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk))).all()  # type: ignore[arg-type]
+            u
+            for u in session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk)))
+            if u is not None
         )
     for chunk in in_chunks(sorted(hashes)):
         known_hash.update(
@@ -175,7 +194,29 @@ def pending_item_ids(session: Session, limit: int | None = None) -> list[int]:
     return list(session.scalars(query).all())
 
 
-def unprocessed_item(session: Session, item_id: int) -> ItemRow | None:
-    """The item to process, or None when it is gone or another process got there first."""
-    row = session.get(ItemRow, item_id)
-    return row if row is not None and row.processed_at is None else None
+def unprocessed_items(session: Session, item_ids: Sequence[int]) -> list[ItemRow]:
+    """The items among ``item_ids`` still unprocessed, with their sources, in the order of
+    ``item_ids``: one query per chunk. On a server database the rows are locked for the
+    caller's transaction and rows another process holds are skipped (SKIP LOCKED), so
+    processes running side by side share the pending items instead of each walking all."""
+    found: dict[int, ItemRow] = {}
+    for chunk in in_chunks(list(item_ids)):
+        query = (
+            select(ItemRow)
+            .options(joinedload(ItemRow.source, innerjoin=True))
+            .where(ItemRow.id.in_(chunk), ItemRow.processed_at.is_(None))
+            .with_for_update(skip_locked=True, of=ItemRow)
+        )
+        found.update((row.id, row) for row in session.scalars(query))
+    return [found[i] for i in item_ids if i in found]
+
+
+def mark_processed(session: Session, item_ids: Sequence[int], now: datetime) -> None:
+    """Items read that reported no fact: processed, in one statement per chunk."""
+    for chunk in in_chunks(list(item_ids)):
+        session.execute(
+            update(ItemRow)
+            .where(ItemRow.id.in_(chunk), ItemRow.processed_at.is_(None))
+            .values(processed_at=now)
+            .execution_options(synchronize_session=False)
+        )
