@@ -97,8 +97,14 @@ class MentionMatcher:
             for index in indexes:  # model/chip family names: "qwen" in "qwen3" too
                 entries.setdefault(key, []).append(Entry("family", str(index), None, False, True))
         for key, values in entries.items():
-            unique = tuple(dict.fromkeys(values))
-            info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), unique)
+            unique = tuple(
+                (e.category, e.value, e.exact, e.capitalised, e.prefix, e.kind)
+                for e in dict.fromkeys(values)
+            )
+            # checks the scan must make for this key, known here once: a key none of whose
+            # readings needs a case check takes the fast path
+            plain = not any(e.exact is not None or e.capitalised for e in values)
+            info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), plain, unique)
             automaton = self._han if any(_is_cjk(c) for c in key) else self._latin
             automaton.add_word(key, info)
         for automaton in (self._latin, self._han):
@@ -116,25 +122,30 @@ class MentionMatcher:
         for automaton in automata:
             if not len(automaton):
                 continue
-            for end_index, (length, latin_start, latin_end, values) in automaton.iter(folded):
+            # The hot loop of extraction: characters at or above U+3000 are CJK (or rarer
+            # symbols) and never continue a Latin word, so one comparison replaces a call.
+            for end_index, (length, latin_start, latin_end, plain, values) in automaton.iter(
+                folded
+            ):
                 start = end_index - length + 1
-                end = end_index + 1
-                if latin_start and start > 0:
+                if latin_start and start:
                     before = folded[start - 1]
-                    if before.isalnum() and not _is_cjk(before):
+                    if before < "\u3000" and before.isalnum():
                         continue
+                end = end_index + 1
                 right_ok = True
                 if latin_end and end < size:
                     after = folded[end]
-                    right_ok = not (after.isalnum() and not _is_cjk(after))
-                for entry in values:
-                    if not right_ok and not entry.prefix:
+                    right_ok = not (after < "\u3000" and after.isalnum())
+                for category, value, exact, capitalised, prefix, kind in values:
+                    if not right_ok and not prefix:
                         continue
-                    if entry.exact is not None and original[start:end] != entry.exact:
-                        continue
-                    if entry.capitalised and not original[start].isupper():
-                        continue
-                    append(Mention(entry.category, entry.value, start, end, entry.kind))
+                    if not plain:
+                        if exact is not None and original[start:end] != exact:
+                            continue
+                        if capitalised and not original[start].isupper():
+                            continue
+                    append(Mention(category, value, start, end, kind))
         return found
 
 

@@ -161,12 +161,13 @@ class NameMatcher:
                 if any(a <= start < b for a, b in taken):
                     continue  # "Rubin" inside an already matched "Vera Rubin"
                 best: tuple[NameSpec, re.Match[str]] | None = None
+                best_index = -1
                 for index in hits[start]:
                     spec = self.specs[index]
                     assert spec.named is not None
                     detail = spec.named.match(text, start)
                     if detail and (best is None or detail.end() > best[1].end()):
-                        best = (spec, detail)
+                        best, best_index = (spec, detail), index
                 if (
                     best
                     and _edition_alone_ok(best[0].family, best[1])
@@ -175,7 +176,7 @@ class NameMatcher:
                 ):
                     found.append(_name_match(best[0], best[1], False))
                     taken.append((best[1].start(), best[1].end()))
-                    following = self._list_next.get(self.specs.index(best[0]))
+                    following = self._list_next.get(best_index)
                     if following is not None and best[1].group("ver"):
                         self._versions_after(best[0], following, text, best[1].end(), found, taken)
         if self._bare is not None:
