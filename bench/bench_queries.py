@@ -34,8 +34,9 @@ KINDS = ("region", "chip", "model")
 LANGS = ("en", "zh", "fr")
 
 
-def fill(engine: Engine, changes: int) -> None:
-    """The synthetic log, written with bulk INSERTs (the write path is not what is timed)."""
+def fill(engine: Engine, changes: int, evidence: int = 1) -> None:
+    """The synthetic log, written with bulk INSERTs (the write path is not what is timed):
+    each change with ``evidence`` items and observations (the first one its first item)."""
     minutes = 365 * 24 * 60
     with engine.begin() as conn:
         conn.execute(
@@ -49,23 +50,25 @@ def fill(engine: Engine, changes: int) -> None:
         for first in range(0, changes, 5000):
             ids = range(first + 1, min(first + 5000, changes) + 1)
             when = {i: START + timedelta(minutes=(i * 7919) % minutes) for i in ids}
+            item_ids = {i: [(i - 1) * evidence + k + 1 for k in range(evidence)] for i in ids}
             conn.execute(
                 insert(ItemRow),
                 [
                     {
-                        "id": i,
-                        "source_id": i % 5 + 1,
-                        "url": f"https://news.test/{i}",
-                        "url_key": f"https://news.test/{i}",
-                        "content_hash": f"h{i}",
-                        "title": f"Report {i} on {ENTITIES[i % 7]}",
+                        "id": n,
+                        "source_id": n % 5 + 1,
+                        "url": f"https://news.test/{n}",
+                        "url_key": f"https://news.test/{n}",
+                        "content_hash": f"h{n}",
+                        "title": f"Report {n} on {ENTITIES[i % 7]}",
                         "text": f"{ENTITIES[i % 7]} plans Value{i}.",
-                        "lang": LANGS[i % 3],
-                        "published_at": when[i],
-                        "fetched_at": when[i],
-                        "processed_at": when[i],
+                        "lang": LANGS[n % 3],
+                        "published_at": when[i] + timedelta(minutes=k),
+                        "fetched_at": when[i] + timedelta(minutes=k),
+                        "processed_at": when[i] + timedelta(minutes=k),
                     }
                     for i in ids
+                    for k, n in enumerate(item_ids[i])
                 ],
             )
             conn.execute(
@@ -98,7 +101,7 @@ def fill(engine: Engine, changes: int) -> None:
                         "status": "planned" if i % 10 else "live",
                         "at": when[i] + timedelta(minutes=5),
                         "published_at": when[i],
-                        "first_item_id": i,
+                        "first_item_id": item_ids[i][0],
                         "dismissed_at": when[i] if i % 50 == 0 else None,
                     }
                     for i in ids
@@ -109,7 +112,7 @@ def fill(engine: Engine, changes: int) -> None:
                 [
                     {
                         "fact_id": i,
-                        "item_id": i,
+                        "item_id": n,
                         "change_id": i,
                         "status": "planned",
                         "sentence": f"{ENTITIES[i % 7]} plans Value{i}.",
@@ -119,6 +122,7 @@ def fill(engine: Engine, changes: int) -> None:
                         "observed_at": when[i],
                     }
                     for i in ids
+                    for n in item_ids[i]
                 ],
             )
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -285,14 +286,20 @@ def first_title(view: ChangeView) -> str:
     return " ".join(view.evidence[0].title.split()) if view.evidence else ""
 
 
-def changes_csv(views: Iterable[ChangeView]) -> str:
-    """The change log as CSV text with a header row."""
+def changes_csv_lines(views: Iterable[ChangeView]) -> Iterator[str]:
+    """The change log as CSV, one line at a time (the header first), as the views come."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for view in views:
-        writer.writerow(change_csv_row(view))
-    return out.getvalue()
+    for row in itertools.chain([CSV_COLUMNS], (change_csv_row(view) for view in views)):
+        writer.writerow(row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def changes_csv(views: Iterable[ChangeView]) -> str:
+    """The change log as CSV text with a header row."""
+    return "".join(changes_csv_lines(views))
 
 
 # --- facts ----------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from monitor.app import App
 from monitor.cli.main import EXIT_CONFIG, cli, fail
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from monitor.notify.channels import Channel
     from monitor.store.queries import ChangeView
     from monitor.views import DisplayNames
@@ -88,8 +90,8 @@ def changes(
       monitor changes --entity alibaba --kind region --format json
       monitor changes --published-since 2025-03-01 --format csv > changes.csv
     """
-    from monitor.store.queries import ChangeQuery, find_changes
-    from monitor.views import change_json, changes_csv
+    from monitor.store.queries import ChangeQuery, find_changes, iter_changes
+    from monitor.views import changes_csv_lines
 
     if entity is not None and entity not in (ids := sorted(app.watchlist.companies)):
         raise click.BadParameter(
@@ -106,13 +108,28 @@ def changes(
         dismissed=None if all_ or state is not None else False,
     )
     with app.sessions() as session:
-        views = find_changes(session, query).changes
-    if fmt == "json":
-        click.echo(json.dumps([change_json(v) for v in views], ensure_ascii=False, indent=2))
-    elif fmt == "csv":
-        click.echo(changes_csv(views), nl=False)
-    else:
-        _table(views, app.names)
+        if fmt == "table":
+            _table(find_changes(session, query).changes, app.names)
+            return
+        # json and csv are written as the changes are read, a page at a time
+        stream = iter_changes(session, query)
+        if fmt == "json":
+            _write_json(stream)
+        else:
+            for line in changes_csv_lines(stream):
+                click.echo(line, nl=False)
+
+
+def _write_json(views: Iterable[ChangeView]) -> None:
+    """A JSON list, one change object a line, written as each is read: constant memory,
+    and the C JSON encoder (an indented dump runs the pure-Python one, several times slower)."""
+    from monitor.views import change_json
+
+    separator = "[\n"
+    for view in views:
+        click.echo(separator + json.dumps(change_json(view), ensure_ascii=False), nl=False)
+        separator = ",\n"
+    click.echo("[]" if separator == "[\n" else "\n]")
 
 
 def _table(views: list[ChangeView], names: DisplayNames | None) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -124,19 +124,32 @@ def find_changes(session: Session, query: ChangeQuery) -> ChangePage:
     when = _reported()
     direction = (lambda col: col.desc()) if query.descending else (lambda col: col.asc())
     sort = [ChangeRow.id] if query.order == "id" else [when, ChangeRow.id]
-    statement = select(ChangeRow).where(*_conditions(query))
+    statement = select(*_VIEW_COLUMNS).where(*_conditions(query))
     if query.cursor is not None:
         statement = statement.where(_after(query, query.cursor))
     statement = statement.order_by(*(direction(col) for col in sort))
     if query.limit is not None:
         statement = statement.limit(query.limit + 1)  # one more: is there a next page?
-    rows = list(session.scalars(statement).all())
+    rows = list(session.execute(statement).all())
     more = query.limit is not None and len(rows) > query.limit
     rows = rows[: query.limit] if query.limit is not None else rows
     views = [_view(row) for row in rows]
     if query.evidence:
         _attach_evidence(session, views)
     return ChangePage(views, _cursor(query, views[-1]) if more else None)
+
+
+def iter_changes(session: Session, query: ChangeQuery, page: int = 2000) -> Iterator[ChangeView]:
+    """Every change ``query`` matches (its own limit and cursor aside), in its order, read
+    ``page`` at a time through the keyset cursor: a reader that writes each change out
+    as it comes (``monitor changes --format json``) holds one page in memory, not the log."""
+    current = replace(query, limit=page, cursor=None)
+    while True:
+        found = find_changes(session, current)
+        yield from found.changes
+        if found.next_cursor is None:
+            return
+        current = replace(current, cursor=found.next_cursor)
 
 
 def get_change(session: Session, change_id: int) -> ChangeView | None:
@@ -300,7 +313,27 @@ def _after(query: ChangeQuery, cursor: str) -> ColumnElement[bool]:
 # --------------------------------------------------------------------------- views
 
 
-def _view(row: ChangeRow) -> ChangeView:
+# The columns a ChangeView is made of, read as plain rows: building ORM objects for every
+# change of a long log (and every item of its evidence) cost more than the query.
+_VIEW_COLUMNS = (
+    ChangeRow.id,
+    ChangeRow.fact_id,
+    ChangeRow.entity,
+    ChangeRow.kind,
+    ChangeRow.value,
+    ChangeRow.status,
+    ChangeRow.change,
+    ChangeRow.at,
+    ChangeRow.published_at,
+    ChangeRow.dismissed_at,
+    ChangeRow.dismiss_reason,
+    ChangeRow.state,
+    ChangeRow.state_at,
+    ChangeRow.backfill,
+)
+
+
+def _view(row: Any) -> ChangeView:
     return ChangeView(
         id=row.id,
         fact_id=row.fact_id,
@@ -324,22 +357,23 @@ def _attach_evidence(session: Session, views: list[ChangeView]) -> None:
     by_id = {v.id: v for v in views}
     for chunk in in_chunks(list(by_id)):
         rows = session.execute(
-            select(ObservationRow, ItemRow, SourceRow.name)
+            select(
+                ObservationRow.change_id,
+                ItemRow.url,
+                ItemRow.title,
+                SourceRow.name,
+                ObservationRow.sentence,
+                ItemRow.published_at,
+                ItemRow.lang,
+                ObservationRow.status,
+            )
             .join(ItemRow, ObservationRow.item_id == ItemRow.id)
             .join(SourceRow, ItemRow.source_id == SourceRow.id)
             .where(ObservationRow.change_id.in_(chunk))
             .order_by(func.coalesce(ItemRow.published_at, ItemRow.fetched_at), ItemRow.id)
         ).all()
-        for obs, item, source in rows:
-            assert obs.change_id is not None
-            by_id[obs.change_id].evidence.append(
-                EvidenceView(
-                    url=item.url,
-                    title=item.title,
-                    source=source,
-                    sentence=obs.sentence,
-                    published=item.published_at,
-                    lang=item.lang,
-                    status=obs.status,
-                )
+        for change_id, url, title, source, sentence, published, lang, status in rows:
+            assert change_id is not None  # selected by change_id IN (...)
+            by_id[change_id].evidence.append(
+                EvidenceView(url, title, source, sentence, published, lang, status)
             )
