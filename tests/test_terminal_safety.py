@@ -178,3 +178,40 @@ def test_secrets_in_free_text_and_controls_in_one_line() -> None:
         == "failed: GET https://***@h.example/x?token=***&page=2 (auth=zzz)[31m more"
     )
     assert strip_controls(f"a{RLO}b\u2066c\u2069d\te") == "abcd\te"
+
+
+def test_the_web_desk_shows_source_urls_masked(fresh_db: object) -> None:
+    import requests
+    from sqlalchemy import Engine
+
+    from monitor.store.db import session_factory, transaction
+    from monitor.store.sources import sync_sources
+    from tests.web_support import serving
+
+    assert isinstance(fresh_db, Engine)
+    with transaction(session_factory(fresh_db)) as session:
+        sync_sources(
+            session,
+            [("keyed", "feed", "https://bob:pw-s3cret@api.example/feed?api_key=k-s3cret&q=ai")],
+        )
+    with serving(fresh_db) as desk:
+        page = requests.get(f"{desk}/sources", timeout=10).text
+    assert "keyed" in page and "s3cret" not in page
+    assert "api_key=***" in page
+
+
+def test_a_channels_refusal_reason_and_an_items_link_carry_no_escapes() -> None:
+    import logging
+
+    from monitor.notify.reasons import reason_of
+    from monitor.sources.base import make_item
+    from monitor.sources.feed import FeedSource
+
+    warning = logging.LogRecord(
+        "apprise", logging.WARNING, "", 0, f"Failed to send: {CLEAR}Bad{RLO} gateway", (), None
+    )
+    reason = reason_of([warning])
+    assert reason is not None and "\x1b" not in reason and RLO not in reason
+    source = FeedSource(name="f", kind="feed", url="http://example.com/feed")
+    item = make_item(source, title="t", url=f"http://example.com/a{CLEAR}", guid=f"g{OSC_TITLE}")
+    assert "\x1b" not in (item.url or "") + (item.guid or "")

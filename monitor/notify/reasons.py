@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from monitor.safetext import safe_text
+
 APPRISE_LOGGER = "apprise"
 FORWARD_TO = "monitor.notify.apprise"
 MAX_REASON_CHARS = 300
@@ -107,5 +109,5 @@ def reason_of(records: list[logging.LogRecord]) -> str | None:
     parts = [p.rstrip(".") for p in (warning, detail) if p]
     if not parts:
         return None
-    reason = ": ".join(parts)
+    reason = safe_text(": ".join(parts))  # a chat or mail server's reply: no escapes
     return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"

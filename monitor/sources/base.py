@@ -235,12 +235,13 @@ def make_item(
     extra: dict[str, Any] | None = None,
 ) -> Item:
     """An item stamped with the source's name and language hint (control characters, such
-    as terminal escape sequences, dropped from its title and text)."""
+    as terminal escape sequences, and bidi overrides dropped from its title, text, link
+    and GUID)."""
     return Item(
         title=strip_controls(title),
         text=strip_controls(text),
-        url=url,
-        guid=guid,
+        url=strip_controls(url) if url else url,
+        guid=strip_controls(guid) if guid else guid,
         published=to_utc(published),
         lang=source.lang,
         source=source.name,

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from monitor.errors import QueryError
 from monitor.notify.render import safe_link
+from monitor.safetext import safe_url
 from monitor.store.changelog import (
     change_history,
     deliveries_of,
@@ -338,7 +339,7 @@ class Views:
                 {
                     "name": row.name,
                     "kind": row.kind,
-                    "url": safe_link(row.url),
+                    "url": safe_link(safe_url(row.url)),  # no ?api_key=... on the page
                     "last_success_at": row.last_success_at,
                     "last_error": row.last_error,
                     "last_error_at": row.last_error_at,
