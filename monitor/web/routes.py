@@ -44,7 +44,7 @@ from monitor.store.queries import (
     find_changes,
     get_change,
 )
-from monitor.store.review import dismiss_change
+from monitor.store.review import set_state
 from monitor.store.sources import all_sources
 from monitor.views import change_json, change_title, display_value, entity_name
 from monitor.web import present
@@ -181,7 +181,8 @@ class Views:
             "value_display": display_value(view.kind, view.value),
             "change": view.change,
             "status": view.status,
-            "state": "dismissed" if view.dismissed_at else "unread",
+            "state": view.state,
+            "backfill": view.backfill,
             "dismiss_reason": view.dismiss_reason,
             "outlets": len({e.source for e in view.evidence}),
             "languages": len({e.lang for e in view.evidence if e.lang}),
@@ -238,13 +239,11 @@ class Views:
         reason = " ".join(reason.split())[:MAX_REASON_CHARS]
         if state == "dismissed" and not reason:
             raise BadRequest("dismissing needs a reason (it is kept in the log)")
-        if state != "dismissed":
-            raise BadRequest(f"state {state!r} is not available yet")
         done = []
         with transaction(self.app.sessions) as session:
             now = utcnow()
             for change_id in ids:
-                if dismiss_change(session, change_id, reason, now):
+                if set_state(session, change_id, state, now, reason or None) is not None:
                     done.append(change_id)
         return done
 
