@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.store.models import DeliveryRow
@@ -60,11 +60,29 @@ def _rowcount(result: Any) -> int:
 
 
 def due_deliveries(session: Session, now: datetime, limit: int = 500) -> list[tuple[int, str]]:
-    """(row id, channel id) of the pending rows that are due, oldest first."""
+    """(row id, channel id) of the pending rows that are due, in change (row) order.
+
+    A channel's alerts go out in the order of its rows: a row backing off after a refused
+    send holds back that channel's later rows. Otherwise, when a channel comes back after
+    an outage, the rows never tried (due since they were made) would go out before the
+    first one, still waiting out its backoff. (A row being sent is not a hold: the sender
+    skips a channel still busy with an earlier row.)
+    """
+    held = (
+        select(DeliveryRow.channel, func.min(DeliveryRow.id).label("first_held"))
+        .where(DeliveryRow.state == "pending", DeliveryRow.next_attempt_at > now)
+        .group_by(DeliveryRow.channel)
+        .subquery()
+    )
     query = (
         select(DeliveryRow.id, DeliveryRow.channel)
-        .where(DeliveryRow.state == "pending", DeliveryRow.next_attempt_at <= now)
-        .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+        .outerjoin(held, held.c.channel == DeliveryRow.channel)
+        .where(
+            DeliveryRow.state == "pending",
+            DeliveryRow.next_attempt_at <= now,
+            or_(held.c.first_held.is_(None), DeliveryRow.id < held.c.first_held),
+        )
+        .order_by(DeliveryRow.id)
         .limit(limit)
     )
     return [(row_id, channel) for row_id, channel in session.execute(query).all()]
