@@ -249,3 +249,27 @@ def test_ingest_drops_control_characters(tmp_path: Path, db_url: str) -> None:
             ]
     finally:
         engine.dispose()
+
+
+def test_ingest_keeps_an_item_whose_lang_is_no_language_tag(tmp_path: Path, db_url: str) -> None:
+    # SQLite kept a 35-character `lang` in the 16-character column; PostgreSQL refused it and
+    # with it the whole ingest. The item is kept on both, without the language.
+    runner, args = _setup(tmp_path, db_url, None)
+    path = tmp_path / "items.jsonl"
+    line = {
+        "id": "l1",
+        "title": "Alibaba Cloud opens a region in Mexico",
+        "lang": "English (United States of America)",
+    }
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, [*args, "ingest", "--no-send", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT title, lang FROM items")).all() == [
+                ("Alibaba Cloud opens a region in Mexico", None)
+            ]
+    finally:
+        engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from monitor.store.db import in_chunks, to_naive_utc, utcnow
-from monitor.store.models import ItemRow, SourceRow
+from monitor.store.models import LANG_LENGTH, ItemRow, SourceRow
 from monitor.types import Item
 
 TRACKING_PARAMS = frozenset(
@@ -128,7 +128,8 @@ def store_source_items(
             url=item.url,
             title=item.title,
             text=item.text,
-            lang=item.lang,
+            # a longer "lang" is no language tag (and PostgreSQL would refuse the item)
+            lang=item.lang if item.lang and len(item.lang) <= LANG_LENGTH else None,
             published_at=to_naive_utc(item.published),
             fetched_at=now,
             extra=dict(item.extra) or None,

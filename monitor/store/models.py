@@ -26,6 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Lengths that input from outside (baseline.yaml, ingested JSON lines) must be checked against:
+# SQLite stores a longer string anyway, PostgreSQL refuses it.
+LANG_LENGTH = 16
+ENTITY_LENGTH = 100
+VALUE_LENGTH = 200
+
 
 class Base(DeclarativeBase):
     pass
@@ -77,7 +83,7 @@ class ItemRow(Base):
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
-    lang: Mapped[str | None] = mapped_column(String(16))
+    lang: Mapped[str | None] = mapped_column(String(LANG_LENGTH))
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     # Set once extract -> diff -> changes -> outbox ran for this item (in that transaction).
@@ -96,10 +102,10 @@ class FactRow(Base):
     __table_args__ = (UniqueConstraint("entity", "kind", "value_key", name="uq_facts_triple"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(ENTITY_LENGTH))
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(200))  # canonical form, as first written
-    value_key: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH))  # canonical form, as first written
+    value_key: Mapped[str] = mapped_column(String(VALUE_LENGTH))
     status: Mapped[str] = mapped_column(String(20))  # live / planned (the furthest seen)
     origin: Mapped[str] = mapped_column(String(20))  # baseline / observed
     first_seen_at: Mapped[datetime] = mapped_column(DateTime)
@@ -121,9 +127,9 @@ class ChangeRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id"))
     change: Mapped[str] = mapped_column(String(10))  # new / live
-    entity: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(ENTITY_LENGTH))
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH))
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime)  # when monitor recorded it
     published_at: Mapped[datetime | None] = mapped_column(DateTime)  # first item's date
