@@ -51,6 +51,23 @@ def test_init_rejects_bad_baseline_without_traceback(tmp_path: Path, db_url: str
     assert "Traceback" not in result.output
 
 
+def test_init_rejects_baseline_values_the_columns_cannot_hold(tmp_path: Path, db_url: str) -> None:
+    # SQLite stored a 250-character value in the 200-character column; PostgreSQL refused it
+    # as a database error. Both now reject the file with its line.
+    baseline = tmp_path / "baseline.yaml"
+    baseline.write_text(
+        "facts:\n"
+        f"  - {{entity: alibaba, kind: model, value: Qwen-{'x' * 250}}}\n"
+        f"  - {{entity: {'y' * 101}, kind: model, value: Qwen3}}\n"
+    )
+    result = CliRunner().invoke(cli, ["--db", db_url, "init", "--baseline", str(baseline)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"{baseline}: fact #1: value longer than 200 characters",
+        f"{baseline}: fact #2: entity longer than 100 characters",
+    ]
+
+
 def test_command_on_uninitialised_db_is_clear(empty_db_url: str) -> None:
     from monitor.app import App
     from monitor.errors import StoreError

@@ -11,6 +11,7 @@ from monitor.changes import STATUS_RANK
 from monitor.errors import ConfigError
 from monitor.store.db import utcnow
 from monitor.store.facts import add_fact, fact_rows
+from monitor.store.models import ENTITY_LENGTH, VALUE_LENGTH
 from monitor.types import FACT_KINDS, Fact
 
 
@@ -38,6 +39,10 @@ def read_baseline(path: Path) -> list[Fact]:
         value, status = str(raw.get("value", "")), str(raw.get("status", "live"))
         if not entity or not value:
             problems.append(f"{path}: fact #{n}: entity and value are required")
+        elif len(value) > VALUE_LENGTH:
+            problems.append(f"{path}: fact #{n}: value longer than {VALUE_LENGTH} characters")
+        elif len(entity) > ENTITY_LENGTH:
+            problems.append(f"{path}: fact #{n}: entity longer than {ENTITY_LENGTH} characters")
         elif kind not in FACT_KINDS:
             problems.append(
                 f"{path}: fact #{n}: unknown kind {kind!r} (allowed: {', '.join(FACT_KINDS)})"
