@@ -174,6 +174,10 @@ class PgDatabases:
         with self.admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
             conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+            # Timestamps are stored naive UTC. An aware datetime reaching a naive column is
+            # converted in the session's time zone: with one far from UTC, such a slip fails
+            # a test instead of passing on a UTC-configured server.
+            conn.execute(text(f"ALTER DATABASE {name} SET timezone TO 'Asia/Shanghai'"))
         return self.server.set(database=name)
 
     def copy(self, template: str) -> URL:
