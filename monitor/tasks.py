@@ -22,13 +22,14 @@ None means the current time.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.changes import Decision, decide, is_backfill
@@ -38,7 +39,7 @@ from monitor.notify.digest import queue_due_digests
 from monitor.notify.sender import SendReport, send_due
 from monitor.poll import SourceOutcome, run_pass
 from monitor.sources.text import strip_controls
-from monitor.store import health, outbox
+from monitor.store import health, locks, outbox
 from monitor.store.db import to_naive_utc, transaction, utcnow
 from monitor.store.facts import fact_rows, known_of, record_item
 from monitor.store.items import (
@@ -162,10 +163,36 @@ def process_pending(
         return report  # the extractor is not even built
     extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
     moment = _now(now)
-    for start in range(0, len(pending), max(1, batch)):
-        chunk = pending[start : start + max(1, batch)]
-        report.add(_process_batch(app, extractor, chunk, moment, queue_alerts))
+    # One diff runner at a time across every process on a server database: three
+    # `monitor once` (or workers) walking the same pending items in parallel deadlocked on
+    # facts rows and raced on every unique key. The next runner waits, then finds the
+    # items done. (A no-op on SQLite, whose file lock serialises writers anyway.)
+    with locks.exclusive(app.engine, "process"):
+        for start in range(0, len(pending), max(1, batch)):
+            chunk = pending[start : start + max(1, batch)]
+            report.add(_process_batch_retrying(app, extractor, chunk, moment, queue_alerts))
     return report
+
+
+RETRIES = 5  # a serialisation failure or deadlock runs the batch's transaction again
+
+
+def _process_batch_retrying(
+    app: App,
+    extractor: FactExtractor,
+    item_ids: Sequence[int],
+    moment: datetime,
+    queue_alerts: bool,
+) -> ProcessReport:
+    for attempt in range(RETRIES):
+        try:
+            return _process_batch(app, extractor, item_ids, moment, queue_alerts)
+        except DBAPIError as exc:
+            if not locks.is_retryable(exc) or attempt == RETRIES - 1:
+                raise
+            log.info("items %s..: %s, retrying", item_ids[0], type(exc.orig).__name__)
+            time.sleep(0.05 * (attempt + 1))
+    return ProcessReport()  # pragma: no cover - the loop returns or raises
 
 
 def item_of(row: ItemRow) -> Item:
@@ -197,7 +224,10 @@ def _process_batch(
         read = [(row, _extract(extractor, row, report)) for row in rows]
         # The rows stay referenced for the batch: the session's identity map holds only
         # what is referenced, and record_item finds each fact row there, not in a query.
-        rows_by_key = fact_rows(session, [f.key for _row, facts in read for f in facts])
+        # Locked in key order (FOR UPDATE on PostgreSQL): a writer beside this runner
+        # (a dismissal, an ingest) waits instead of deadlocking with it.
+        keys = [f.key for _row, facts in read for f in facts]
+        rows_by_key = fact_rows(session, keys, for_update=True)
         known = known_of(rows_by_key)
         quiet: list[int] = []
         for row, facts in read:

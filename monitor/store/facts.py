@@ -35,13 +35,19 @@ def known_of(rows: Mapping[Key, FactRow]) -> dict[Key, KnownFact]:
     }
 
 
-def fact_rows(session: Session, keys: Iterable[Key]) -> dict[Key, FactRow]:
+def fact_rows(
+    session: Session, keys: Iterable[Key], *, for_update: bool = False
+) -> dict[Key, FactRow]:
     """The facts rows of the triples that are known: one query per few hundred triples,
     not one per triple.
 
     Written as ``(entity = ? AND kind = ? AND value_key IN (...)) OR ...``, one branch per
     (entity, kind): both SQLite and PostgreSQL answer that from the triple's unique index,
-    whereas SQLite scans the whole table for a row-value ``(a, b, c) IN (VALUES ...)``."""
+    whereas SQLite scans the whole table for a row-value ``(a, b, c) IN (VALUES ...)``.
+
+    ``for_update`` (the diff, which then writes them) locks the rows, always in key order:
+    two transactions locking overlapping facts take them in the same order, so they wait
+    for each other instead of deadlocking (SQLite ignores it: it has one writer)."""
     found: dict[Key, FactRow] = {}
     for chunk in in_chunks(sorted(set(keys)), IN_CHUNK // 3):  # at most 3 values a triple
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -51,7 +57,11 @@ def fact_rows(session: Session, keys: Iterable[Key]) -> dict[Key, FactRow]:
             and_(FactRow.entity == entity, FactRow.kind == kind, FactRow.value_key.in_(values))
             for (entity, kind), values in groups.items()
         ]
-        for row in session.scalars(select(FactRow).where(or_(*branches))):
+        query = select(FactRow).where(or_(*branches))
+        if for_update:
+            query = query.order_by(FactRow.entity, FactRow.kind, FactRow.value_key)
+            query = query.with_for_update()
+        for row in session.scalars(query):
             found[(row.entity, row.kind, row.value_key)] = row
     return found
 

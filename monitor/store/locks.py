@@ -1,0 +1,62 @@
+"""Cluster-wide locks on a server database, and which database errors are worth a retry.
+
+``exclusive(engine, name)`` makes one runner of a named task at a time across every
+process on one PostgreSQL database (``monitor once``, the daemon, `monitor worker`s): a
+session-level advisory lock held on its own connection for the duration. A process that
+dies drops its connection, hence its lock, at once. On SQLite (one machine, one writer at
+a time) it is a no-op: the database file serialises writers already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+# SQLSTATEs meaning "run the transaction again": serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for ``name`` (the same in every process and release)."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def is_server(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "postgresql"
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the cluster-wide lock ``name`` while the block runs. Yields False (without
+    waiting) when ``wait`` is off and another process holds it; True otherwise."""
+    if not is_server(engine):
+        yield True
+        return
+    key = lock_key(f"monitor:{name}")
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if wait:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A serialisation failure or a deadlock the server broke: the transaction may simply
+    run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in RETRYABLE_SQLSTATES
