@@ -32,7 +32,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -47,6 +47,7 @@ from monitor.fetch.transport import (
     AddressRefusal,
     GuardedSession,
     HostBusy,
+    HostLimit,
     Watch,
     Watchdog,
     WatchedAdapter,
@@ -140,6 +141,7 @@ class Fetcher:
         per_host: int = 2,
         user_agent: str | None = None,
         allow_private_hosts: Iterable[str] = (),
+        host_slots: Callable[[str, HostLimit], HostLimit] | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -153,6 +155,9 @@ class Fetcher:
         self.user_agent = user_agent or USER_AGENT
         self.allow_private_hosts = tuple(allow_private_hosts)
         self._host_limits: dict[str, threading.BoundedSemaphore] = {}
+        # Also held for each request when given: a slot shared with other processes
+        # (`monitor worker`'s cluster-wide per_host, monitor.worker.slots).
+        self.host_slots = host_slots
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []  # every session made (closed by close())
         self._idle: list[requests.Session] = []  # those not in use right now
@@ -206,12 +211,15 @@ class Fetcher:
                 if not self._closed.is_set():
                     self._idle.append(session)
 
-    def _host_limit(self, host: str) -> threading.BoundedSemaphore:
+    def _host_limit(self, host: str) -> HostLimit:
         with self._lock:
             limit = self._host_limits.get(host)
             if limit is None:
                 limit = self._host_limits[host] = threading.BoundedSemaphore(self.per_host)
-            return limit
+        if self.host_slots is not None:
+            # per_host across processes too (`monitor worker`, monitor.worker.slots)
+            return self.host_slots(host, limit)
+        return limit
 
     def close(self) -> None:
         """Cut every request in flight (they raise FetchCancelled) and refuse new ones."""

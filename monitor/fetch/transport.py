@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -47,6 +47,15 @@ class HostBusy(Refusal):
     """No slot of the host freed up before the deadline."""
 
 
+class HostLimit(Protocol):
+    """A host's request slots: a ``threading.BoundedSemaphore``, or one that also holds a
+    slot shared with other processes (monitor.worker.slots)."""
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> None: ...
+
+
 class Watch:
     """One request in flight: its socket (once connected), its limits and whether it was
     cut off."""
@@ -55,7 +64,7 @@ class Watch:
         self,
         *,
         policy: AddressPolicy | None = None,
-        slots: Callable[[str], threading.BoundedSemaphore] | None = None,
+        slots: Callable[[str], HostLimit] | None = None,
         private_headers: Iterable[str] = (),
         headers_origin: Origin | None = None,
         slot_until: float = float("inf"),
@@ -68,7 +77,7 @@ class Watch:
         self.private_headers = tuple(private_headers)
         self.headers_origin = headers_origin
         self.slot_until = slot_until  # monotonic time after which no host slot is awaited
-        self._held: threading.BoundedSemaphore | None = None
+        self._held: HostLimit | None = None
         self._held_host: str | None = None
 
     def cut(self) -> None:

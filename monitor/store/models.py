@@ -195,3 +195,16 @@ class StateRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class HostSlotRow(Base):
+    """One of a host's ``per_host`` request slots, shared by every `monitor worker` on the
+    database: held by ``holder`` until ``until`` (a lease, so a killed worker's slot frees
+    itself). ``monitor.store.hostslots`` claims and frees them."""
+
+    __tablename__ = "host_slots"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(100))
+    until: Mapped[datetime | None] = mapped_column(DateTime)
