@@ -13,6 +13,7 @@ because of an in-process lock.
     check_health(app)                        "source down" / "recovered" alerts into the outbox
     send_digests(app)                        due digest routes -> one digest row per channel
     deliver_due(app)                         the above two, then send the due outbox rows
+    deliver_channel(app, channel)            send one channel's due outbox rows (workers)
     ingest(app, paths)                       replay JSONL items through the same path
 
 Every time-dependent task takes ``now`` (naive or aware UTC) so tests drive the clock;
@@ -321,7 +322,9 @@ def check_health(app: App, *, now: datetime | None = None) -> int:
     """Queue a "down" alert for each source failing for ``alerts.source_down_after`` (once),
     and a "recovered" one when it fetches again. Returns the outbox rows queued."""
     moment = _now(now)
-    with transaction(app.sessions) as session:
+    # One process at a time on a server database: three passes at once each queued the
+    # same "source down" alert.
+    with locks.exclusive(app.engine, "alerts"), transaction(app.sessions) as session:
         return _queue_source_health(session, app, moment)
 
 
@@ -356,7 +359,7 @@ def send_digests(app: App, *, now: datetime | None = None) -> int:
     """For each digest route whose daily time has come, turn its queued rows into one
     digest row per channel. Returns the digests queued."""
     moment = _now(now)
-    with transaction(app.sessions) as session:
+    with locks.exclusive(app.engine, "alerts"), transaction(app.sessions) as session:
         return queue_due_digests(session, app.alerts, moment)
 
 
@@ -366,7 +369,7 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
     channel on its own thread (monitor.notify.sender). ``wait``: return after that many
     seconds even if a slow channel is still sending (the daemon's 15 s beat)."""
     moment = _now(now)
-    with transaction(app.sessions) as session:
+    with locks.exclusive(app.engine, "alerts"), transaction(app.sessions) as session:
         outbox.reclaim_in_flight(session, moment)
         _queue_source_health(session, app, moment)
         queue_due_digests(session, app.alerts, moment)
@@ -379,6 +382,25 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
         moment,
         busy=app.busy_channels,
         wait=wait,
+    )
+
+
+def deliver_channel(app: App, channel: str, *, now: datetime | None = None) -> SendReport:
+    """Send one channel's due outbox rows, in order (a worker's per-channel job; health
+    alerts and digests are queued by their own jobs). Rows left in flight by a dead process
+    go back to pending first."""
+    moment = _now(now)
+    with transaction(app.sessions) as session:
+        outbox.reclaim_in_flight(session, moment)
+    return send_due(
+        app.sessions,
+        app.alerts,
+        app.channels,
+        app.renderer,
+        app.names,
+        moment,
+        busy=app.busy_channels,
+        only=channel,
     )
 
 

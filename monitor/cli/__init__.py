@@ -8,6 +8,7 @@ from monitor.cli import (
     source_cmds,
     store_cmds,
     web_cmds,
+    worker_cmds,
 )
 from monitor.cli.main import cli, main
 
@@ -21,4 +22,5 @@ __all__ = [
     "source_cmds",
     "store_cmds",
     "web_cmds",
+    "worker_cmds",
 ]

@@ -38,6 +38,11 @@ def init(app: App, baseline_path: Path | None) -> None:
     engine = make_engine(app.db_url)  # not app.engine: that one wants the schema in place
     try:
         upgrade(engine)
+        if engine.url.get_backend_name() == "postgresql":
+            from monitor.worker.queue import apply_schema
+
+            if apply_schema(engine):  # the job queue of `monitor worker`
+                click.echo("job queue tables created (Procrastinate)")
         with transaction(session_factory(engine)) as session:
             added, upgraded = load_baseline(session, facts)
         where = engine.url.render_as_string(hide_password=True)

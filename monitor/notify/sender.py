@@ -31,7 +31,7 @@ from monitor.notify import channels as channel_mod
 from monitor.notify.channels import Channel, SendResult
 from monitor.notify.config import AlertsConfig
 from monitor.notify.render import Message, Renderer
-from monitor.store import outbox
+from monitor.store import locks, outbox
 from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
 from monitor.store.queries import ChangeQuery, find_changes, get_change
@@ -130,14 +130,20 @@ def send_due(
     busy: BusyChannels,
     limit: int = 500,
     wait: float | None = None,
+    only: str | None = None,
 ) -> SendReport:
     """Send due rows: each channel in its own worker thread, its rows in order, stopping at
     its first refusal; so a slow or dead channel holds back no other channel. ``wait``:
     return after that many seconds at most, leaving slow channels' workers to finish on
-    their own (None: wait for every channel); ``busy`` remembers them for the next pass."""
+    their own (None: wait for every channel); ``busy`` remembers them for the next pass.
+    ``only``: that channel's rows alone (a worker's per-channel job). On a server database,
+    one process at a time sends to a channel (an advisory lock per channel), so its
+    messages keep their order."""
     by_id = {ch.id: ch for ch in channels}
     with transaction(sessions) as session:
         due = outbox.due_deliveries(session, now, limit)
+    if only is not None:
+        due = [(row_id, channel_id) for row_id, channel_id in due if channel_id == only]
     report = SendReport()
     per_channel: dict[str, list[int]] = defaultdict(list)
     orphans: list[int] = []
@@ -155,7 +161,10 @@ def send_due(
 
     def work(channel: Channel, ids: list[int]) -> SendReport:
         try:
-            return _send_channel(sessions, alerts, channel, ids, renderer, names, now)
+            with locks.exclusive(sessions.kw["bind"], f"deliver:{channel.id}", wait=False) as mine:
+                if not mine:  # another process is sending to it: it sends these too
+                    return SendReport(busy_channels={channel.id})
+                return _send_channel(sessions, alerts, channel, ids, renderer, names, now)
         except Exception:  # a pass that stopped waiting would never see it otherwise
             log.exception("sending to %s failed", channel.masked)
             raise
@@ -174,6 +183,7 @@ def send_due(
         report.failed += part.failed
         report.skipped_channels |= part.skipped_channels
         report.refusals += part.refusals
+        report.busy_channels |= part.busy_channels
     return report
 
 

@@ -1,0 +1,101 @@
+"""What each worker job does, over one process's :class:`~monitor.app.App`.
+
+These call the tasks `monitor run` and `monitor once` call (monitor.tasks: polling one
+source, processing pending items, delivering a channel, source health, digests); the
+Procrastinate tasks in monitor.worker.queue only decide when.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from monitor import tasks
+from monitor.poll import is_due
+from monitor.store.db import transaction, utcnow
+from monitor.store.items import pending_item_ids
+from monitor.store.outbox import due_deliveries
+from monitor.store.sources import SourceState, sync_sources
+
+if TYPE_CHECKING:
+    from monitor.app import App
+
+log = logging.getLogger("monitor.worker")
+
+DUE_TOLERANCE = timedelta(seconds=1)
+
+
+@dataclass
+class Plan:
+    """What a scheduler tick defers: due sources, whether items wait, channels with due
+    outbox rows."""
+
+    due_sources: list[str] = field(default_factory=list)
+    pending_items: bool = False
+    due_channels: list[str] = field(default_factory=list)
+
+
+class WorkerJobs:
+    """The jobs of one worker process (its threads share it: the App is thread-safe)."""
+
+    def __init__(self, app: App, *, stalled_after: float = 30.0) -> None:
+        self.app = app
+        self.stalled_after = stalled_after
+
+    def poll(self, name: str) -> bool:
+        """Fetch one source if it is due (a job queued while the same source's previous
+        job ran finds it fetched already); store its new items. True when there are some."""
+        source = next((s for s in self.app.config.enabled_sources if s.name == name), None)
+        if source is None:
+            log.info("poll source=%s skipped=not-configured", name)
+            return False
+        now = utcnow()
+        with transaction(self.app.sessions) as session:
+            row = sync_sources(session, [(source.name, source.kind, str(source.url))])[name]
+            state = SourceState.of(row)
+        if not is_due(state, now, tolerance=DUE_TOLERANCE):
+            return False
+        outcome = tasks.refresh_source(self.app, name, now=now)
+        from monitor.daemon import log_outcome
+
+        log_outcome(outcome)
+        return outcome.new_items > 0
+
+    def process(self) -> list[str]:
+        """Process pending items; the channels that now have due outbox rows."""
+        report = tasks.process_pending(self.app)
+        if report.items:
+            log.info("process items=%d new=%d live=%d", report.items, report.new, report.live)
+        return self.plan(sources=False).due_channels if report.deliveries else []
+
+    def deliver(self, channel: str) -> int:
+        """Send one channel's due rows, in order; the number sent."""
+        report = tasks.deliver_channel(self.app, channel)
+        if report.sent:
+            log.info("deliver channel=%s sent=%d", channel, report.sent)
+        return report.sent
+
+    def health(self) -> int:
+        return tasks.check_health(self.app)
+
+    def digests(self) -> int:
+        return tasks.send_digests(self.app)
+
+    def plan(self, *, sources: bool = True) -> Plan:
+        """What is due now."""
+        now = utcnow()
+        plan = Plan()
+        with transaction(self.app.sessions) as session:
+            if sources:
+                enabled = self.app.config.enabled_sources
+                rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in enabled])
+                plan.due_sources = [
+                    s.name
+                    for s in enabled
+                    if is_due(SourceState.of(rows[s.name]), now, tolerance=DUE_TOLERANCE)
+                ]
+            plan.pending_items = bool(pending_item_ids(session, 1))
+            plan.due_channels = sorted({ch for _id, ch in due_deliveries(session, now)})
+        return plan

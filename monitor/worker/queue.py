@@ -1,0 +1,135 @@
+"""The Procrastinate side of `monitor worker`: the jobs, their locks, the periodic ticks.
+
+Every job is a thin wrapper over a plain function (monitor.worker.jobs) that `monitor run`
+and `monitor once` call too; only the trigger differs. What must not run twice is named
+by a Procrastinate lock (one job with that lock runs at a time, cluster-wide) and a
+queueing lock (at most one such job waits in the queue):
+
+    job                queue     lock / queueing lock    deferred by
+    monitor.poll       fetch     poll:<source>           the tick, for each due source
+    monitor.process    process   process                 a poll that stored new items; the tick
+    monitor.deliver    deliver   deliver:<channel>       a process run; the tick (due rows)
+    monitor.tick       schedule  tick                    periodic, every TICK seconds
+    monitor.health     schedule  health                  periodic, every minute
+    monitor.digests    schedule  digests                 periodic, every minute
+    monitor.stalled    schedule  stalled                 periodic, every STALLED_EVERY
+
+Periodic jobs are deferred once per period whatever the number of workers (Procrastinate
+records each (task, timestamp) in a unique row). ``monitor.stalled`` puts back the jobs
+of a worker that stopped sending heartbeats (killed with kill -9, machine lost): they
+run again elsewhere, and since each job's writes commit together or not at all, and
+the outbox claims each message before sending, nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, inspect, make_url
+
+if TYPE_CHECKING:
+    import procrastinate
+
+    from monitor.worker.jobs import WorkerJobs
+
+log = logging.getLogger("monitor.worker")
+
+QUEUES = ("fetch", "process", "deliver", "schedule")
+TICK_CRON = "* * * * * */5"  # the 6th field is seconds: every 5 s
+MINUTE_CRON = "* * * * *"
+STALLED_EVERY_CRON = "* * * * * */10"
+
+
+def conninfo(db_url: str) -> str:
+    """A libpq connection string from an SQLAlchemy URL (postgresql+psycopg://...)."""
+    url = make_url(db_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_queue(db_url: str, jobs: WorkerJobs | None = None) -> procrastinate.App:
+    """The Procrastinate app on ``db_url`` with monitor's tasks. ``jobs`` is what the tasks
+    run; None gives an app that can only defer (and apply the schema)."""
+    import procrastinate
+
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=conninfo(db_url)),
+    )
+    _register(app, jobs)
+    return app
+
+
+def _defer(task: Any, *, lock: str, **kwargs: Any) -> bool:
+    """Defer unless the same job already waits in the queue; True if deferred."""
+    import procrastinate.exceptions
+
+    try:
+        task.configure(lock=lock, queueing_lock=lock).defer(**kwargs)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
+    def need() -> WorkerJobs:
+        if jobs is None:  # pragma: no cover - a deferring-only app never runs a job
+            raise RuntimeError("this queue app cannot run jobs")
+        return jobs
+
+    @app.task(name="monitor.poll", queue="fetch")
+    def poll(name: str) -> None:
+        if need().poll(name):
+            _defer(process, lock="process")
+
+    @app.task(name="monitor.process", queue="process")
+    def process() -> None:
+        for channel in need().process():
+            _defer(deliver, lock=f"deliver:{channel}", channel=channel)
+
+    @app.task(name="monitor.deliver", queue="deliver")
+    def deliver(channel: str) -> None:
+        need().deliver(channel)
+
+    @app.periodic(cron=TICK_CRON)
+    @app.task(name="monitor.tick", queue="schedule", queueing_lock="tick", lock="tick")
+    def tick(timestamp: int) -> None:
+        plan = need().plan()
+        for name in plan.due_sources:
+            _defer(poll, lock=f"poll:{name}", name=name)
+        if plan.pending_items:
+            _defer(process, lock="process")
+        for channel in plan.due_channels:
+            _defer(deliver, lock=f"deliver:{channel}", channel=channel)
+
+    @app.periodic(cron=MINUTE_CRON)
+    @app.task(name="monitor.health", queue="schedule", queueing_lock="health", lock="health")
+    def health(timestamp: int) -> None:
+        need().health()
+
+    @app.periodic(cron=MINUTE_CRON)
+    @app.task(name="monitor.digests", queue="schedule", queueing_lock="digests", lock="digests")
+    def digests(timestamp: int) -> None:
+        need().digests()
+
+    @app.periodic(cron=STALLED_EVERY_CRON)
+    @app.task(name="monitor.stalled", queue="schedule", queueing_lock="stalled", lock="stalled")
+    async def stalled(timestamp: int) -> None:
+        after = need().stalled_after
+        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=after):
+            log.info("job retry id=%s task=%s why=stalled", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
+
+
+def schema_applied(engine: Engine) -> bool:
+    """Whether Procrastinate's tables exist on this database."""
+    return inspect(engine).has_table("procrastinate_jobs")
+
+
+def apply_schema(engine: Engine) -> bool:
+    """Create Procrastinate's tables unless present (`monitor init`); True if created."""
+    if schema_applied(engine):
+        return False
+    app = make_queue(engine.url.render_as_string(hide_password=False))
+    with app.open():
+        app.schema_manager.apply_schema()
+    return True
