@@ -82,3 +82,54 @@ def is_backfill(
     if quiet_first_pass and first_pass:
         return True
     return max_age is not None and published is not None and fetched - published > max_age
+
+
+# --- the change log in published order, whatever the processing order --------------------------
+
+# (published, content hash): the order items are processed in when alone. The hash, not
+# the id, breaks ties between items published at the same moment, so the order does not
+# depend on which was fetched first.
+Point = tuple[datetime, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A change of one triple as the log holds it: its first report (where it falls in
+    published order, and which item it is) and that report's status."""
+
+    at: Point
+    status: str
+    item_id: int = 0
+
+
+def ordered_log(
+    baseline: str | None, new: LogEntry | None, live: LogEntry | None, report: LogEntry
+) -> tuple[LogEntry | None, LogEntry | None]:
+    """The (``new``, ``live``) changes of one triple once ``report`` is added, equal to what
+    processing every report in published order gives, so that workers processing items as
+    they arrive write the same change log as one sequential pass:
+
+    - not in the baseline: ``new`` is the earliest report, with its status; ``live`` is the
+      earliest live report, only when the earliest report was planned;
+    - a planned baseline fact: no ``new``; ``live`` is the earliest live report;
+    - a live baseline fact: no change at all.
+
+    ``baseline`` is the baseline status (None for an observed fact); ``new`` and ``live``
+    the changes logged so far."""
+    if baseline == "live":
+        return None, None
+    incoming_live = report if report.status == "live" else None
+    if baseline is not None:
+        lives = [e for e in (live, incoming_live) if e is not None]
+        return None, min(lives, key=_at) if lives else None
+    first = min((e for e in (new, report) if e is not None), key=_at)
+    earlier_live = new if new is not None and new.status == "live" else live
+    lives = [e for e in (earlier_live, incoming_live) if e is not None]
+    earliest_live = min(lives, key=_at) if lives else None
+    if first.status == "live" or earliest_live is None:
+        return first, None
+    return first, LogEntry(earliest_live.at, "live", earliest_live.item_id)
+
+
+def _at(entry: LogEntry) -> Point:
+    return entry.at

@@ -184,12 +184,13 @@ def _known_keys(
 
 
 def pending_item_ids(session: Session, limit: int | None = None) -> list[int]:
-    """Unprocessed items in published order (undated ones by fetch time), then id."""
+    """Unprocessed items in published order (undated ones by fetch time), then content
+    hash (as monitor.changes.Point: the same order whichever item was fetched first)."""
     when = func.coalesce(ItemRow.published_at, ItemRow.fetched_at)
     query = (
         select(ItemRow.id)
         .where(ItemRow.processed_at.is_(None))
-        .order_by(when, ItemRow.id)
+        .order_by(when, ItemRow.content_hash)  # not id: the order fetches came in
         .limit(limit)
     )
     return list(session.scalars(query).all())
