@@ -36,8 +36,9 @@ from monitor.errors import MonitorError, StoreError
 from monitor.fetch import safe_url
 from monitor.poll import SourceOutcome
 from monitor.store.db import transaction, utcnow
+from monitor.store.locks import HeldLock, is_server
 from monitor.store.sources import next_due_by_name
-from monitor.store.state import drop_lock, take_lock, touch_lock
+from monitor.store.state import drop_lock, lock_holder, take_lock, touch_lock
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -129,6 +130,7 @@ class DaemonLock:
         self.sessions = sessions
         self._file: IO[str] | None = None
         self._row_held = False
+        self._held: HeldLock | None = None
         self.lock_path: Path | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -174,10 +176,22 @@ class DaemonLock:
         return {"pid": os.getpid(), "host": socket.gethostname()}
 
     def _acquire_row(self) -> None:
+        stale_after = timedelta(seconds=STALE_AFTER)
+        if is_server(self.engine):
+            # PostgreSQL: the advisory lock is the lock; the row only says who holds it.
+            # A dead holder's connection is gone, so is its lock: take the row over at once.
+            held = HeldLock(self.engine, LOCK_KEY)
+            if not held.try_acquire():
+                with transaction(self.sessions) as session:
+                    holder = lock_holder(session, LOCK_KEY)
+                raise DaemonAlreadyRunning(
+                    f"another monitor daemon (pid {holder.get('pid')} on "
+                    f"{holder.get('host')}) is already running on this database"
+                )
+            self._held = held
+            stale_after = timedelta(0)
         with transaction(self.sessions) as session:
-            taken = take_lock(
-                session, LOCK_KEY, self._identity(), utcnow(), timedelta(seconds=STALE_AFTER)
-            )
+            taken = take_lock(session, LOCK_KEY, self._identity(), utcnow(), stale_after)
         if taken is not None:
             holder, heartbeat = taken
             raise DaemonAlreadyRunning(
@@ -207,6 +221,9 @@ class DaemonLock:
             with contextlib.suppress(Exception), transaction(self.sessions) as session:
                 drop_lock(session, LOCK_KEY, {"pid": os.getpid()})
             self._row_held = False
+        if self._held is not None:
+            self._held.release()
+            self._held = None
 
 
 # --- the daemon ------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ a time) it is a no-op: the database file serialises writers already.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 # SQLSTATEs meaning "run the transaction again": serialization_failure, deadlock_detected.
@@ -60,3 +61,36 @@ def is_retryable(exc: BaseException) -> bool:
     orig = exc.orig
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     return state in RETRYABLE_SQLSTATES
+
+
+class HeldLock:
+    """A cluster-wide lock held for a process's life (the daemon's): a session-level
+    advisory lock on a connection of its own. The server drops it the moment the holder's
+    connection ends, so a process killed with kill -9, on any host, frees it at once.
+    PostgreSQL only (``is_server``)."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.key = lock_key(f"monitor:{name}")
+        self._conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        """Take it if free; False (holding nothing) when another process has it."""
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+        except BaseException:
+            conn.close()
+            raise
+        if not taken:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            conn.close()

@@ -47,6 +47,12 @@ def take_lock(
     return None
 
 
+def lock_holder(session: Session, key: str) -> dict[str, Any]:
+    """Who holds the lock row ``key`` (pid, host), or {} when nobody."""
+    row = session.get(StateRow, key)
+    return _json_or_empty(row.value) if row is not None else {}
+
+
 def touch_lock(session: Session, key: str, now: datetime) -> None:
     """The holder's heartbeat."""
     row = session.get(StateRow, key)
