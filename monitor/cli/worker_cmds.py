@@ -82,12 +82,12 @@ def worker(
     engine = app.engine
     if not is_server(engine):
         fail(
-            "monitor worker needs PostgreSQL (--db postgresql+psycopg://...); "
+            "error: monitor worker needs PostgreSQL (--db postgresql+psycopg://...); "
             "on SQLite use `monitor run`",
             EXIT_CONFIG,
         )
     if not schema_applied(engine):
-        fail("the job queue's tables are missing: run `monitor init` first", EXIT_STORE)
+        fail("error: the job queue's tables are missing: run `monitor init` first", EXIT_STORE)
     defaults = app.config.defaults
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     # Procrastinate's own lines (job started/finished) only with -v.

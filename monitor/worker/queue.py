@@ -114,10 +114,26 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
     @app.periodic(cron=STALLED_EVERY_CRON)
     @app.task(name="monitor.stalled", queue="schedule", queueing_lock="stalled", lock="stalled")
     async def stalled(timestamp: int) -> None:
+        import procrastinate.exceptions
+
+        manager = app.job_manager
         after = need().stalled_after
-        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=after):
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=after):
+            # A twin queued meanwhile (the tick queued the source again) waits for this
+            # job's lock and holds its queueing lock, so this one could not go back to the
+            # queue: cancel the twin, the retried job does the same work.
+            if job.queueing_lock:
+                for twin in await manager.list_jobs_async(
+                    queueing_lock=job.queueing_lock, status="todo"
+                ):
+                    if twin.id != job.id and twin.id is not None:
+                        await manager.cancel_job_by_id_async(twin.id)
+            try:
+                await manager.retry_job(job)
+            except procrastinate.exceptions.ConnectorException as exc:
+                log.info("job retry id=%s deferred why=%s", job.id, type(exc).__name__)
+                continue  # another twin came in between: the next round retries it
             log.info("job retry id=%s task=%s why=stalled", job.id, job.task_name)
-            await app.job_manager.retry_job(job)
 
 
 def schema_applied(engine: Engine) -> bool:

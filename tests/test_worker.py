@@ -1,0 +1,327 @@
+"""`monitor worker`: real worker subprocesses on one real PostgreSQL database (loopback),
+over the dev newsroom served by tests/httpserver.py, alerting a real HTTP endpoint through
+Apprise (json://). Skipped with one reason where PostgreSQL cannot be reached."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, Select, create_engine, select, text
+from sqlalchemy.pool import NullPool
+
+from monitor.store.models import ChangeRow, ItemRow
+from tests.httpserver import LocalServer, Reply, Request
+from tests.pgdb import pg_url, serve_newsroom, sources_yaml
+
+__all__ = ["pg_url"]
+
+PERIODS = "SELECT count(*) FROM procrastinate_periodic_defers WHERE task_name = "
+CHANGE_LOG = select(
+    ChangeRow.entity,
+    ChangeRow.kind,
+    ChangeRow.value,
+    ChangeRow.change,
+    ChangeRow.status,
+    ChangeRow.published_at,
+    ItemRow.url,
+).outerjoin(ItemRow, ItemRow.id == ChangeRow.first_item_id)
+
+
+def monitor(config: Path, db: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--db", db, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=config.parent,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def run_ok(config: Path, db: str, *args: str) -> str:
+    proc = monitor(config, db, *args)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    return out
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop(procs: list[Any]) -> list[tuple[int, str]]:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    results = []
+    for proc in procs:
+        try:
+            _out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _out, err = proc.communicate()
+        results.append((proc.returncode, err))
+    return results
+
+
+@pytest.fixture
+def engine_of() -> Iterator[Callable[[str], Engine]]:
+    made: list[Engine] = []
+
+    def make(url: str) -> Engine:
+        engine = create_engine(url, poolclass=NullPool)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.dispose()
+
+
+def scalar(engine: Engine, sql: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def rows(engine: Engine, sql: str | Select[Any]) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        query = text(sql) if isinstance(sql, str) else sql
+        return [tuple(r) for r in conn.execute(query).all()]
+
+
+@pytest.fixture
+def hook() -> Iterator[LocalServer]:
+    """The alert endpoint (its own server: the feeds' server counts requests per host)."""
+    server = LocalServer()
+    server.route("/hook", Reply(status=200))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_worker_on_sqlite_refuses_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    run_ok(config, db, "init")
+    proc = monitor(config, db, "worker")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip() == (
+        "error: monitor worker needs PostgreSQL (--db postgresql+psycopg://...); "
+        "on SQLite use `monitor run`"
+    )
+
+
+def test_three_workers_store_once_match_sequential_sqlite_and_alert_once_in_order(
+    pg_url: str,
+    tmp_path: Path,
+    corpora: Path,
+    http_server: LocalServer,
+    hook: LocalServer,
+    engine_of: Callable[[str], Engine],
+) -> None:
+    sources = serve_newsroom(http_server, corpora, delay=0.05)
+    config = tmp_path / "sources.yaml"
+    config.write_text(sources_yaml(sources, "defaults:\n  per_host: 1\n"), encoding="utf-8")
+
+    # the reference: one sequential `once --all` on SQLite
+    sqlite_url = f"sqlite:///{tmp_path / 'seq.db'}"
+    run_ok(config, sqlite_url, "init")
+    run_ok(config, sqlite_url, "once", "--all")
+    http_server.max_active = 0
+
+    run_ok(config, pg_url, "init")
+    env = {"MONITOR_NOTIFY_URLS": hook.url("/hook").replace("http://", "json://")}
+    workers = [monitor(config, pg_url, "worker", "--concurrency", "4", env=env) for _ in range(3)]
+    pg = engine_of(pg_url)
+    try:
+        wait_for(
+            lambda: (
+                scalar(pg, "SELECT count(*) FROM items WHERE processed_at IS NOT NULL") == 260
+                and scalar(pg, "SELECT count(*) FROM deliveries WHERE state <> 'sent'") == 0
+                and len(hook.requests) == scalar(pg, "SELECT count(*) FROM changes")
+            ),
+            150,
+            "every item processed and every change alerted",
+        )
+    finally:
+        results = stop(workers)
+    for code, err in results:  # SIGTERM: the jobs in hand finish, exit 0
+        assert code == 0, err
+        assert "worker stopped" in err and "Traceback" not in err, err
+
+    # every item stored once; no fact, change or observation twice
+    assert scalar(pg, "SELECT count(*) FROM items") == 260
+    assert scalar(pg, "SELECT count(DISTINCT url_key) FROM items") == 260
+    for table, key in [
+        ("facts", "entity, kind, value_key"),
+        ("changes", "fact_id, change"),
+        ("observations", "fact_id, item_id"),
+        ("deliveries", "change_id, channel"),
+    ]:
+        dupes = (
+            f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1) d"
+        )
+        assert scalar(pg, dupes) == 0, table
+    # the change log equals the sequential run's
+    seq = engine_of(sqlite_url)
+    pg_log, seq_log = sorted(rows(pg, CHANGE_LOG), key=str), sorted(rows(seq, CHANGE_LOG), key=str)
+    assert len(pg_log) > 50
+    assert pg_log == seq_log
+    # every change alerted exactly once, in change order on the channel
+    ids = [int(m) for r in hook.requests for m in re.findall(r"Change #(\d+)", _message(r))]
+    assert len(ids) == len(hook.requests)
+    assert (
+        sorted(ids)
+        == sorted(set(ids))
+        == [r[0] for r in rows(pg, "SELECT id FROM changes ORDER BY id")]
+    )
+    assert ids == sorted(ids)
+    # per_host across the three workers: the feeds' host never saw two requests at once
+    assert http_server.max_active == 1
+
+
+def _message(request: Request) -> str:
+    return str(json.loads(request.body).get("message", ""))
+
+
+def test_a_worker_killed_mid_job_loses_nothing_its_job_runs_again(
+    pg_url: str,
+    tmp_path: Path,
+    corpora: Path,
+    http_server: LocalServer,
+    engine_of: Callable[[str], Engine],
+) -> None:
+    sources = serve_newsroom(http_server, corpora)
+    slow_name, slow_url = sources[0]
+    slow_path = "/" + slow_url.split("/", 3)[3]
+    body = http_server.routes[slow_path]
+    assert isinstance(body, Reply)
+    # the first request hangs long enough to kill its worker; later ones answer at once
+    http_server.route(
+        slow_path,
+        lambda req: Reply(body=body.body, headers=body.headers, delay=30 if req.count == 0 else 0),
+    )
+    config = tmp_path / "sources.yaml"
+    config.write_text(sources_yaml([(slow_name, slow_url)]), encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    pg = engine_of(pg_url)
+    first = monitor(config, pg_url, "worker", "--stalled-after", "2")
+    try:
+        wait_for(lambda: len(http_server.hits(slow_path)) == 1, 60, "the first fetch to start")
+        doing = "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' AND task_name = "
+        assert scalar(pg, doing + "'monitor.poll'") == 1
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        assert scalar(pg, "SELECT count(*) FROM items") == 0
+        second = monitor(config, pg_url, "worker", "--stalled-after", "2")
+        try:
+            wait_for(
+                lambda: (
+                    scalar(pg, "SELECT count(*) FROM items WHERE processed_at IS NOT NULL") == 20
+                ),
+                90,
+                "the killed job to run again and its items to be processed",
+            )
+        finally:
+            ((code, err),) = stop([second])
+        assert code == 0, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    # the killed poll job itself was put back and succeeded (not a new one from the tick)
+    retried = rows(
+        pg,
+        "SELECT j.id FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id "
+        "WHERE j.task_name = 'monitor.poll' AND j.status = 'succeeded' "
+        "AND e.type IN ('retried', 'deferred_for_retry')",
+    )
+    assert retried
+    assert scalar(pg, "SELECT count(*) FROM items") == 20
+
+
+def test_two_schedulers_ticking_at_the_same_instant_queue_one_job(
+    pg_url: str, tmp_path: Path, engine_of: Callable[[str], Engine]
+) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    # Both only work the deliver queue, so the periodic jobs they queue wait, countable.
+    schedulers = [monitor(config, pg_url, "worker", "--queues", "deliver") for _ in range(2)]
+    pg = engine_of(pg_url)
+    try:
+        wait_for(lambda: scalar(pg, PERIODS + "'monitor.tick'") >= 1, 30, "a first tick")
+        time.sleep(11)  # two more tick periods (every 5 s), each seen by both schedulers
+        assert all(proc.poll() is None for proc in schedulers)
+    finally:
+        results = stop(schedulers)
+    for code, err in results:
+        assert code == 0, err
+    ticks = rows(
+        pg,
+        "SELECT args->>'timestamp', count(*) FROM procrastinate_jobs "
+        "WHERE task_name = 'monitor.tick' GROUP BY 1",
+    )
+    # Two workers each ran their periodic deferrer over two periods or more: one tick job
+    # was queued (once per period, and a waiting tick refuses a second)
+    assert ticks and sum(n for _ts, n in ticks) == 1
+
+
+def test_daemon_lock_on_postgresql_refuses_a_second_and_passes_at_once_after_kill_9(
+    pg_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+
+    def started(proc: Any) -> bool:
+        assert proc.stderr is not None
+        ends = time.monotonic() + 30
+        while time.monotonic() < ends:
+            line = proc.stderr.readline()
+            if "daemon start" in line:
+                return True
+            if not line and proc.poll() is not None:
+                return False
+        return False
+
+    first = monitor(config, pg_url, "run")
+    try:
+        assert started(first)
+        second = monitor(config, pg_url, "run")
+        _out, err = second.communicate(timeout=30)
+        assert second.returncode == 1
+        assert f"(pid {first.pid} on " in err and "already running" in err
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        # no heartbeat to wait out: the dead daemon's connection, hence its lock, is gone
+        took_at = time.monotonic()
+        third = monitor(config, pg_url, "run")
+        try:
+            assert started(third)
+            assert time.monotonic() - took_at < 20
+        finally:
+            ((code, err),) = stop([third])
+        assert code == 0, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
