@@ -12,13 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select
 
 from monitor import tasks
 from monitor.store.db import session_factory, utcnow
 from monitor.store.models import DeliveryRow
-from tests.conftest import pg_server_url
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_pipeline_support import (
     DEFAULT_RULES,
@@ -64,12 +62,6 @@ def _daemon(tmp_path: Path, db_url: str) -> subprocess.Popen[bytes]:
         )
 
 
-@pytest.mark.xfail(
-    pg_server_url() is not None,
-    run=False,  # it would wait out its 60 s timeout
-    reason="issue 11 item 3 (worker): on a server database the killed daemon's lock row "
-    "refuses a new daemon for 2 minutes (STALE_AFTER) instead of taking over at once",
-)
 def test_sigkill_mid_delivery_loses_nothing_and_doubles_at_most_the_one_in_flight(
     fresh_db: Engine, tmp_path: Path, http_server: LocalServer
 ) -> None:
