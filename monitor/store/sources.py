@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.db import in_chunks, utcnow
+from monitor.store.db import IN_CHUNK, in_chunks, utcnow
 from monitor.store.items import canonical_url
 from monitor.store.models import ItemRow, SourceRow
 
@@ -51,28 +51,50 @@ def sync_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> d
     for chunk in in_chunks(names):
         for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(chunk))):
             rows[row.name] = row
-    created = False
+    missing = [(name, kind, url) for name, kind, url in wanted if name not in rows]
+    if missing:
+        _insert_new_sources(session, missing)
+        for chunk in in_chunks([name for name, _, _ in missing]):
+            for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(chunk))):
+                rows[row.name] = row
     for name, kind, url in wanted:
-        existing = rows.get(name)
-        if existing is None:
-            row = SourceRow(
-                name=name,
-                kind=kind,
-                url=url,
-                created_at=utcnow(),
-                consecutive_failures=0,
-                items_count=0,
-            )
-            session.add(row)
-            rows[name] = row
-            created = True
-        elif existing.kind != kind or existing.url != url:
+        existing = rows[name]
+        if existing.kind != kind or existing.url != url:
             if existing.url != url:
                 existing.etag = existing.last_modified = None
             existing.kind, existing.url = kind, url
-    if created:
-        session.flush()
     return rows
+
+
+def _insert_new_sources(session: Session, missing: list[tuple[str, str, str]]) -> None:
+    """Insert the rows of sources seen for the first time; a row another process inserted
+    meanwhile is left as it is (ON CONFLICT DO NOTHING): several `monitor once` or workers
+    starting at once on a new config all register the same sources."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    now = utcnow()
+    values = [
+        {
+            "name": name,
+            "kind": kind,
+            "url": url,
+            "created_at": now,
+            "consecutive_failures": 0,
+            "items_count": 0,
+            "down_alerted": False,
+        }
+        for name, kind, url in missing
+    ]
+    dialect = session.get_bind().dialect.name
+    for chunk in in_chunks(values, IN_CHUNK // 4):  # 7 bound values a row
+        if dialect == "postgresql":
+            session.execute(pg_insert(SourceRow).values(chunk).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            session.execute(sqlite_insert(SourceRow).values(chunk).on_conflict_do_nothing())
+        else:  # pragma: no cover - other databases: a race is a unique violation, retried
+            session.add_all(SourceRow(**v) for v in chunk)
+            session.flush()
 
 
 def known_urls(session: Session, urls: Iterable[str | None]) -> set[str]:
