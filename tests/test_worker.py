@@ -139,7 +139,9 @@ def test_three_workers_store_once_match_sequential_sqlite_and_alert_once_in_orde
 ) -> None:
     sources = serve_newsroom(http_server, corpora, delay=0.05)
     config = tmp_path / "sources.yaml"
-    config.write_text(sources_yaml(sources, "defaults:\n  per_host: 1\n"), encoding="utf-8")
+    # every change alerts (the corpus is old news, and this is the sources' first pass)
+    extra = "defaults:\n  per_host: 1\nalerts:\n  quiet_first_pass: false\n  max_age: none\n"
+    config.write_text(sources_yaml(sources, extra), encoding="utf-8")
 
     # the reference: one sequential `once --all` on SQLite
     sqlite_url = f"sqlite:///{tmp_path / 'seq.db'}"

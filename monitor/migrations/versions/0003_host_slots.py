@@ -1,7 +1,7 @@
 """host slots: the cluster-wide per_host limit of `monitor worker`s
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_host_slots
+Revises: 0002_review_backfill
 Create Date: 2026-11-30 14:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003_host_slots"
+down_revision = "0002_review_backfill"
 branch_labels = None
 depends_on = None
 
