@@ -1,7 +1,8 @@
 """Extraction throughput: the dev corpora repeated to 100,000 items, on one core.
 
 Prints items/s (extraction only: building the extractor and reading the corpus are
-timed separately) and the peak RSS. Targets: >= 5,000 items/s, peak RSS < 300 MB.
+timed separately) and the peak RSS. Targets (issue 10): >= 10,000 items/s of CPU time on
+one core, peak RSS < 150 MB.
 
     .venv/bin/python bench/bench_extract.py [--items N]
 """

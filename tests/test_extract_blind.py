@@ -62,8 +62,11 @@ def test_blind2_corpus_is_balanced() -> None:
 def test_blind2_corpus_meets_floors(extractor: Extractor) -> None:
     items = [(item, gold) for item, gold, _story in read_items_jsonl(BLIND2)]
     report = evaluate(items, extractor.extract)
-    assert report.overall.precision >= 0.94
-    assert report.overall.recall >= 0.82
-    assert report.overall.status_accuracy >= 0.90
+    # first run (before the issue-10 fixes): P 0.956, R 0.841, status 0.914
+    assert report.overall.precision >= 0.97
+    assert report.overall.recall >= 0.95
+    assert report.overall.status_accuracy >= 0.93
+    assert report.by_kind["region"].recall >= 0.93
+    assert report.first_report_status_accuracy >= 0.93
     for lang, counts in report.by_lang.items():
-        assert counts.f1 >= 0.85, lang
+        assert counts.f1 >= 0.95, lang

@@ -60,7 +60,8 @@ PLANNED: dict[str, list[str]] = {
         "broke ground", "breaks ground", "groundbreaking", "earmark*", "signed a deal to",
         # leaks and preparations: an early report is planned, whatever verb it quotes
         "readies", "readying", "gearing up", "gears up", "code strings", "strings of code",
-        "spotted in", "leak*",
+        "spotted in", "leak*", "agreed to", "agrees to", "to buy", "to purchase",
+        "will buy", "a deal to", "an order for", "ordered",
         "is testing", "are testing", "testing", "samples", "sampling", "hopes to", "hoping to",
     ],
     "fr": [
@@ -80,7 +81,7 @@ PLANNED: dict[str, list[str]] = {
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
         "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
-        "échantillon*", "doit sortir",
+        "échantillon*", "doit sortir", "vont acheter", "va acheter", "commandé",
         "doit arriver", "doit être", "doivent être", "chaînes de code",
     ],
     "zh": [
@@ -94,7 +95,7 @@ PLANNED: dict[str, list[str]] = {
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
-        "正在测试", "送样", "样品", "交付样品",
+        "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品",
     ],
 }
 
