@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -37,6 +38,22 @@ class Mention(NamedTuple):
 
 def _is_cjk(char: str) -> bool:
     return "\u3000" <= char <= "\u9fff" or "\uf900" <= char <= "\uffef"
+
+
+# Latin scanning: every character that cannot continue a Latin word (punctuation, spaces,
+# and, by the regex below, everything from U+3000 on) becomes a space, in the text and in
+# the keys alike. A key that must start (end) at a word boundary carries a space before
+# (after) it, so the automaton itself enforces the boundary and words inside other words
+# ("gion" in "region", a town inside a word) are never reported. Same length: offsets hold.
+_NON_WORD = {c: " " for c in range(0x3000) if not chr(c).isalnum()}
+_WIDE = re.compile(r"[^\x00-\u2fff]")
+
+
+def _latin_scan(folded: str) -> str:
+    scan = folded.translate(_NON_WORD)
+    if max(scan) >= "\u3000":
+        scan = _WIDE.sub(" ", scan)
+    return f" {scan} "
 
 
 def _is_word_char(char: str) -> bool:
@@ -104,21 +121,56 @@ class MentionMatcher:
             # checks the scan must make for this key, known here once: a key none of whose
             # readings needs a case check takes the fast path
             plain = not any(e.exact is not None or e.capitalised for e in values)
-            info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), plain, unique)
-            automaton = self._han if any(_is_cjk(c) for c in key) else self._latin
-            automaton.add_word(key, info)
+            if any(_is_cjk(c) for c in key):
+                info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), plain, unique)
+                self._han.add_word(key, info)
+                continue
+            self._add_latin(key, plain, unique)
         for automaton in (self._latin, self._han):
             if len(automaton):
                 automaton.make_automaton()
+
+    def _add_latin(self, key: str, plain: bool, readings: tuple[Any, ...]) -> None:
+        """Add a Latin key with its boundary spaces; readings that allow any word ending
+        (``launch*``) go under a key without the closing space."""
+        body = key.translate(_NON_WORD)
+        lead = 1 if _is_word_char(key[0]) else 0
+        closed = _is_word_char(key[-1])
+        for prefix in (False, True):
+            chosen = tuple(r for r in readings if r[4] is prefix)
+            if not chosen:
+                continue
+            trail = 1 if closed and not prefix else 0
+            scan_key = " " * lead + body + " " * trail
+            existing = self._latin.get(scan_key, None)
+            if existing is not None:  # two keys alike but for punctuation ("open-sourced")
+                chosen = tuple(dict.fromkeys(existing[4] + chosen))
+                plain = plain and existing[3]
+            self._latin.add_word(scan_key, (len(scan_key), lead, trail, plain, chosen))
 
     def find(self, original: str, folded: str) -> list[Mention]:
         """Mentions in ``original`` (``folded`` is its fold(): same length, lower-case)."""
         found: list[Mention] = []
         if not folded:
             return found
-        size = len(folded)
-        automata = [self._latin, self._han] if has_cjk(folded) else [self._latin]
         append = found.append
+        new = tuple.__new__  # NamedTuple's own __new__ is a Python function: 2x slower here
+        if len(self._latin):
+            # offsets in the scan string are one more than in the text (its opening space)
+            for end_index, (length, lead, trail, plain, values) in self._latin.iter(
+                _latin_scan(folded)
+            ):
+                start = end_index - length + lead
+                end = end_index - trail
+                for category, value, exact, capitalised, _prefix, kind in values:
+                    if not plain:
+                        if exact is not None and original[start:end] != exact:
+                            continue
+                        if capitalised and not original[start].isupper():
+                            continue
+                    append(new(Mention, (category, value, start, end, kind)))
+        size = len(folded)
+        automata = [self._han] if has_cjk(folded) else []
         for automaton in automata:
             if not len(automaton):
                 continue
@@ -145,7 +197,7 @@ class MentionMatcher:
                             continue
                         if capitalised and not original[start].isupper():
                             continue
-                    append(Mention(category, value, start, end, kind))
+                    append(new(Mention, (category, value, start, end, kind)))
         return found
 
 
