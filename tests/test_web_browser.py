@@ -110,6 +110,8 @@ def test_filter_open_and_dismiss_with_a_reason(
 ) -> None:
     page = watched.page
     page.goto(desk + "/")
+    # The source and language counts arrive after the page (htmx), then filter too.
+    page.locator(".evidence-facets a", has_text="Journal du Cloud").wait_for()
     page.get_by_role("link", name="Huawei").first.click()
     page.wait_for_url("**entity=huawei**")
     rows = page.locator("tr.change")

@@ -121,6 +121,11 @@ def test_filters_search_and_counts_on_the_change_log(desk: str) -> None:
     assert "Mexico (MX)" in french and "Qwen3" not in french
     chips = requests.get(f"{desk}/", params={"kind": "chip"}, timeout=10).text
     assert re.search(r"1 change\b", chips)
+    # The evidence's counts: a fragment for htmx, inline with counts=all (no script).
+    later = requests.get(f"{desk}/facets", params={"kind": "region"}, timeout=10).text
+    assert "Journal du Cloud" in later and "Chip Daily" not in later
+    inline = requests.get(f"{desk}/", params={"kind": "region", "counts": "all"}, timeout=10)
+    assert "Journal du Cloud" in inline.text and "Chip Daily" not in inline.text
     bad = requests.get(f"{desk}/", params={"kind": "planet"}, timeout=10)
     assert bad.status_code == 400 and "planet" in bad.text
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -28,19 +27,20 @@ from monitor.errors import QueryError
 from monitor.notify.render import safe_link
 from monitor.safetext import safe_url
 from monitor.store.changelog import (
+    change_facets,
     change_history,
     deliveries_of,
+    evidence_facets,
     facts_of,
     known_entities,
+    narrow_search,
     state_updated_at,
 )
 from monitor.store.db import transaction, utcnow
 from monitor.store.queries import (
     ChangeQuery,
     ChangeView,
-    Facet,
     count_changes,
-    count_changes_by,
     find_changes,
     get_change,
 )
@@ -65,7 +65,6 @@ HERE = Path(__file__).resolve().parent
 REVIEW_STATES = ("unread", "seen", "confirmed", "dismissed")
 MAX_REASON_CHARS = 500
 HEARTBEAT_KEY = "daemon.lock"
-FACETS: tuple[Facet, ...] = ("entity", "kind", "change", "status", "source", "lang")
 
 
 def _environment() -> Environment:
@@ -129,18 +128,16 @@ class Views:
             query = present.query_from_params(params, limit=present.limit_from_params(params))
         except BadRequest as exc:
             return self.error(request, 400, str(exc))
+        # The evidence's counts (source, language) read every piece of evidence: htmx loads
+        # them after the page from /facets; without script, ?counts=all shows them inline.
+        every_count = params.get("counts") == "all"
 
         def load(session: Session) -> dict[str, Any]:
-            counted = replace(query, cursor=None, limit=None)
-            return {
-                "page": find_changes(session, query),
-                "total": count_changes(session, counted),
-                "facets": {f: _by_count(count_changes_by(session, counted, f)) for f in FACETS},
-                "states": [
-                    ("active", count_changes(session, replace(counted, dismissed=False))),
-                    ("dismissed", count_changes(session, replace(counted, dismissed=True))),
-                ],
-            }
+            narrowed = narrow_search(session, query)
+            facets = change_facets(session, narrowed)
+            if every_count:
+                facets.values.update(evidence_facets(session, narrowed))
+            return {"page": find_changes(session, narrowed), "facets": facets}
 
         try:
             data = await run_in_threadpool(self.read, load)
@@ -152,9 +149,8 @@ class Views:
             request,
             "changes.html.j2",
             rows=rows,
-            total=data["total"],
-            facets=data["facets"],
-            states=data["states"],
+            total=data["facets"].total,
+            facets=data["facets"].values,
             params=params,
             filtered=present.is_filtered(params),
             link=lambda **changes: "?" + urlencode(present.kept_params(params, **changes)),
@@ -164,9 +160,31 @@ class Views:
                 else None
             ),
             first_link=("?" + urlencode(present.kept_params(params))) if query.cursor else None,
-            entity_names={e: self.name(e) for e, _ in data["facets"]["entity"]},
+            entity_names={e: self.name(e) for e, _ in data["facets"].values["entity"]},
             feed_link="/feed.atom?" + urlencode(present.kept_params(params)),
+            every_count=every_count,
+            facets_link="/facets?" + urlencode(present.kept_params(params)),
+            all_counts_link="?" + urlencode({**present.kept_params(params), "counts": "all"}),
         )
+
+    async def evidence_counts(self, request: Request) -> Response:
+        """The source and language counts of the change log's current filters (htmx)."""
+        params = dict(request.query_params)
+        try:
+            query = present.query_from_params(params)
+        except BadRequest as exc:
+            return self.error(request, 400, str(exc))
+
+        def load(session: Session) -> dict[str, list[tuple[str, int]]]:
+            return evidence_facets(session, narrow_search(session, query))
+
+        facets = await run_in_threadpool(self.read, load)
+        html = self.env.get_template("_evidence_facets.html.j2").render(
+            facets=facets,
+            params=params,
+            link=lambda **changes: "/?" + urlencode(present.kept_params(params, **changes)),
+        )
+        return HTMLResponse(html)
 
     def row(self, view: ChangeView) -> dict[str, Any]:
         first = view.evidence[0] if view.evidence else None
@@ -496,6 +514,7 @@ def create_app(app: App, guard: Guard | None = None) -> Starlette:
         Route("/changes/state", views.form_state, methods=["POST"]),
         Route("/changes/{change_id}", views.change),
         Route("/changes/{change_id}/state", views.row_state, methods=["POST"]),
+        Route("/facets", views.evidence_counts),
         Route("/companies", views.companies),
         Route("/companies/{entity}", views.company),
         Route("/sources", views.sources),
