@@ -136,9 +136,18 @@ def test_filter_open_and_dismiss_with_a_reason(
     page.locator(f"#change-{change_id} a.open").click()
     page.wait_for_url(f"**/changes/{change_id}")
     assert "a rumour, not a product" in page.inner_text("dl.fact")
+    # Confirm another change with its row's button; the state survives a reload too.
+    page.goto(desk + "/?kind=model")
+    other = page.locator("tr.change").first
+    other_id = int(other.get_attribute("data-id") or 0)
+    other.locator(".act-confirm").click()
+    page.locator(f"#change-{other_id} .review-confirmed").wait_for()
+    page.reload()
+    assert "state-confirmed" in (page.locator(f"#change-{other_id}").get_attribute("class") or "")
     cli_view = {c["id"]: c for c in _cli_changes(fresh_db, tmp_path)}
-    assert cli_view[change_id]["dismissed"] is True
+    assert cli_view[change_id]["state"] == "dismissed"
     assert cli_view[change_id]["dismiss_reason"] == "a rumour, not a product"
+    assert cli_view[other_id]["state"] == "confirmed"
     assert watched.errors == [] and watched.dialogs == []
 
 
@@ -162,6 +171,13 @@ def test_keyboard_moves_opens_and_dismisses(desk: str, watched: Watched) -> None
     page.locator(f"#change-{ids[1]} .review-dismissed").wait_for()
     assert page.locator("tr.change.current").get_attribute("data-id") == ids[1]
     # o opens the current change.
+    # c confirms the next one, u makes it unread again.
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    page.locator(f"#change-{ids[2]} .review-confirmed").wait_for()
+    page.keyboard.press("u")
+    page.locator(f"#change-{ids[2]} .review-unread").wait_for()
+    page.keyboard.press("k")
     page.keyboard.press("o")
     page.wait_for_url(f"**/changes/{ids[1]}")
     assert "duplicate of an older change" in page.inner_text("dl.fact")

@@ -130,6 +130,17 @@ def test_filters_search_and_counts_on_the_change_log(desk: str) -> None:
     assert bad.status_code == 400 and "planet" in bad.text
 
 
+def test_backfill_changes_are_marked(desk: str) -> None:
+    changes = requests.get(f"{desk}/api/changes?limit=500", timeout=10).json()["changes"]
+    page = requests.get(f"{desk}/?limit=500", timeout=10).text
+    for change in changes:
+        row = re.search(rf'<tr [^>]*id="change-{change["id"]}".*?</tr>', page, re.S)
+        assert row, change["id"]
+        assert ('class="badge backfill"' in row.group(0)) is change["backfill"], change["id"]
+    only = requests.get(f"{desk}/api/changes?backfill=true&limit=500", timeout=10).json()
+    assert [c["value"] for c in only["changes"]] == ["DeepSeek-R2"]
+
+
 def test_hostile_title_is_escaped_and_links_are_http_only(desk: str) -> None:
     page = requests.get(f"{desk}/", timeout=10)
     html = page.text
@@ -155,8 +166,23 @@ def test_foreign_origin_is_refused_local_script_is_not(desk: str) -> None:
     assert requests.get(f"{desk}/api/changes/{target}", timeout=10).json()["dismissed"] is False
     local = requests.post(f"{desk}/api/changes/{target}/state", json=body, timeout=10)
     assert local.status_code == 200, local.text
-    assert local.json()["dismissed"] is True
-    assert local.json()["dismiss_reason"] == "not a data centre"
+    assert local.json()["change"]["state"] == "dismissed"
+    assert local.json()["change"]["dismiss_reason"] == "not a data centre"
+    assert local.json()["message"] == f"change #{target} dismissed: not a data centre"
+    again = requests.post(
+        f"{desk}/api/changes/{target}/state",
+        json={"state": "dismissed", "reason": "an office"},
+        timeout=10,
+    ).json()
+    assert "reason updated: an office" in again["message"]
+    confirmed = requests.post(
+        f"{desk}/api/changes/{target}/state", json={"state": "confirmed"}, timeout=10
+    ).json()
+    assert confirmed["change"]["state"] == "confirmed" and not confirmed["change"]["dismissed"]
+    refused = requests.post(
+        f"{desk}/api/changes/{target}/state", json={"state": "dismissed"}, timeout=10
+    )
+    assert refused.status_code == 400 and "reason" in refused.json()["error"]
 
 
 def test_forms_need_their_csrf_token(desk: str) -> None:

@@ -38,12 +38,13 @@ def test_every_state_through_the_api_shows_in_the_cli(
     for state in ("seen", "confirmed", "unread"):
         answer = post({"state": state})
         assert answer.status_code == 200, answer.text
-        assert answer.json()["state"] == state and in_cli()["state"] == state
-    assert post({"state": "dismissed", "reason": "an office"}).json()["state"] == "dismissed"
-    again = post({"state": "dismissed", "reason": "a sales office"}).json()
+        assert answer.json()["change"]["state"] == state and in_cli()["state"] == state
+    first = post({"state": "dismissed", "reason": "an office"}).json()
+    assert first["change"]["state"] == "dismissed"
+    again = post({"state": "dismissed", "reason": "a sales office"}).json()["change"]
     assert again["dismiss_reason"] == "a sales office"
     assert in_cli()["dismiss_reason"] == "a sales office" and in_cli()["dismissed"] is True
-    back = post({"state": "confirmed"}).json()
+    back = post({"state": "confirmed"}).json()["change"]
     assert back["state"] == "confirmed" and back["dismissed"] is False
     assert post({"state": "read"}).status_code == 400
     page = requests.get(f"{desk}/changes/{target}", timeout=10).text

@@ -69,7 +69,7 @@ def state_updated_at(session: Session, key: str) -> datetime | None:
 # evaluated eight times per page; these take one grouped query for the change's columns
 # and two for the evidence's, and a search is resolved to ids once.
 
-COLUMN_FACETS = ("entity", "kind", "change", "status", "state")
+COLUMN_FACETS = ("entity", "kind", "change", "status", "state", "backfill")
 MAX_NARROWED_IDS = 5000
 
 
@@ -94,46 +94,42 @@ def narrow_search(session: Session, query: ChangeQuery) -> ChangeQuery:
 
 
 def _wanted(query: ChangeQuery) -> dict[str, str | None]:
-    state = None if query.dismissed is None else ("dismissed" if query.dismissed else "active")
+    """The column filters, spelt as the facet values are (backfill: "true"/"false")."""
     return {
         "entity": query.entity,
         "kind": query.kind,
         "change": query.change,
         "status": query.status,
-        "state": state,
+        "state": query.state,
+        "backfill": None if query.backfill is None else str(query.backfill).lower(),
     }
 
 
 def change_facets(session: Session, query: ChangeQuery) -> ChangeFacets:
     """The total and the counts of the change's own columns (a facet's own filter left
-    out, as ``count_changes_by`` does) in one grouped query; ``state`` is active/dismissed.
+    out, as ``count_changes_by`` does) in one grouped query.
     The evidence's facets: :func:`evidence_facets`."""
     unpaged = replace(query, limit=None, cursor=None)
-    columns = replace(unpaged, entity=None, kind=None, change=None, status=None, dismissed=None)
+    columns = replace(
+        unpaged, entity=None, kind=None, change=None, status=None, state=None, backfill=None
+    )
+    grouped_by = (
+        ChangeRow.entity,
+        ChangeRow.kind,
+        ChangeRow.change,
+        ChangeRow.status,
+        ChangeRow.state,
+        ChangeRow.backfill,
+    )
     grouped = session.execute(
-        select(
-            ChangeRow.entity,
-            ChangeRow.kind,
-            ChangeRow.change,
-            ChangeRow.status,
-            ChangeRow.dismissed_at.is_not(None),
-            func.count(),
-        )
-        .where(*_conditions(columns))
-        .group_by(
-            ChangeRow.entity,
-            ChangeRow.kind,
-            ChangeRow.change,
-            ChangeRow.status,
-            ChangeRow.dismissed_at.is_not(None),
-        )
+        select(*grouped_by, func.count()).where(*_conditions(columns)).group_by(*grouped_by)
     ).all()
     wanted = _wanted(query)
     counts: dict[str, dict[str, int]] = {f: {} for f in COLUMN_FACETS}
     total = 0
-    for entity, kind, change, status, dismissed, n in grouped:
+    for entity, kind, change, status, state, backfill, n in grouped:
         row = {"entity": entity, "kind": kind, "change": change, "status": status}
-        row["state"] = "dismissed" if dismissed else "active"
+        row["state"], row["backfill"] = state, str(bool(backfill)).lower()
         misses = [f for f in COLUMN_FACETS if wanted[f] is not None and row[f] != wanted[f]]
         if not misses:
             total += int(n)

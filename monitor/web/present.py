@@ -22,9 +22,11 @@ PAGE_SIZE = 50
 KINDS = ("region", "chip", "model")
 CHANGES = ("new", "live")
 STATUSES = ("live", "planned")
-STATES = ("active", "dismissed")
+STATES = ("unread", "seen", "confirmed", "dismissed")
+BACKFILL = ("true", "false")
 FILTER_PARAMS = (
-    "entity", "kind", "change", "status", "state", "source", "lang", "from", "to", "q",
+    "entity", "kind", "change", "status", "state", "backfill", "source", "lang", "from", "to",
+    "q",
 )  # fmt: skip
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -55,7 +57,7 @@ def query_from_params(
     """The filters of the change log, feed and API, from query parameters, newest detected
     first (record order). ``from``/``to`` are detection dates (``to`` takes the whole day);
     ``cursor`` continues a page."""
-    state = _choice(params, "state", STATES)
+    backfill = _choice(params, "backfill", BACKFILL)
     start = params.get("from", "").strip()
     end = params.get("to", "").strip()
     return ChangeQuery(
@@ -63,7 +65,8 @@ def query_from_params(
         kind=_choice(params, "kind", KINDS),
         change=_choice(params, "change", CHANGES),
         status=_choice(params, "status", STATUSES),
-        dismissed=None if state is None else state == "dismissed",
+        state=_choice(params, "state", STATES),
+        backfill=None if backfill is None else backfill == "true",
         source=(params.get("source") or "").strip() or None,
         lang=(params.get("lang") or "").strip() or None,
         detected_since=_date(start, "from") if start else None,

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from monitor.errors import QueryError
+from monitor.errors import QueryError, ReviewError
 from monitor.notify.render import safe_link
 from monitor.safetext import safe_url
 from monitor.store.changelog import (
@@ -44,7 +44,7 @@ from monitor.store.queries import (
     find_changes,
     get_change,
 )
-from monitor.store.review import set_state
+from monitor.store.review import StateChange, set_state
 from monitor.store.sources import all_sources
 from monitor.views import change_json, change_title, display_value, entity_name
 from monitor.web import present
@@ -62,8 +62,6 @@ if TYPE_CHECKING:
     from monitor.app import App
 
 HERE = Path(__file__).resolve().parent
-REVIEW_STATES = ("unread", "seen", "confirmed", "dismissed")
-MAX_REASON_CHARS = 500
 HEARTBEAT_KEY = "daemon.lock"
 
 
@@ -200,6 +198,7 @@ class Views:
             "change": view.change,
             "status": view.status,
             "state": view.state,
+            "state_at": view.state_at,
             "backfill": view.backfill,
             "dismiss_reason": view.dismiss_reason,
             "outlets": len({e.source for e in view.evidence}),
@@ -250,19 +249,19 @@ class Views:
         )
 
     # --- state changes ---------------------------------------------------------------
-    def apply_state(self, ids: list[int], state: str, reason: str) -> list[int]:
-        """Set the review state of the changes; returns the ids that exist."""
-        if state not in REVIEW_STATES:
-            raise BadRequest(f"state: {state[:20]!r} is not one of {', '.join(REVIEW_STATES)}")
-        reason = " ".join(reason.split())[:MAX_REASON_CHARS]
-        if state == "dismissed" and not reason:
-            raise BadRequest("dismissing needs a reason (it is kept in the log)")
+    def apply_state(self, ids: list[int], state: str, reason: str) -> list[StateChange]:
+        """Set the review state of the changes (the CLI's store function); what changed,
+        for the ids that exist. BadRequest on an unknown state or a reasonless dismissal."""
         done = []
-        with transaction(self.app.sessions) as session:
-            now = utcnow()
-            for change_id in ids:
-                if set_state(session, change_id, state, now, reason or None) is not None:
-                    done.append(change_id)
+        try:
+            with transaction(self.app.sessions) as session:
+                now = utcnow()
+                for change_id in ids:
+                    result = set_state(session, change_id, state, now, reason or None)
+                    if result is not None:
+                        done.append(result)
+        except ReviewError as exc:
+            raise BadRequest(str(exc)) from None
         return done
 
     async def form_state(self, request: Request) -> Response:
@@ -442,7 +441,7 @@ class Views:
         if not done:
             return self.error(request, 404, f"no change #{change_id}")
         view = await run_in_threadpool(self.read, lambda s: get_change(s, change_id))
-        return JSONResponse(change_json(view))
+        return JSONResponse({"change": change_json(view), "message": done[0].describe()})
 
     async def healthz(self, request: Request) -> Response:
         def probe(session: Session) -> dict[str, Any]:

@@ -24,7 +24,11 @@
   function press(selector) {
     var row = currentRow();
     var button = row && row.querySelector(selector);
-    if (button) { button.click(); }
+    if (!button) { return; }
+    // A row htmx has just swapped in may not be wired yet: wire it now, or the click
+    // would submit the whole form (it still works, but reloads the page).
+    if (window.htmx) { window.htmx.process(row); }
+    button.click();
   }
   document.addEventListener("keydown", function (event) {
     var target = event.target;
@@ -34,7 +38,10 @@
         event.preventDefault();
         var row = target.closest("tr.change");
         var button = row && row.querySelector(".act-dismiss");
-        if (button) { button.click(); }
+        if (button) {
+          if (window.htmx) { window.htmx.process(row); }
+          button.click();
+        }
       } else if (event.key === "Escape") {
         target.blur();
       }
