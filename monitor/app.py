@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from monitor.config import Config
+    from monitor.cpupool import ExtractionPool
     from monitor.extract.watchlist import Watchlist
     from monitor.fetch import Fetcher
     from monitor.notify.channels import Channel
@@ -225,6 +226,37 @@ class App:
         return self._part("extractor", build)
 
     @property
+    def extraction_pool(self) -> ExtractionPool:
+        """Worker processes that read items for facts on the other cores (started on first
+        use; see monitor.cpupool)."""
+
+        def build() -> ExtractionPool:
+            from monitor.cpupool import ExtractionPool
+
+            return ExtractionPool(self.watchlist)
+
+        return self._part("extraction_pool", build)
+
+    def pool_for(self, items: int) -> ExtractionPool | None:
+        """The extraction pool when ``items`` are worth sending to it: enough of them, a
+        core to spare, and the App's own extractor (a test's stand-in runs in process)."""
+        from monitor.cpupool import MIN_ITEMS
+
+        if items < MIN_ITEMS or ("extractor" in self._parts and "extractor" not in self._owned):
+            return None
+        pool = self.extraction_pool
+        return pool if pool.available else None
+
+    def warm_extraction(self) -> None:
+        """New items are arriving in numbers: start the pool's workers (and their
+        extractors' builds) now, so they are ready when the pass processes them."""
+        from monitor.cpupool import MIN_ITEMS
+
+        pool = self.pool_for(MIN_ITEMS)
+        if pool is not None:
+            pool.warm()
+
+    @property
     def fetcher(self) -> Fetcher:
         """The HTTP client, with ``defaults`` from the config (closed by :meth:`close`)."""
 
@@ -243,6 +275,9 @@ class App:
         with self._lock:
             owned = {name: self._parts.pop(name) for name in list(self._owned)}
             self._owned.clear()
+        pool = owned.get("extraction_pool")
+        if pool is not None:
+            pool.close()
         fetcher = owned.get("fetcher")
         if fetcher is not None:
             fetcher.close()

@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.changes import Decision, decide, is_backfill
+from monitor.cpupool import MIN_ITEMS
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
@@ -54,7 +55,7 @@ from monitor.store.models import ChangeRow, ItemRow, SourceRow
 from monitor.types import Fact, Item
 
 if TYPE_CHECKING:
-    from monitor.app import App, FactExtractor
+    from monitor.app import App
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,20 @@ def refresh_sources(
 ) -> list[SourceOutcome]:
     """Fetch the due sources (or those in ``names`` now, or with ``force_all`` every enabled
     one), concurrently, and store their new items. One outcome per source, config order;
-    ``on_start`` hears how many will be fetched, ``on_outcome`` of each as it finishes."""
+    ``on_start`` hears how many will be fetched, ``on_outcome`` of each as it finishes.
+
+    Once the pass has stored many new items (a first pass, a news day) the extraction
+    workers start, so their extractors are built while the fetching goes on."""
+    stored = 0
+
+    def heard(outcome: SourceOutcome) -> None:
+        nonlocal stored
+        stored += outcome.new_items
+        if outcome.new_items and stored >= MIN_ITEMS:
+            app.warm_extraction()
+        if on_outcome is not None:
+            on_outcome(outcome)
+
     return run_pass(
         app.config,
         app.sessions,
@@ -102,7 +116,7 @@ def refresh_sources(
         only=list(names or []) or None,
         force_all=force_all,
         now=now,
-        on_outcome=on_outcome,
+        on_outcome=heard,
         on_start=on_start,
     )
 
@@ -162,7 +176,7 @@ def process_pending(
         pending = pending_item_ids(session, limit)
     if not pending:
         return report  # the extractor is not even built
-    extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
+    read = _reader(app, len(pending))
     moment = _now(now)
     # One diff runner at a time across every process on a server database: three
     # `monitor once` (or workers) walking the same pending items in parallel deadlocked on
@@ -171,7 +185,7 @@ def process_pending(
     with locks.exclusive(app.engine, "process"):
         for start in range(0, len(pending), max(1, batch)):
             chunk = pending[start : start + max(1, batch)]
-            report.add(_process_batch_retrying(app, extractor, chunk, moment, queue_alerts))
+            report.add(_process_batch_retrying(app, read, chunk, moment, queue_alerts))
     return report
 
 
@@ -180,20 +194,43 @@ RETRIES = 5  # a serialisation failure or deadlock runs the batch's transaction 
 
 def _process_batch_retrying(
     app: App,
-    extractor: FactExtractor,
+    read: Callable[[list[Item]], list[FactsOrError]],
     item_ids: Sequence[int],
     moment: datetime,
     queue_alerts: bool,
 ) -> ProcessReport:
     for attempt in range(RETRIES):
         try:
-            return _process_batch(app, extractor, item_ids, moment, queue_alerts)
+            return _process_batch(app, read, item_ids, moment, queue_alerts)
         except DBAPIError as exc:
             if not locks.is_retryable(exc) or attempt == RETRIES - 1:
                 raise
             log.info("items %s..: %s, retrying", item_ids[0], type(exc.orig).__name__)
             time.sleep(0.05 * (attempt + 1))
     return ProcessReport()  # pragma: no cover - the loop returns or raises
+
+
+FactsOrError = list[Fact] | str  # an item's facts, or why the extractor could not read it
+
+
+def _reader(app: App, count: int) -> Callable[[list[Item]], list[FactsOrError]]:
+    """How this pass reads items for facts: on the other cores when there are many
+    (monitor.cpupool), else here with the App's extractor."""
+    pool = app.pool_for(count)
+    if pool is not None:
+        return pool.extract
+    extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
+
+    def read(items: list[Item]) -> list[FactsOrError]:
+        out: list[FactsOrError] = []
+        for item in items:
+            try:
+                out.append(extractor.extract(item))
+            except Exception as exc:  # one unreadable item must not stall the pipeline
+                out.append(f"{type(exc).__name__}: {exc}")
+        return out
+
+    return read
 
 
 def item_of(row: ItemRow) -> Item:
@@ -213,7 +250,7 @@ def item_of(row: ItemRow) -> Item:
 
 def _process_batch(
     app: App,
-    extractor: FactExtractor,
+    read: Callable[[list[Item]], list[FactsOrError]],
     item_ids: Sequence[int],
     moment: datetime,
     queue_alerts: bool,
@@ -222,16 +259,18 @@ def _process_batch(
     report = ProcessReport()
     with transaction(app.sessions) as session:
         rows = unprocessed_items(session, item_ids)  # another process may have taken some
-        read = [(row, _extract(extractor, row, report)) for row in rows]
+        facts_by_row = list(
+            zip(rows, _facts(rows, read([item_of(r) for r in rows]), report), strict=True)
+        )
         # The rows stay referenced for the batch: the session's identity map holds only
         # what is referenced, and record_item finds each fact row there, not in a query.
         # Locked in key order (FOR UPDATE on PostgreSQL): a writer beside this runner
         # (a dismissal, an ingest) waits instead of deadlocking with it.
-        keys = [f.key for _row, facts in read for f in facts]
+        keys = [f.key for _row, facts in facts_by_row for f in facts]
         rows_by_key = fact_rows(session, keys, for_update=True)
         known = known_of(rows_by_key)
         quiet: list[int] = []
-        for row, facts in read:
+        for row, facts in facts_by_row:
             decisions = decide(facts, known)
             if not decisions:
                 quiet.append(row.id)
@@ -254,13 +293,19 @@ def _process_batch(
     return report
 
 
-def _extract(extractor: FactExtractor, row: ItemRow, report: ProcessReport) -> list[Fact]:
-    try:
-        return extractor.extract(item_of(row))
-    except Exception as exc:  # one unreadable item must not stall the pipeline
-        log.error("item %s: extraction failed: %s: %s", row.id, type(exc).__name__, exc)
-        report.errors += 1
-        return []
+def _facts(
+    rows: Sequence[ItemRow], results: Sequence[FactsOrError], report: ProcessReport
+) -> list[list[Fact]]:
+    """Each item's facts; an item the extractor could not read is logged and has none."""
+    facts: list[list[Fact]] = []
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, str):
+            log.error("item %s: extraction failed: %s", row.id, result)
+            report.errors += 1
+            facts.append([])
+        else:
+            facts.append(result)
+    return facts
 
 
 def _record(

@@ -334,3 +334,21 @@ def fresh_db(db_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def second_db_url(
+    db_template: URL, pg_databases: PgDatabases | None, tmp_path: Path
+) -> Iterator[str]:
+    """A second migrated, empty database beside ``db_url``."""
+    if pg_databases is None:
+        assert db_template.database is not None
+        path = tmp_path / "second.db"
+        shutil.copyfile(db_template.database, path)
+        yield url_string(db_template.set(database=str(path)))
+        return
+    url = pg_databases.create(template=db_template.database)
+    try:
+        yield url_string(url)
+    finally:
+        pg_databases.drop(url)

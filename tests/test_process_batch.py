@@ -8,39 +8,15 @@ live later in the same batch is a `live` change).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL
 
 from monitor import tasks
 from monitor.app import App, FactExtractor
 from monitor.config import Config
 from monitor.store.baseline import load_baseline, read_baseline
 from monitor.store.db import make_engine, transaction
-from tests.conftest import PgDatabases, url_string
-
-
-@pytest.fixture
-def second_db_url(
-    db_template: URL, pg_databases: PgDatabases | None, tmp_path: Path
-) -> Iterator[str]:
-    """A second migrated, empty database beside ``db_url``."""
-    import shutil
-
-    if pg_databases is None:
-        assert db_template.database is not None
-        path = tmp_path / "second.db"
-        shutil.copyfile(db_template.database, path)
-        yield url_string(db_template.set(database=str(path)))
-        return
-    url = pg_databases.create(template=db_template.database)
-    try:
-        yield url_string(url)
-    finally:
-        pg_databases.drop(url)
 
 
 def change_log(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
