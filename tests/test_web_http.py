@@ -253,7 +253,10 @@ def test_pages_answer(desk: str) -> None:
     assert 'class="c MX planned discovered"' in company
     assert 'class="c MY live baseline"' in company
     sources = requests.get(f"{desk}/sources", timeout=10).text
-    assert "LatAm Wire" in sources
+    row = re.search(r"<tr [^>]*>\s*<td><strong>Journal du Cloud</strong>.*?</tr>", sources, re.S)
+    assert row, sources
+    numbers = re.findall(r'<td class="num">(\d+)</td>', row.group(0))
+    assert numbers == ["0", "1", "1"]  # failures in a row, items, facts found
     assert requests.get(f"{desk}/static/htmx.min.js", timeout=10).status_code == 200
     assert HOSTILE_TITLE not in sources
 

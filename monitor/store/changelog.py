@@ -53,6 +53,17 @@ def facts_of(session: Session, entity: str) -> list[FactRow]:
     )
 
 
+def facts_per_source(session: Session) -> dict[str, int]:
+    """How many distinct facts each source's items reported (the sources page)."""
+    rows = session.execute(
+        select(SourceRow.name, func.count(ObservationRow.fact_id.distinct()))
+        .join(ItemRow, ItemRow.source_id == SourceRow.id)
+        .join(ObservationRow, ObservationRow.item_id == ItemRow.id)
+        .group_by(SourceRow.name)
+    ).all()
+    return {str(name): int(n) for name, n in rows}
+
+
 def known_entities(session: Session) -> list[str]:
     return list(session.scalars(select(FactRow.entity).distinct().order_by(FactRow.entity)))
 

@@ -32,6 +32,7 @@ from monitor.store.changelog import (
     deliveries_of,
     evidence_facets,
     facts_of,
+    facts_per_source,
     known_entities,
     narrow_search,
     state_updated_at,
@@ -46,7 +47,14 @@ from monitor.store.queries import (
 )
 from monitor.store.review import StateChange, set_state
 from monitor.store.sources import all_sources
-from monitor.views import change_json, change_title, display_value, entity_name
+from monitor.views import (
+    change_json,
+    change_title,
+    display_value,
+    entity_name,
+    source_status,
+    status_order,
+)
 from monitor.web import present
 from monitor.web.present import BadRequest
 from monitor.web.security import (
@@ -347,29 +355,26 @@ class Views:
 
     # --- sources ---------------------------------------------------------------------
     async def sources(self, request: Request) -> Response:
+        """Each source's health as `monitor status` has it (configured ones in config
+        order, then those only the database knows), failing ones first."""
+
         def load(session: Session) -> list[dict[str, Any]]:
-            rows = all_sources(session)
-            configured = [s.name for s in self.app.config.sources] if self.app.has_config else []
-            order = {n: i for i, n in enumerate(configured)}
-            records = [
-                {
-                    "name": row.name,
-                    "kind": row.kind,
-                    "url": safe_link(safe_url(row.url)),  # no ?api_key=... on the page
-                    "last_success_at": row.last_success_at,
-                    "last_error": row.last_error,
-                    "last_error_at": row.last_error_at,
-                    "failures": row.consecutive_failures or 0,
-                    "next_due_at": row.next_due_at,
-                    "items": row.items_count or 0,
-                    "failing": bool(row.consecutive_failures),
-                    "in_config": not order or row.name in order,
-                }
-                for row in rows.values()
-            ]
-            records.sort(
-                key=lambda r: (not r["failing"], order.get(str(r["name"]), len(order)), r["name"])
-            )
+            configured = self.app.config.sources if self.app.has_config else []
+            facts = facts_per_source(session)
+            records = []
+            for name, source, row in status_order(configured, all_sources(session)):
+                record = source_status(name, source, row)
+                record.update(
+                    url=safe_link(safe_url(row.url if row else source.url if source else "")),
+                    failing=record["consecutive_failures"] > 0,
+                    last_success=row.last_success_at if row else None,
+                    last_error_moment=row.last_error_at if row else None,
+                    next_due=row.next_due_at if row else None,
+                    item_count=record["items"],  # ("items" is a dict method in templates)
+                    fact_count=facts.get(name, 0),
+                )
+                records.append(record)
+            records.sort(key=lambda r: not r["failing"])  # stable: config order otherwise
             return records
 
         records = await run_in_threadpool(self.read, load)
