@@ -50,16 +50,24 @@ def _ready() -> bool:
     return _extractor is not None
 
 
-def _extract_chunk(items: Sequence[Item]) -> list[list[Fact] | str]:
-    """Facts per item, or the error's text for an item the extractor could not read."""
-    assert _extractor is not None
-    out: list[list[Fact] | str] = []
+FactsOrError = list["Fact"] | str  # an item's facts, or why the extractor could not read it
+
+
+def read_items(extractor: FactExtractor, items: Sequence[Item]) -> list[FactsOrError]:
+    """Facts per item, or the error's text for an item the extractor could not read: one
+    unreadable item must not stall the others (in a worker or in process)."""
+    out: list[FactsOrError] = []
     for item in items:
         try:
-            out.append(_extractor.extract(item))
-        except Exception as exc:  # one unreadable item must not fail its chunk
+            out.append(extractor.extract(item))
+        except Exception as exc:
             out.append(f"{type(exc).__name__}: {exc}")
     return out
+
+
+def _extract_chunk(items: Sequence[Item]) -> list[FactsOrError]:
+    assert _extractor is not None
+    return read_items(_extractor, items)
 
 
 def worker_count() -> int:
@@ -108,10 +116,10 @@ class ExtractionPool:
             for _ in range(self.workers):
                 pool.submit(_ready)
 
-    def extract(self, items: Sequence[Item]) -> list[list[Fact] | str]:
+    def extract(self, items: Sequence[Item]) -> list[FactsOrError]:
         """Facts per item in the order given (an error's text where extraction failed)."""
         pool = self._executor()
-        futures: list[Future[list[list[Fact] | str]]] = [
+        futures: list[Future[list[FactsOrError]]] = [
             pool.submit(_extract_chunk, list(items[start : start + CHUNK]))
             for start in range(0, len(items), CHUNK)
         ]

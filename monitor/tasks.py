@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.changes import Decision, decide, is_backfill
-from monitor.cpupool import MIN_ITEMS
+from monitor.cpupool import MIN_ITEMS, FactsOrError, read_items
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
@@ -210,9 +211,6 @@ def _process_batch_retrying(
     return ProcessReport()  # pragma: no cover - the loop returns or raises
 
 
-FactsOrError = list[Fact] | str  # an item's facts, or why the extractor could not read it
-
-
 def _reader(app: App, count: int) -> Callable[[list[Item]], list[FactsOrError]]:
     """How this pass reads items for facts: on the other cores when there are many
     (monitor.cpupool), else here with the App's extractor."""
@@ -220,17 +218,7 @@ def _reader(app: App, count: int) -> Callable[[list[Item]], list[FactsOrError]]:
     if pool is not None:
         return pool.extract
     extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
-
-    def read(items: list[Item]) -> list[FactsOrError]:
-        out: list[FactsOrError] = []
-        for item in items:
-            try:
-                out.append(extractor.extract(item))
-            except Exception as exc:  # one unreadable item must not stall the pipeline
-                out.append(f"{type(exc).__name__}: {exc}")
-        return out
-
-    return read
+    return partial(read_items, extractor)
 
 
 def item_of(row: ItemRow) -> Item:
