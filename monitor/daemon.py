@@ -21,24 +21,28 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import tasks
+from monitor.dbhealth import DaemonReport, DatabaseWatch, Outage, parse_report, report_text
 from monitor.errors import MonitorError, StoreError
 from monitor.fetch import safe_url
-from monitor.poll import SourceOutcome
+from monitor.logs import LogfmtFormatter, log_outcome, setup_logging
+from monitor.poll import database_reason
 from monitor.store.db import transaction, utcnow
 from monitor.store.locks import HeldLock, is_server
 from monitor.store.sources import next_due_by_name
-from monitor.store.state import drop_lock, lock_holder, take_lock, touch_lock
+from monitor.store.state import drop_lock, lock_holder, set_state, take_lock, touch_lock
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -48,69 +52,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.daemon")
 
 DELIVER_EVERY = 15.0  # seconds between outbox runs
-HEARTBEAT_EVERY = 30.0  # seconds, for the database-row lock
+HEARTBEAT_EVERY = 30.0  # seconds between heartbeats (a write: it also proves the database)
+PROBE_EVERY = 5.0  # seconds between attempts to write while the database is unavailable
 STALE_AFTER = 120.0  # a database-row lock without a heartbeat for this long is abandoned
 LOCK_KEY = "daemon.lock"
 
 
+__all__ = ["Daemon", "DaemonAlreadyRunning", "DaemonLock", "LogfmtFormatter", "setup_logging"]
+
+
 class DaemonAlreadyRunning(MonitorError):
     """Another `monitor run` holds this database."""
-
-
-# --- logging -----------------------------------------------------------------------------
-
-
-class LogfmtFormatter(logging.Formatter):
-    """``2026-11-28T16:00:00Z INFO fetch source=x status=fetched new=3 ms=120``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        message = record.getMessage().replace("\n", " | ")
-        line = f"{stamp} {record.levelname} {message}"
-        if record.exc_info and record.levelno >= logging.ERROR:
-            # One line per event: the exception's type and message, not a traceback. Only
-            # the message's first line (SQLAlchemy appends the SQL and its parameters).
-            exc = record.exc_info[1]
-            line += f" exc={type(exc).__name__}"
-            first = str(exc).strip().split("\n", 1)[0][:300] if exc is not None else ""
-            if first:
-                line += f" error={json.dumps(first, ensure_ascii=False)}"
-        return line
-
-
-def setup_logging(level: int = logging.INFO, stream: IO[str] | None = None) -> None:
-    """One logfmt line per event on stderr for the ``monitor`` loggers."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(LogfmtFormatter())
-    root = logging.getLogger("monitor")
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
-    # APScheduler's own chatter ("Running job ...") is noise at INFO.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-def log_outcome(outcome: SourceOutcome) -> None:
-    ms = int(outcome.elapsed * 1000)
-    if outcome.status == "failed":
-        log.warning(
-            "fetch source=%s status=failed ms=%d error=%s",
-            outcome.name,
-            ms,
-            json.dumps(outcome.error or ""),
-        )
-    elif outcome.status == "skipped":
-        log.debug("fetch source=%s status=skipped why=%s", outcome.name, json.dumps(outcome.error))
-    else:
-        log.info(
-            "fetch source=%s status=%s new=%d ms=%d",
-            outcome.name,
-            outcome.status,
-            outcome.new_items,
-            ms,
-        )
 
 
 # --- the single-daemon lock ------------------------------------------------------------------
@@ -131,15 +83,7 @@ class DaemonLock:
         self._file: IO[str] | None = None
         self._row_held = False
         self._held: HeldLock | None = None
-        self.lock_path: Path | None = None
-        url = engine.url
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            self.lock_path = (
-                Path(url.database)
-                .expanduser()
-                .resolve()
-                .with_name(Path(url.database).name + ".lock")
-            )
+        self.lock_path: Path | None = lock_path_of(engine.url)
 
     def acquire(self) -> None:
         if self.lock_path is not None:
@@ -160,7 +104,7 @@ class DaemonLock:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+            holder = handle.readline().strip() or "unknown"
             handle.close()
             raise DaemonAlreadyRunning(
                 f"another monitor daemon (pid {holder}) is already running on this database "
@@ -202,10 +146,25 @@ class DaemonLock:
         self._row_held = True
 
     def heartbeat(self) -> None:
-        if not self._row_held:
-            return
+        """A write proving the daemon alive and its database writable (DBAPIError if not):
+        the lock row's time, or on SQLite a state row of the same name (the web desk's
+        ``/healthz`` reads its age)."""
         with transaction(self.sessions) as session:
-            touch_lock(session, LOCK_KEY, utcnow())
+            if self._row_held:
+                touch_lock(session, LOCK_KEY, utcnow())
+            else:
+                set_state(session, LOCK_KEY, json.dumps(self._identity()), utcnow())
+
+    def publish(self, outage: Outage | None) -> None:
+        """Say in the lock file (SQLite) whether the database takes writes: the one place
+        the daemon can say so while it does not."""
+        if self._file is None:
+            return
+        with contextlib.suppress(OSError):  # a full disk: the log line still says it
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(report_text(os.getpid(), outage))
+            self._file.flush()
 
     def release(self) -> None:
         if self._file is not None:
@@ -217,13 +176,67 @@ class DaemonLock:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
-        if self._row_held:
+        if self._row_held or self.lock_path is not None:
             with contextlib.suppress(Exception), transaction(self.sessions) as session:
                 drop_lock(session, LOCK_KEY, {"pid": os.getpid()})
             self._row_held = False
         if self._held is not None:
             self._held.release()
             self._held = None
+
+
+def lock_path_of(url: URL) -> Path | None:
+    """The lock file of a SQLite database: beside the file its URL names, after
+    symlinks, ``..`` and relative spellings are resolved, so that every spelling of one
+    database shares one lock (None for other databases and ``:memory:``)."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # ?uri=true spelling: file:path?mode=...
+        database = database[len("file:") :].split("?", 1)[0]
+        if not database or database == ":memory:":
+            return None
+    resolved = Path(database).expanduser().resolve()
+    return resolved.with_name(resolved.name + ".lock")
+
+
+def read_daemon_report(engine: Engine, now: datetime | None = None) -> DaemonReport:
+    """Whether a daemon runs on this database, and what it says about the database.
+
+    SQLite: the lock file; a daemon holds its lock (a shared lock here fails) and writes
+    its database's state into it. Other databases: the lock row and its heartbeat."""
+    path = lock_path_of(engine.url)
+    if path is not None:
+        import fcntl
+
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except OSError:
+                    return parse_report(handle.read(4096), running=True)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                return parse_report(handle.read(4096), running=False)
+        except OSError:
+            return DaemonReport(pid=None, running=False)
+    from monitor.store.changelog import state_updated_at
+    from monitor.store.state import get_state
+
+    with transaction(session_factory_of(engine)) as session:
+        beat = state_updated_at(session, LOCK_KEY)
+        holder = get_state(session, LOCK_KEY)
+    if beat is None or holder is None:
+        return DaemonReport(pid=None, running=False)
+    moment = now or utcnow()
+    pid = json.loads(holder).get("pid") if holder.startswith("{") else None
+    fresh = (moment - beat).total_seconds() < STALE_AFTER
+    return DaemonReport(pid=pid if isinstance(pid, int) else None, running=fresh)
+
+
+def session_factory_of(engine: Engine) -> sessionmaker[Session]:
+    from monitor.store.db import session_factory
+
+    return session_factory(engine)
 
 
 # --- the daemon ------------------------------------------------------------------------------
@@ -243,6 +256,48 @@ class Daemon:
         self._process_lock = threading.Lock()
         self._process_again = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
+        self.database = DatabaseWatch()
+        self._state_lock = threading.Lock()  # guards the two below
+        self._outage_alerts: list[Outage] = []  # ended outages to alert on once writable
+        self._database_failed_sources: set[str] = set()  # to poll again at recovery
+        self._last_beat = 0.0  # time.monotonic() of the last successful heartbeat
+
+    # the database's health ---------------------------------------------------------------------
+    def database_failed(self, error: str) -> None:
+        """A write was refused: one outage, logged when it begins and once a minute."""
+        now = utcnow()
+        if self.database.failed(error, now):
+            outage = self.database.outage
+            since = outage.since if outage else now
+            log.error(
+                "database unavailable since=%s error=%s (retrying every %.0fs; polls go on)",
+                since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                json.dumps(error, ensure_ascii=False),
+                PROBE_EVERY,
+            )
+            self.lock.publish(self.database.outage)
+
+    def database_ok(self) -> None:
+        """A write went through: end the outage, if any; poll again at once the sources
+        whose pass it failed, process what waits, and alert on a long outage."""
+        ended = self.database.succeeded(utcnow())
+        if ended is None:
+            return
+        lasted = ended.lasted(utcnow())
+        log.info("database available again after=%ds", int(lasted.total_seconds()))
+        self.lock.publish(None)
+        with self._state_lock:
+            retry = sorted(self._database_failed_sources)
+            self._database_failed_sources.clear()
+            if lasted >= self.config.alerts.database_down_after:
+                self._outage_alerts.append(ended)
+        scheduler = self.scheduler
+        if scheduler is not None and not self.stopping.is_set():
+            now = datetime.now(UTC)
+            for name in retry:
+                with contextlib.suppress(Exception):  # the job may be gone (shutting down)
+                    scheduler.modify_job(f"poll:{name}", next_run_time=now)
+        self.process_pending()
 
     # jobs ------------------------------------------------------------------------------------
     def poll_job(self, name: str) -> None:
@@ -253,7 +308,14 @@ class Daemon:
         except Exception:
             log.exception("poll job failed source=%s", name)
             return
-        log_outcome(outcome)
+        log_outcome(outcome)  # a database failure too: one line for this source
+        if outcome.database_error:
+            with self._state_lock:
+                self._database_failed_sources.add(name)
+            self.database_failed(outcome.error or "database unavailable")
+            return
+        if outcome.status != "skipped":  # its pass wrote to the database
+            self.database_ok()
         if outcome.new_items:
             self.process_pending()
 
@@ -269,6 +331,9 @@ class Daemon:
                 count = tasks.process_pending(self.app).items
                 if count:
                     log.info("process items=%d", count)
+            except DBAPIError as exc:  # the items wait; recovery runs this again
+                self.database_failed(database_reason(exc))
+                return
             except Exception:
                 log.exception("process_pending failed")
                 return
@@ -277,19 +342,43 @@ class Daemon:
 
     def deliver_job(self) -> None:
         try:
+            self._queue_outage_alerts()
             # A stalled channel must not hold back the next pass (and the others).
             sent = tasks.deliver_due(self.app, wait=DELIVER_EVERY).sent
+        except DBAPIError as exc:
+            self.database_failed(database_reason(exc))
+            return
         except Exception:
             log.exception("deliver_due failed")
             return
         if sent:
             log.info("deliver sent=%d", sent)
 
+    def _queue_outage_alerts(self) -> None:
+        """The alerts on outages that have ended, written now that the database takes them
+        (kept for the next round when it does not)."""
+        with self._state_lock:
+            waiting = list(self._outage_alerts)
+        for outage in waiting:
+            tasks.queue_database_alert(self.app, outage)
+            with self._state_lock:
+                self._outage_alerts.remove(outage)
+
     def heartbeat_job(self) -> None:
+        """Every few seconds: a heartbeat write every HEARTBEAT_EVERY, or at every call
+        while the database is unavailable (the probe that notices its recovery)."""
+        if self.database.outage is None and time.monotonic() - self._last_beat < HEARTBEAT_EVERY:
+            return
         try:
             self.lock.heartbeat()
+        except DBAPIError as exc:
+            self.database_failed(database_reason(exc))
+            return
         except Exception:
             log.exception("heartbeat failed")
+            return
+        self._last_beat = time.monotonic()
+        self.database_ok()
 
     # life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -346,13 +435,13 @@ class Daemon:
             executor="service",
             next_run_time=now + timedelta(seconds=1),
         )
-        if self.lock.lock_path is None:
-            scheduler.add_job(
-                self.heartbeat_job,
-                IntervalTrigger(seconds=HEARTBEAT_EVERY, timezone=UTC),
-                id="heartbeat",
-                executor="service",
-            )
+        scheduler.add_job(
+            self.heartbeat_job,
+            IntervalTrigger(seconds=PROBE_EVERY, timezone=UTC),
+            id="heartbeat",
+            executor="service",
+            next_run_time=now,
+        )
         scheduler.start()
         self.scheduler = scheduler
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
@@ -61,6 +61,9 @@ class SourceOutcome:
     new_items: int = 0
     error: str | None = None
     elapsed: float = 0.0  # seconds
+    # The pass failed because the database refused (locked, read-only, full, gone), not
+    # the source: the daemon counts these as one database outage, not as source failures.
+    database_error: bool = False
 
     def describe(self) -> str:
         """The one-line summary `monitor once` prints (its error made terminal-safe: it
@@ -107,9 +110,21 @@ def run_pass(
     """
     now = to_naive_utc(now) if now is not None else utcnow()
     selected = _select(config, only)
-    with transaction(sessions) as session:
-        rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in selected])
-        states = {name: SourceState.of(row) for name, row in rows.items()}
+    try:
+        with transaction(sessions) as session:
+            rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in selected])
+            states = {name: SourceState.of(row) for name, row in rows.items()}
+    except DBAPIError as exc:  # every source's pass fails alike: one line each, no traceback
+        error = database_reason(exc)
+        failed = [
+            SourceOutcome(s.name, "failed", error=error, database_error=True) for s in selected
+        ]
+        if on_start:
+            on_start(0)
+        for outcome in failed:
+            if on_outcome:
+                on_outcome(outcome)
+        return failed
 
     work: list[tuple[SourceConfig, SourceState]] = []
     skipped: dict[str, SourceOutcome] = {}
@@ -134,9 +149,11 @@ def run_pass(
                     outcomes[outcome.name] = outcome
                     if on_outcome:
                         on_outcome(outcome)
-            except BaseException:  # Ctrl-C in `monitor once`: cut the requests in flight,
-                fetcher.close()  # or leaving the pool waits for them (up to the timeouts)
+            except KeyboardInterrupt:  # Ctrl-C in `monitor once`: cut the requests in
+                fetcher.close()  # flight, or leaving the pool waits for them (the timeouts)
                 raise
+            # Nothing else may close the fetcher: it is the daemon's, shared by every later
+            # pass (closing it on one failed pass left every poll after it "shutting down").
     return [outcomes[s.name] for s in selected if s.name in outcomes]
 
 
@@ -179,6 +196,12 @@ def _poll_by_host(
 
 def _host(source: SourceConfig) -> str:
     return normal_host(urlsplit(str(source.url)).hostname or "")
+
+
+def database_reason(exc: DBAPIError) -> str:
+    """One line for a database refusal: ``database unavailable: database is locked``."""
+    reason = str(exc.orig if exc.orig is not None else exc).strip().split("\n", 1)[0]
+    return f"database unavailable: {safe_text(reason)[:200]}"
 
 
 def _select(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
@@ -282,8 +305,33 @@ def poll_source(
     fetcher: Fetcher,
     now: datetime,
 ) -> SourceOutcome:
-    """Fetch, parse and store one source; never raises (the failure is its outcome)."""
+    """Fetch, parse and store one source; never raises (the failure is its outcome).
+
+    When the database refuses (locked, read-only, full, unreachable) the outcome is
+    ``failed`` with ``database_error``: nothing of this pass was stored, its validators
+    included, so the next pass fetches the same items again in full (none lost, none
+    doubled)."""
     started = time.monotonic()
+    try:
+        return _poll_source(source, state, config, sessions, fetcher, now, started)
+    except DBAPIError as exc:
+        # A unique key refusing the same items three times is a race, not an outage.
+        outage = not isinstance(exc, IntegrityError)
+        error = database_reason(exc) if outage else f"could not store items: {exc.orig}"
+        return _done(
+            SourceOutcome(source.name, "failed", error=error, database_error=outage), started
+        )
+
+
+def _poll_source(
+    source: SourceConfig,
+    state: SourceState,
+    config: Config,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    now: datetime,
+    started: float,
+) -> SourceOutcome:
     settings = source.effective(config.defaults)
     # One deadline for the whole poll: the listing, its retries and every followed page.
     deadline_at = started + settings.deadline.total_seconds()
@@ -332,6 +380,8 @@ def poll_source(
     except MonitorError as exc:
         error = _reason(exc, source)
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    except DBAPIError:
+        raise  # the database's failure, not the source's (poll_source says so)
     except Exception as exc:  # a parser bug must not take the pass down with it
         log.exception("unexpected error polling source=%s", source.name)
         error = f"unexpected {type(exc).__name__}: {safe_text(str(exc))[:200]}"

@@ -57,6 +57,7 @@ from monitor.types import Fact, Item
 
 if TYPE_CHECKING:
     from monitor.app import App
+    from monitor.dbhealth import Outage
 
 log = logging.getLogger(__name__)
 
@@ -375,6 +376,30 @@ def _queue_source_health(session: Session, app: App, now: datetime) -> int:
             made += 1
         health.mark_down_alerted(session, source.id, state == "down")
     return made
+
+
+def queue_database_alert(app: App, outage: Outage, *, now: datetime | None = None) -> int:
+    """Queue the health alert on a database outage that has ended (the daemon calls it
+    once the database takes writes again). Returns the outbox rows queued."""
+    moment = _now(now)
+    payload = {
+        "since": outage.since.isoformat(timespec="seconds"),
+        "until": outage.until.isoformat(timespec="seconds") if outage.until else None,
+        "minutes": int(outage.lasted(moment).total_seconds() // 60),
+        "error": outage.error[:500],
+    }
+    with transaction(app.sessions) as session:
+        channels = routes.health_channels(app.alerts, app.channels)
+        for channel in channels:
+            outbox.add_delivery(
+                session,
+                kind="database",
+                route="health",
+                channel=channel.id,
+                now=moment,
+                payload=payload,
+            )
+    return len(channels)
 
 
 def _health_payload(source: SourceRow, state: str) -> dict[str, object]:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from monitor.app import App
-from monitor.cli.main import cli
+from monitor.cli.main import EXIT_STORE, cli, fail
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def once(app: App, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
     """
     from monitor import tasks
     from monitor.cli.progress import PassProgress, PassSummary
-    from monitor.daemon import log_outcome, setup_logging
-    from monitor.poll import SourceOutcome
+    from monitor.logs import log_outcome, setup_logging
+    from monitor.poll import SourceOutcome, database_reason
 
     setup_logging(_verbosity(verbose))
     _ = app.config, app.sessions  # a bad config, then an unusable database, stop here
@@ -67,14 +68,20 @@ def once(app: App, sources: tuple[str, ...], all_: bool, verbose: int) -> None:
         outcomes = tasks.refresh_sources(
             app, sources, force_all=all_, on_start=progress.start, on_outcome=on_outcome
         )
-        with progress.step("extracting facts from new items"):
-            processed = tasks.process_pending(app)
-        with progress.step("sending alerts"):
-            sent = tasks.deliver_due(app)
+        refused: str | None = None
+        try:
+            with progress.step("extracting facts from new items"):
+                processed = tasks.process_pending(app)
+            with progress.step("sending alerts"):
+                sent = tasks.deliver_due(app)
+        except DBAPIError as exc:  # full, read-only, locked: the source lines still print
+            refused = database_reason(exc)
     for outcome in outcomes:
         click.echo(outcome.describe())
     if not outcomes:
         click.echo("no enabled sources")
+    if refused is not None:
+        fail(f"error: {refused}", EXIT_STORE)
     for line in PassSummary(outcomes, processed, sent).lines():
         click.echo(line)
 
@@ -166,6 +173,22 @@ def sources_status(app: App) -> StatusSection:
         rows=rows,
         data=records,
         empty="no sources configured",
+    )
+
+
+@status_section
+def daemon_status(app: App) -> StatusSection:
+    """Whether a daemon runs on this database, and whether its database takes writes (the
+    daemon says so in its lock file while it cannot say so in the database)."""
+    from monitor.daemon import read_daemon_report
+
+    report = read_daemon_report(app.engine)
+    return StatusSection(
+        key="daemon",
+        title="Daemon",
+        columns=["state"],
+        rows=[[report.describe()]],
+        data=report.to_json(),
     )
 
 

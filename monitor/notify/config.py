@@ -137,6 +137,9 @@ class AlertsConfig(BaseModel):
     routes: list[RouteConfig] = Field(default_factory=_default_routes)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     source_down_after: Duration = timedelta(hours=6)
+    # A database outage (locked, read-only, full, gone) at least this long is reported as a
+    # health alert once the database takes writes again.
+    database_down_after: Duration = timedelta(minutes=10)
     # Tags of the channels that get "source down / recovered" alerts (omitted: every channel).
     health_tags: list[str] | None = None
     # A quiet first day: a source's first successful pass (a new source, or every source

@@ -116,6 +116,9 @@ def render_row(
             "failures": payload.get("failures", 0),
         }
         return renderer.render("source", channel.format, context)
+    if row.kind == "database":
+        keys = ("since", "until", "minutes", "error")
+        return renderer.render("database", channel.format, {k: payload.get(k) for k in keys})
     raise NotifyError(f"unknown delivery kind {row.kind!r}")
 
 

@@ -46,14 +46,20 @@ def to_naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers (monitor status) run while the daemon writes.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a write waits for another writer's lock by default
+
+
+def _sqlite_pragmas(busy_timeout: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (monitor status) run while the daemon writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    return on_connect
 
 
 def _private_database_file(path: Path) -> None:
@@ -82,7 +88,8 @@ def make_engine(url: str | None = None) -> Engine:
     """Engine for ``url`` (default: $MONITOR_DB_URL or sqlite:///storage/monitor.db).
 
     For SQLite, the parent folder (0700) and the database file (0600) are created and
-    WAL mode switched on.
+    WAL mode switched on; a write waits up to 30 s for another writer, or
+    ``?timeout=SECONDS`` in the URL.
     """
     url = url or os.environ.get("MONITOR_DB_URL") or DEFAULT_DB_URL
     try:
@@ -90,17 +97,27 @@ def make_engine(url: str | None = None) -> Engine:
     except ArgumentError as exc:
         raise StoreError(f"bad database URL {url!r}: {exc}") from None
     kwargs: dict[str, Any] = {}
+    busy_timeout = SQLITE_BUSY_TIMEOUT
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             _private_database_file(Path(database).expanduser())
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if "timeout" in parsed.query:
+            try:
+                busy_timeout = float(str(parsed.query["timeout"]))
+            except ValueError:
+                raise StoreError(
+                    f"bad database URL {url!r}: timeout must be a number of seconds"
+                ) from None
+            if not 0 <= busy_timeout <= 3600:
+                raise StoreError(f"bad database URL {url!r}: timeout must be 0 to 3600 seconds")
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
     try:
         engine = create_engine(parsed, **kwargs)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot open database {parsed!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
     return engine
 
 

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from monitor.daemon import read_daemon_report
 from monitor.errors import QueryError, ReviewError
 from monitor.notify.render import safe_link
 from monitor.safetext import safe_url
@@ -463,6 +464,13 @@ class Views:
                 {"ok": False, "database": f"error: {reason}", "daemon_heartbeat_age_s": None},
                 status_code=503,
             )
+        # The daemon says in its lock file when the database refuses its writes (readable
+        # here all the same: locked, read-only, full).
+        daemon = await run_in_threadpool(read_daemon_report, self.app.engine)
+        found["daemon"] = daemon.to_json()
+        if not daemon.database_ok:
+            found["database"] = f"daemon cannot write: {daemon.database_error}"
+            return JSONResponse({"ok": False, **found}, status_code=503)
         return JSONResponse({"ok": True, **found})
 
     # --- sign in ---------------------------------------------------------------------
