@@ -385,10 +385,23 @@ class Daemon:
         """Take the lock, process leftovers, schedule the jobs (returns immediately)."""
         self.lock.acquire()
         try:
+            self._refuse_a_damaged_database()
             self._schedule()
         except BaseException:
             self.lock.release()
             raise
+
+    def _refuse_a_damaged_database(self) -> None:
+        """A damaged file (PRAGMA quick_check on SQLite) is one clear line, not a daemon
+        that fails at random later and writes more into the damage."""
+        from monitor.store.integrity import integrity_problems
+
+        problems = integrity_problems(self.app.engine)
+        if problems:
+            raise StoreError(
+                f"the database is damaged ({problems[0]}); the daemon will not start on it: "
+                "run `monitor doctor` and restore a backup"
+            )
 
     def _schedule(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor

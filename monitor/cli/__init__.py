@@ -3,6 +3,7 @@
 from monitor.cli import (
     changes_cmds,
     daemon_cmds,
+    doctor_cmds,
     extract_cmds,
     review_cmds,
     source_cmds,
@@ -16,6 +17,7 @@ __all__ = [
     "changes_cmds",
     "cli",
     "daemon_cmds",
+    "doctor_cmds",
     "extract_cmds",
     "main",
     "review_cmds",
