@@ -13,7 +13,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from monitor.app import App
-from monitor.cli.main import EXIT_STORE, cli, fail
+from monitor.cli.main import EXIT_FAILED, EXIT_STORE, cli, fail
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
@@ -117,13 +117,21 @@ def run(app: App, verbose: int, grace: float, web: str | None) -> None:
     from monitor.daemon import Daemon, setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
-    daemon = Daemon(app, grace=grace)
     if web is None:
-        daemon.serve()
+        Daemon(app, grace=grace).serve()
         return
-    from monitor.cli.web_cmds import serve_beside
+    from monitor.cli.web_cmds import web_beside
 
-    serve_beside(app, web, daemon.serve)
+    desk = web_beside(app, web)  # a refused bind exits 2 before the daemon starts
+    daemon = Daemon(app, grace=grace)
+    desk.start()
+    if not desk.started:
+        fail(f"error: the web desk could not listen on {web} (port in use?)", EXIT_FAILED)
+    click.echo(f"monitor web desk on http://{desk.where}/", err=True)
+    try:
+        daemon.serve()
+    finally:
+        desk.stop()
 
 
 # --- status ----------------------------------------------------------------------------------

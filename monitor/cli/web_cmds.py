@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -13,6 +12,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from monitor.app import App
+    from monitor.web.server import BackgroundServer
 
 
 def web_app_for(app: App, host: str) -> ASGIApp:
@@ -57,20 +57,13 @@ def serve(app: App, host: str, port: int) -> None:
     build_server(web, host, port).run()
 
 
-def serve_beside(app: App, bind: str, run: Callable[[], None]) -> None:
-    """`monitor run --web`: the desk in a thread while ``run`` (the daemon) blocks."""
+def web_beside(app: App, bind: str) -> BackgroundServer:
+    """`monitor run --web`: the desk to serve from a thread while the daemon blocks (not
+    started yet). Exits 2 with one line on a bad or refused ``[HOST:]PORT``."""
     from monitor.web.server import BackgroundServer, parse_bind
 
     try:
         host, port = parse_bind(bind)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--web'") from None
-    server = BackgroundServer(web_app_for(app, host), host, port)
-    server.start()
-    if not server.started:
-        fail(f"error: the web desk could not listen on {host}:{port}", EXIT_CONFIG)
-    click.echo(f"monitor web desk on http://{host}:{port}/", err=True)
-    try:
-        run()
-    finally:
-        server.stop()
+    return BackgroundServer(web_app_for(app, host), host, port)

@@ -57,6 +57,7 @@ class BackgroundServer:
     """uvicorn in a daemon thread (it installs no signal handler off the main thread)."""
 
     def __init__(self, app: ASGIApp, host: str, port: int):
+        self.host = host
         self.server = build_server(app, host, port)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
 
@@ -74,6 +75,12 @@ class BackgroundServer:
             for sock in server.sockets:
                 return int(sock.getsockname()[1])
         return int(self.server.config.port)
+
+    @property
+    def where(self) -> str:
+        """``127.0.0.1:8350`` (``[::1]:8350``): the host and port to put in a URL."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def started(self) -> bool:
