@@ -38,6 +38,7 @@ bench: venv
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_alerts.py
 	$(BIN)/python bench/bench_queries.py
+	$(BIN)/python bench/bench_web.py
 
 ## Regenerate docs/commands.md from the CLI's own help (after changing a command or option).
 docs: venv
