@@ -17,6 +17,7 @@ from monitor.conftypes import format_interval, show_value
 from monitor.errors import ConfigError
 from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.notify.config import AlertsConfig
+from monitor.retention import RetentionConfig
 from monitor.sources.base import Defaults, SourceConfig, SourceSettings, StrictModel, kinds
 from monitor.yamlconf import LineMap, YamlSyntaxError, load_yaml_with_lines
 
@@ -54,6 +55,7 @@ class Config(StrictModel):
     sources: list[AnySource] = Field(default_factory=list)
     watchlist: Watchlist = Field(default_factory=default_watchlist)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     _path: Path | None = PrivateAttr(default=None)
 

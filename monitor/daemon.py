@@ -53,6 +53,7 @@ log = logging.getLogger("monitor.daemon")
 
 DELIVER_EVERY = 15.0  # seconds between outbox runs
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats (a write: it also proves the database)
+PRUNE_FIRST_AFTER = 300.0  # seconds after start-up before the first retention pass
 PROBE_EVERY = 5.0  # seconds between attempts to write while the database is unavailable
 STALE_AFTER = 120.0  # a database-row lock without a heartbeat for this long is abandoned
 LOCK_KEY = "daemon.lock"
@@ -364,6 +365,25 @@ class Daemon:
             with self._state_lock:
                 self._outage_alerts.remove(outage)
 
+    def prune_job(self) -> None:
+        """``retention:``: fact-less items lose their text, then their rows (keys kept)."""
+        try:
+            report = tasks.prune(self.app)
+        except DBAPIError as exc:
+            self.database_failed(database_reason(exc))
+            return
+        except Exception:
+            log.exception("prune failed")
+            return
+        if report.texts or report.deleted:
+            log.info(
+                "prune texts=%d deleted=%d bytes_before=%s bytes_after=%s",
+                report.texts,
+                report.deleted,
+                report.bytes_before,
+                report.bytes_after,
+            )
+
     def heartbeat_job(self) -> None:
         """Every few seconds: a heartbeat write every HEARTBEAT_EVERY, or at every call
         while the database is unavailable (the probe that notices its recovery)."""
@@ -447,6 +467,14 @@ class Daemon:
             id="deliver",
             executor="service",
             next_run_time=now + timedelta(seconds=1),
+        )
+        prune_every = max(self.config.retention.every.total_seconds(), 60.0)
+        scheduler.add_job(
+            self.prune_job,
+            IntervalTrigger(seconds=prune_every, timezone=UTC),
+            id="prune",
+            executor="service",
+            next_run_time=now + timedelta(seconds=min(prune_every, PRUNE_FIRST_AFTER)),
         )
         scheduler.add_job(
             self.heartbeat_job,

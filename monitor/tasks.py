@@ -402,6 +402,40 @@ def queue_database_alert(app: App, outage: Outage, *, now: datetime | None = Non
     return len(channels)
 
 
+@dataclass
+class PruneReport:
+    """What :func:`prune` did (or, dry, would do): item texts emptied, items deleted
+    (their dedupe keys kept), and the SQLite file's size before and after (None
+    elsewhere, or dry)."""
+
+    texts: int
+    deleted: int
+    bytes_before: int | None = None
+    bytes_after: int | None = None
+
+
+def prune(app: App, *, dry_run: bool = False, now: datetime | None = None) -> PruneReport:
+    """Apply ``retention:``: empty the text of fact-less items older than
+    ``drop_text_after``, delete those older than ``delete_after`` (keeping their dedupe
+    keys, so they are never news again), then give SQLite's free pages back."""
+    from monitor.store.retention import count_prunable, database_bytes, prune_items, reclaim_space
+
+    moment = _now(now)
+    policy = app.config.retention
+    text_before = moment - policy.drop_text_after
+    delete_before = moment - policy.delete_after
+    if dry_run:
+        with transaction(app.sessions) as session:
+            counts = count_prunable(session, text_before, delete_before)
+        return PruneReport(counts.texts, counts.deleted)
+    before = database_bytes(app.engine)
+    with transaction(app.sessions) as session:
+        counts = prune_items(session, text_before, delete_before, moment)
+    if counts.texts or counts.deleted:
+        reclaim_space(app.engine)
+    return PruneReport(counts.texts, counts.deleted, before, database_bytes(app.engine))
+
+
 def _health_payload(source: SourceRow, state: str) -> dict[str, object]:
     since = source.failing_since
     return {

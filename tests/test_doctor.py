@@ -86,9 +86,7 @@ def test_doctor_and_the_daemon_refuse_a_damaged_database(
     assert "ERROR" not in run.stderr  # refused before scheduling anything
 
 
-def test_doctor_fails_on_an_old_schema_and_a_bad_channel(
-    tmp_path: Path, empty_db_url: str
-) -> None:
+def test_doctor_fails_on_an_old_schema_and_a_bad_channel(tmp_path: Path, empty_db_url: str) -> None:
     config = write_config(tmp_path, "notascheme://nothing")
     code, output = doctor(config, empty_db_url)
     assert code == 1

@@ -1,5 +1,5 @@
-"""Command: ``doctor`` (is this installation sound? the database, its schema, the daemon
-lock, the configuration and the alert channels)."""
+"""Upkeep commands: ``doctor`` (is this installation sound? the database, its schema, the
+daemon lock, the configuration and the alert channels) and ``prune`` (retention)."""
 
 from __future__ import annotations
 
@@ -96,3 +96,31 @@ def doctor(app: App) -> None:
             click.echo(f"ok    {name}: {detail}")
     if failed:
         raise SystemExit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.pass_obj
+def prune(app: App, dry_run: bool) -> None:
+    """Apply the `retention:` settings now (the daemon does it every `retention.every`):
+    empty the text of items that reported no fact after `drop_text_after`, delete them
+    after `delete_after` (their dedupe keys stay, so they never come back as news), and
+    give SQLite's free pages back to the disk. Facts, changes, their evidence and
+    deliveries are always kept.
+
+    \b
+    Examples:
+      monitor prune --dry-run
+      monitor prune
+    """
+    from monitor import tasks
+
+    report = tasks.prune(app, dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{report.texts} item texts {verb} emptied, {report.deleted} items {verb} deleted")
+    if report.bytes_before is not None and report.bytes_after is not None:
+        freed = (report.bytes_before - report.bytes_after) / 1024
+        click.echo(
+            f"database {report.bytes_before / 1024:.0f} KiB -> {report.bytes_after / 1024:.0f} KiB"
+            f" ({freed:.0f} KiB given back)"
+        )

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from monitor.store.db import in_chunks, to_naive_utc, utcnow
-from monitor.store.models import LANG_LENGTH, ItemRow, SourceRow
+from monitor.store.models import LANG_LENGTH, ItemRow, SeenKeyRow, SourceRow
 from monitor.types import Item
 
 TRACKING_PARAMS = frozenset(
@@ -157,29 +157,31 @@ def _known_keys(
     known_guid: set[tuple[int, str]] = set()
     known_url: set[str] = set()
     known_hash: set[str] = set()
-    for source_id, guids in guids_by_source.items():
-        for chunk in in_chunks(sorted(guids)):
-            known_guid.update(
-                (source_id, g)
-                for g in session.scalars(
-                    select(ItemRow.guid_key).where(
-                        ItemRow.source_id == source_id, ItemRow.guid_key.in_(chunk)
+    # Stored items, and the keys of items retention deleted (SeenKeyRow): both are known.
+    for table in (ItemRow, SeenKeyRow):
+        for source_id, guids in guids_by_source.items():
+            for chunk in in_chunks(sorted(guids)):
+                known_guid.update(
+                    (source_id, g)
+                    for g in session.scalars(
+                        select(table.guid_key).where(
+                            table.source_id == source_id, table.guid_key.in_(chunk)
+                        )
                     )
+                    if g is not None
                 )
-                if g is not None
+        for chunk in in_chunks(sorted(urls)):
+            known_url.update(
+                u
+                for u in session.scalars(select(table.url_key).where(table.url_key.in_(chunk)))
+                if u is not None
             )
-    for chunk in in_chunks(sorted(urls)):
-        known_url.update(
-            u
-            for u in session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk)))
-            if u is not None
-        )
-    for chunk in in_chunks(sorted(hashes)):
-        known_hash.update(
-            session.scalars(
-                select(ItemRow.content_hash).where(ItemRow.content_hash.in_(chunk))
-            ).all()
-        )
+        for chunk in in_chunks(sorted(hashes)):
+            known_hash.update(
+                session.scalars(
+                    select(table.content_hash).where(table.content_hash.in_(chunk))
+                ).all()
+            )
     return known_guid, known_url, known_hash
 
 

@@ -208,3 +208,22 @@ class HostSlotRow(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(100))
     until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SeenKeyRow(Base):
+    """The dedupe keys of an item that retention deleted (``monitor prune``): a later
+    fetch of the same item is still a duplicate, not news."""
+
+    __tablename__ = "seen_keys"
+    __table_args__ = (
+        Index("ix_seen_keys_guid", "source_id", "guid_key"),
+        Index("ix_seen_keys_url", "url_key"),
+        Index("ix_seen_keys_hash", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer)
+    guid_key: Mapped[str | None] = mapped_column(Text)
+    url_key: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime] = mapped_column(DateTime)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from monitor.store.db import IN_CHUNK, in_chunks, utcnow
 from monitor.store.items import canonical_url
-from monitor.store.models import ItemRow, SourceRow
+from monitor.store.models import ItemRow, SeenKeyRow, SourceRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +101,13 @@ def known_urls(session: Session, urls: Iterable[str | None]) -> set[str]:
     """The canonical forms of ``urls`` already stored as items (any source)."""
     keys = sorted({key for url in urls if (key := canonical_url(url))})
     found: set[str] = set()
-    for chunk in in_chunks(keys):
-        found.update(
-            key
-            for key in session.scalars(select(ItemRow.url_key).where(ItemRow.url_key.in_(chunk)))
-            if key
-        )
+    for table in (ItemRow, SeenKeyRow):  # stored, or deleted by retention
+        for chunk in in_chunks(keys):
+            found.update(
+                key
+                for key in session.scalars(select(table.url_key).where(table.url_key.in_(chunk)))
+                if key
+            )
     return found
 
 

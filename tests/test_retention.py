@@ -1,0 +1,95 @@
+"""Retention (issue 9 item 8): fact-less items lose their text, then their rows, while
+their dedupe keys stay; facts, changes and evidence are kept; SQLite gives space back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select
+
+from monitor import tasks
+from monitor.cli import cli
+from monitor.store.db import session_factory, transaction, utcnow
+from monitor.store.models import ChangeRow, ItemRow, ObservationRow, SeenKeyRow
+from monitor.store.sources import known_urls
+from tests.test_pipeline_support import RuleExtractor, item, make_app, make_config, store
+
+RULES = [(r"Mexico", "alibaba", "region", "MX")]
+
+
+def count(engine: Engine, model: type) -> int:
+    with session_factory(engine)() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def texts(engine: Engine) -> dict[str, str]:
+    with session_factory(engine)() as session:
+        return {row.title: row.text for row in session.scalars(select(ItemRow))}
+
+
+def news() -> list:  # type: ignore[type-arg]
+    return [
+        item("Alibaba Cloud plans Mexico region", "Mexico City, in 2026.", url="https://a.test/1",
+             published="2025-03-04T08:00:00"),
+        item("Weather", "Rain all week " * 300, url="https://a.test/2",
+             published="2025-03-04T09:00:00"),
+        *[item(f"Sports {n}", f"Match {n} " * 1000, url=f"https://a.test/s{n}",
+               published="2025-03-04T10:00:00") for n in range(300)],
+    ]  # fmt: skip
+
+
+def test_prune_drops_texts_then_rows_keeps_keys_facts_and_evidence(
+    fresh_db: Engine, tmp_path: Path
+) -> None:
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))
+    assert store(app.sessions, news()) == 302
+    assert tasks.process_pending(app).new == 1
+    month = utcnow() + timedelta(days=31)
+
+    dry = tasks.prune(app, dry_run=True, now=month)
+    assert (dry.texts, dry.deleted) == (301, 0)
+    assert texts(fresh_db)["Weather"]  # a dry run changes nothing
+
+    done = tasks.prune(app, now=month)
+    assert (done.texts, done.deleted) == (301, 0)
+    kept = texts(fresh_db)
+    assert kept["Weather"] == "" and kept["Sports 7"] == ""
+    assert kept["Alibaba Cloud plans Mexico region"] == "Mexico City, in 2026."
+
+    half_year = utcnow() + timedelta(days=181)
+    assert tasks.prune(app, dry_run=True, now=half_year).deleted == 301
+    gone = tasks.prune(app, now=half_year)
+    assert gone.deleted == 301
+    assert count(fresh_db, ItemRow) == 1 and count(fresh_db, SeenKeyRow) == 301
+    assert count(fresh_db, ChangeRow) == 1 and count(fresh_db, ObservationRow) == 1
+    # Fetched again, the deleted items are duplicates, not news.
+    assert store(app.sessions, news()) == 0
+    with transaction(app.sessions) as session:
+        assert known_urls(session, ["https://a.test/2", "https://a.test/new"]) == {"a.test/2"}
+    assert tasks.process_pending(app).items == 0
+
+
+@pytest.mark.sqlite_only("SQLite's file size and incremental vacuum")
+def test_prune_gives_sqlite_space_back(fresh_db: Engine, tmp_path: Path) -> None:
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))
+    store(app.sessions, news())
+    tasks.process_pending(app)
+    report = tasks.prune(app, now=utcnow() + timedelta(days=181))
+    assert report.bytes_before is not None and report.bytes_after is not None
+    assert report.bytes_after < report.bytes_before / 2, report
+
+
+def test_prune_command_and_retention_config(tmp_path: Path, db_url: str) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text("retention:\n  drop_text_after: 7d\n  delete_after: 90d\nsources: []\n")
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "--db", db_url, "prune", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("0 item texts would be emptied, 0 items would be deleted")
+    config.write_text("retention:\n  keep_forever: yes\nsources: []\n")
+    bad = CliRunner().invoke(cli, ["--config", str(config), "--db", db_url, "prune"])
+    assert bad.exit_code == 2 and "keep_forever" in bad.output
