@@ -156,6 +156,21 @@ class DaemonLock:
             else:
                 set_state(session, LOCK_KEY, json.dumps(self._identity()), utcnow())
 
+    def still_held(self) -> bool:
+        """Whether this lock still keeps other daemons out: on SQLite, the lock file is
+        still the one this daemon locked (not deleted, nor replaced by another daemon's);
+        on PostgreSQL, the advisory lock's session is alive."""
+        if self._file is not None and self.lock_path is not None:
+            try:
+                mine = os.fstat(self._file.fileno())
+                there = os.stat(self.lock_path)
+            except OSError:
+                return False
+            return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
+        if self._held is not None:
+            return self._held.still_held()
+        return True
+
     def publish(self, outage: Outage | None) -> None:
         """Say in the lock file (SQLite) whether the database takes writes: the one place
         the daemon can say so while it does not."""
@@ -262,6 +277,7 @@ class Daemon:
         self._outage_alerts: list[Outage] = []  # ended outages to alert on once writable
         self._database_failed_sources: set[str] = set()  # to poll again at recovery
         self._last_beat = 0.0  # time.monotonic() of the last successful heartbeat
+        self.lost_lock = False  # set when another daemon may hold the database now
 
     # the database's health ---------------------------------------------------------------------
     def database_failed(self, error: str) -> None:
@@ -386,7 +402,14 @@ class Daemon:
 
     def heartbeat_job(self) -> None:
         """Every few seconds: a heartbeat write every HEARTBEAT_EVERY, or at every call
-        while the database is unavailable (the probe that notices its recovery)."""
+        while the database is unavailable (the probe that notices its recovery). First,
+        whether the lock still keeps other daemons out: a daemon that lost it stops."""
+        if not self.lock.still_held():
+            if not self.lost_lock:
+                log.error("daemon lock lost (taken over or removed); stopping")
+            self.lost_lock = True
+            self.stopping.set()
+            return
         if self.database.outage is None and time.monotonic() - self._last_beat < HEARTBEAT_EVERY:
             return
         try:
@@ -525,6 +548,12 @@ class Daemon:
                     pass
             finally:
                 self.stop()
+            if self.lost_lock:
+                where = self.lock.lock_path or "the database's lock row"
+                raise DaemonAlreadyRunning(
+                    f"the daemon lock ({where}) was taken over or removed while this daemon "
+                    "ran; it stopped so that only one daemon works on the database"
+                )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

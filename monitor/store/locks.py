@@ -88,6 +88,17 @@ class HeldLock:
         self._conn = conn
         return True
 
+    def still_held(self) -> bool:
+        """Whether the lock's session is alive (the server keeps the lock as long as it
+        is): False once its connection broke, when another process may have taken it."""
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
     def release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
