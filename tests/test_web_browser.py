@@ -213,3 +213,19 @@ def test_a_hostile_title_runs_no_script(desk: str, watched: Watched) -> None:
     page.goto(desk + "/feed.atom")
     assert watched.dialogs == [], watched.dialogs
     assert watched.errors == [], watched.errors
+
+
+def test_the_change_page_dismisses_on_enter_and_confirms(desk: str, watched: Watched) -> None:
+    page = watched.page
+    page.goto(desk + "/?kind=chip")
+    page.locator("tr.change a.open").first.click()
+    page.wait_for_url("**/changes/*")
+    page.fill("input[name=reason]", "a rumour")
+    with page.expect_navigation():
+        page.press("input[name=reason]", "Enter")
+    assert "dismissed" in page.inner_text("dl.fact") and "a rumour" in page.inner_text("dl.fact")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm").click()
+    review = page.inner_text("dl.fact")
+    assert "confirmed" in review and "a rumour" not in review
+    assert watched.errors == [] and watched.dialogs == []

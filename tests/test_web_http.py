@@ -163,6 +163,11 @@ def test_foreign_origin_is_refused_local_script_is_not(desk: str) -> None:
         timeout=10,
     )
     assert foreign.status_code == 403
+    for headers in ({"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+        sneaky = requests.post(
+            f"{desk}/api/changes/{target}/state", json=body, headers=headers, timeout=10
+        )
+        assert sneaky.status_code == 403, headers
     assert requests.get(f"{desk}/api/changes/{target}", timeout=10).json()["dismissed"] is False
     local = requests.post(f"{desk}/api/changes/{target}/state", json=body, timeout=10)
     assert local.status_code == 200, local.text

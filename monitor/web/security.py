@@ -38,7 +38,10 @@ CSP = (
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the
+    # desk's own form posts, which the Origin check must refuse. Outlets still get no
+    # referrer (and their links carry rel="noreferrer").
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -154,8 +157,10 @@ def _host_name(host_header: str) -> str:
 
 
 def foreign_origin(headers: dict[str, str], scheme: str) -> bool:
-    """True when the browser says the request comes from another site."""
-    if headers.get("sec-fetch-site", "") == "cross-site":
+    """True when the browser says the request comes from another site (or from an opaque
+    origin such as a sandboxed frame: ``Origin: null``)."""
+    fetch_site = headers.get("sec-fetch-site", "")
+    if fetch_site in ("cross-site", "same-site"):
         return True
     origin = headers.get("origin")
     if origin is None:
