@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +41,7 @@ from monitor.store.sources import (
     source_row,
     sync_sources,
 )
+from monitor.store.writer import BatchWriter
 from monitor.types import Item
 
 if TYPE_CHECKING:
@@ -141,10 +141,13 @@ def run_pass(
         on_start(len(work))
     if work:
         workers = min(config.defaults.concurrency, len(work))  # validated >= 1
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        with (
+            BatchWriter(sessions) as writer,
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool,
+        ):
             try:
                 for outcome in _poll_by_host(
-                    pool, work, workers, fetcher.per_host, config, sessions, fetcher, now
+                    pool, work, workers, fetcher.per_host, config, writer, fetcher, now
                 ):
                     outcomes[outcome.name] = outcome
                     if on_outcome:
@@ -163,7 +166,7 @@ def _poll_by_host(
     workers: int,
     per_host: int,
     config: Config,
-    sessions: sessionmaker[Session],
+    writer: BatchWriter,
     fetcher: Fetcher,
     now: datetime,
 ) -> Iterator[SourceOutcome]:
@@ -185,7 +188,7 @@ def _poll_by_host(
                 break
             pending.remove(ready)
             source, state = ready
-            future = pool.submit(poll_source, source, state, config, sessions, fetcher, now)
+            future = pool.submit(poll_source, source, state, config, writer, fetcher, now)
             running[future] = _host(source)
             busy[running[future]] += 1
         done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -301,7 +304,7 @@ def poll_source(
     source: SourceConfig,
     state: SourceState,
     config: Config,
-    sessions: sessionmaker[Session],
+    writer: BatchWriter,
     fetcher: Fetcher,
     now: datetime,
 ) -> SourceOutcome:
@@ -313,7 +316,7 @@ def poll_source(
     doubled)."""
     started = time.monotonic()
     try:
-        return _poll_source(source, state, config, sessions, fetcher, now, started)
+        return _poll_source(source, state, config, writer, fetcher, now, started)
     except DBAPIError as exc:
         # A unique key refusing the same items three times is a race, not an outage.
         outage = not isinstance(exc, IntegrityError)
@@ -327,7 +330,7 @@ def _poll_source(
     source: SourceConfig,
     state: SourceState,
     config: Config,
-    sessions: sessionmaker[Session],
+    writer: BatchWriter,
     fetcher: Fetcher,
     now: datetime,
     started: float,
@@ -345,16 +348,17 @@ def _poll_source(
             deadline_at=deadline_at,
         )
         if result.not_modified:
-            with transaction(sessions) as session:
-                row = _row(session, state)
-                record_fetched(
-                    row,
+            next_due = next_due_after_success(source, config, now)
+            writer.write(
+                lambda session: record_fetched(
+                    _row(session, state),
                     now=now,
-                    next_due=next_due_after_success(source, config, now),
+                    next_due=next_due,
                     status="not-modified",
                     etag=result.etag,
                     last_modified=result.last_modified,
                 )
+            )
             return _done(SourceOutcome(source.name, "not-modified"), started)
         from monitor.sources.base import parse_body
 
@@ -363,9 +367,11 @@ def _poll_source(
         )
         complete = True
         if getattr(source, "follow", False):
-            items, complete = _follow(items, source, settings, sessions, fetcher, deadline_at)
+            items, complete = _follow(
+                items, source, settings, writer.sessions, fetcher, deadline_at
+            )
         new_count = _store(
-            sessions,
+            writer,
             state,
             items,
             now=now,
@@ -386,8 +392,8 @@ def _poll_source(
         log.exception("unexpected error polling source=%s", source.name)
         error = f"unexpected {type(exc).__name__}: {safe_text(str(exc))[:200]}"
         retry_after = None
-    with transaction(sessions) as session:
-        record_failure(
+    writer.write(
+        lambda session: record_failure(
             _row(session, state),
             now=now,
             error=error,
@@ -395,18 +401,15 @@ def _poll_source(
             max_backoff=settings.max_backoff,
             retry_after=retry_after,
         )
+    )
     return _done(SourceOutcome(source.name, "failed", error=error), started)
 
 
-# One writer at a time within this process: two sources carrying the same wire story
-# would otherwise both find it new and race on the unique keys (SQLite serialises the
-# writes anyway). Across processes, the retry below settles the same race.
-_STORE_LOCK = threading.Lock()
 STORE_ATTEMPTS = 3
 
 
 def _store(
-    sessions: sessionmaker[Session],
+    writer: BatchWriter,
     state: SourceState,
     items: list[Item],
     *,
@@ -416,30 +419,33 @@ def _store(
     last_modified: str | None,
     keep_validators: bool,
 ) -> int:
-    """Store one source's new items and its fetch state in ONE transaction; returns how
-    many items were new."""
+    """Store one source's new items and its fetch state together (one savepoint of the
+    writer's transaction); returns how many items were new."""
+
+    def store(session: Session) -> int:
+        row = _row(session, state)
+        # never fetched successfully before: a new source, or a new database
+        first_pass = row.last_success_at is None
+        new_rows = store_items(session, row, items, first_pass=first_pass)
+        record_fetched(
+            row,
+            now=now,
+            next_due=next_due,
+            status="fetched",
+            etag=etag,
+            last_modified=last_modified,
+            # Items left for the next pass: a 304 then would hide them, so forget
+            # the validators and refetch the listing in full.
+            keep_validators=keep_validators,
+        )
+        return len(new_rows)
+
     for attempt in range(STORE_ATTEMPTS):
         try:
-            with _STORE_LOCK, transaction(sessions) as session:
-                row = _row(session, state)
-                # never fetched successfully before: a new source, or a new database
-                first_pass = row.last_success_at is None
-                new_rows = store_items(session, row, items, first_pass=first_pass)
-                record_fetched(
-                    row,
-                    now=now,
-                    next_due=next_due,
-                    status="fetched",
-                    etag=etag,
-                    last_modified=last_modified,
-                    # Items left for the next pass: a 304 then would hide them, so forget
-                    # the validators and refetch the listing in full.
-                    keep_validators=keep_validators,
-                )
-                return len(new_rows)
+            return writer.write(store)
         except IntegrityError:
             # Another process stored one of these items between our check and our insert:
-            # the transaction rolled back whole; the next attempt sees it as a duplicate.
+            # the savepoint rolled back whole; the next attempt sees it as a duplicate.
             if attempt == STORE_ATTEMPTS - 1:
                 raise
     return 0

@@ -43,7 +43,7 @@ from monitor.notify.sender import SendReport, send_due
 from monitor.poll import SourceOutcome, run_pass
 from monitor.sources.text import strip_controls
 from monitor.store import health, locks, outbox
-from monitor.store.db import to_naive_utc, transaction, utcnow
+from monitor.store.db import begin_write, to_naive_utc, transaction, utcnow
 from monitor.store.facts import fact_rows, known_of, record_item
 from monitor.store.items import (
     get_or_create_source,
@@ -247,6 +247,7 @@ def _process_batch(
     """Some items in one transaction, each item with facts in a savepoint of its own."""
     report = ProcessReport()
     with transaction(app.sessions) as session:
+        begin_write(session)  # one transaction for the batch, a savepoint per item inside
         rows = unprocessed_items(session, item_ids)  # another process may have taken some
         facts_by_row = list(
             zip(rows, _facts(rows, read([item_of(r) for r in rows]), report), strict=True)

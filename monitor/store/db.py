@@ -129,6 +129,19 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def begin_write(session: Session) -> None:
+    """Make the session's transaction one transaction now, before its first statement.
+
+    pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so a SAVEPOINT
+    before that runs on its own and its RELEASE commits: a batch of savepoints would be a
+    batch of commits. ``BEGIN IMMEDIATE`` also takes SQLite's write lock up front (waiting
+    for it as for any write), so the reads that come first cannot go stale before the
+    writes. Other databases begin their transaction at the first statement anyway."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
