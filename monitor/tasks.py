@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,12 +35,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.changes import Decision, decide, is_backfill
+from monitor.conftypes import format_interval
 from monitor.cpupool import MIN_ITEMS, FactsOrError, read_items
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
 from monitor.notify.sender import SendReport, send_due
 from monitor.poll import SourceOutcome, run_pass
+from monitor.sources.base import quiet_after
 from monitor.sources.text import strip_controls
 from monitor.store import health, locks, outbox
 from monitor.store.db import begin_write, to_naive_utc, transaction, utcnow
@@ -53,6 +55,7 @@ from monitor.store.items import (
     unprocessed_items,
 )
 from monitor.store.models import ChangeRow, ItemRow, SourceRow
+from monitor.store.state import get_state, set_state
 from monitor.types import Fact, Item
 
 if TYPE_CHECKING:
@@ -376,6 +379,21 @@ def _queue_source_health(session: Session, app: App, now: datetime) -> int:
             )
             made += 1
         health.mark_down_alerted(session, source.id, state == "down")
+    for quiet in quiet_sources(session, app, now):
+        if get_state(session, quiet.state_key) == quiet.newest_key:
+            continue  # this quiet spell was reported already
+        payload = {
+            "source": quiet.name,
+            "state": "quiet",
+            "since": quiet.newest.isoformat(timespec="minutes"),
+            "quiet_after": format_interval(quiet.after),
+        }
+        for channel in targets:
+            outbox.add_delivery(
+                session, kind="source", route="health", channel=channel.id, now=now, payload=payload
+            )
+            made += 1
+        set_state(session, quiet.state_key, quiet.newest_key, now)
     return made
 
 
@@ -435,6 +453,38 @@ def prune(app: App, *, dry_run: bool = False, now: datetime | None = None) -> Pr
     if counts.texts or counts.deleted:
         reclaim_space(app.engine)
     return PruneReport(counts.texts, counts.deleted, before, database_bytes(app.engine))
+
+
+@dataclass(frozen=True, slots=True)
+class QuietSource:
+    """A source whose newest item is older than its ``quiet_after``."""
+
+    name: str
+    newest: datetime  # naive UTC, when its newest item was published
+    after: timedelta
+
+    @property
+    def state_key(self) -> str:
+        return f"quiet:{self.name}"
+
+    @property
+    def newest_key(self) -> str:  # one alert per quiet spell: a newer item starts another
+        return self.newest.isoformat(timespec="seconds")
+
+
+def quiet_sources(session: Session, app: App, now: datetime) -> list[QuietSource]:
+    """The enabled configured sources that have gone quiet (issue: a mirror whose scraper
+    broke answers 200 with the same old items; a repository goes dormant)."""
+    if not app.has_config:
+        return []
+    newest = health.newest_items(session)
+    found = []
+    for source in app.config.enabled_sources:
+        after = quiet_after(source, app.alerts.source_quiet_after)
+        last = newest.get(source.name)
+        if after is not None and last is not None and last <= now - after:
+            found.append(QuietSource(source.name, last, after))
+    return found
 
 
 def _health_payload(source: SourceRow, state: str) -> dict[str, object]:

@@ -200,6 +200,33 @@ def daemon_status(app: App) -> StatusSection:
     )
 
 
+@status_section
+def quiet_status(app: App) -> StatusSection:
+    """Sources that answer but publish nothing new (alerts.source_quiet_after)."""
+    from monitor.conftypes import format_interval
+    from monitor.store.db import transaction, utcnow
+    from monitor.tasks import quiet_sources
+    from monitor.views import minute
+
+    with transaction(app.sessions) as session:
+        quiet = quiet_sources(session, app, utcnow())
+    return StatusSection(
+        key="quiet",
+        title="Quiet sources (newest item older than quiet_after; times in UTC)",
+        columns=["source", "newest item", "quiet after"],
+        rows=[[q.name, minute(q.newest), format_interval(q.after)] for q in quiet],
+        data=[
+            {
+                "name": q.name,
+                "newest_item_at": q.newest.isoformat(timespec="seconds") + "Z",
+                "quiet_after": format_interval(q.after),
+            }
+            for q in quiet
+        ],
+        empty="none",
+    )
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj

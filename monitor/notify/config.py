@@ -140,6 +140,10 @@ class AlertsConfig(BaseModel):
     # A database outage (locked, read-only, full, gone) at least this long is reported as a
     # health alert once the database takes writes again.
     database_down_after: Duration = timedelta(minutes=10)
+    # Say so (once) when a source's newest item is older than this: a mirror whose scraper
+    # broke still answers 200 with the same items. A source's own quiet_after wins; none
+    # turns it off.
+    source_quiet_after: OptionalDuration = timedelta(days=14)
     # Tags of the channels that get "source down / recovered" alerts (omitted: every channel).
     health_tags: list[str] | None = None
     # A quiet first day: a source's first successful pass (a new source, or every source

@@ -114,6 +114,7 @@ def render_row(
             "since": payload.get("since"),
             "error": payload.get("error"),
             "failures": payload.get("failures", 0),
+            "quiet_after": payload.get("quiet_after"),
         }
         return renderer.render("source", channel.format, context)
     if row.kind == "database":

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from monitor.conftypes import ByteSize, HttpUrl, Interval, Timeout
+from monitor.conftypes import ByteSize, HttpUrl, Interval, Timeout, parse_interval
 from monitor.errors import MonitorError
 from monitor.sources.text import strip_controls, to_utc
 from monitor.types import Item
@@ -94,6 +94,13 @@ def check_header(name: str, value: str) -> None:
         )
 
 
+def _optional_interval(value: Any) -> timedelta | None:
+    """An interval, or ``none`` (YAML's null too) for never."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        return None
+    return parse_interval(value)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceSettings:
     """A source's fetch settings with the defaults filled in (what the fetcher uses)."""
@@ -124,6 +131,8 @@ class SourceConfig(StrictModel):
     read_timeout: float | None = Field(default=None, gt=0, le=600)
     max_body: ByteSize | None = None
     deadline: Timeout | None = None  # None: defaults.deadline
+    # None when unset: alerts.source_quiet_after; "none" written: never (see quiet_after())
+    quiet_after: Annotated[timedelta | None, BeforeValidator(_optional_interval)] = None
     headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -161,6 +170,12 @@ class SourceConfig(StrictModel):
             headers=dict(self.headers),
             deadline=self.deadline if self.deadline is not None else defaults.deadline,
         )
+
+
+def quiet_after(source: SourceConfig, default: timedelta | None) -> timedelta | None:
+    """How long ``source`` may publish nothing before it counts as quiet: its own
+    ``quiet_after`` when written (``none``: never), else ``default``."""
+    return source.quiet_after if "quiet_after" in source.model_fields_set else default
 
 
 C = TypeVar("C", bound=SourceConfig)

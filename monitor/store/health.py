@@ -1,13 +1,14 @@
-"""Source health alerts: which sources went down (and stayed down) or came back up."""
+"""Source health alerts: which sources went down (and stayed down) or came back up, and
+when each source last published."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from monitor.store.models import SourceRow
+from monitor.store.models import ItemRow, SourceRow
 
 
 def sources_newly_down(session: Session, now: datetime, after: timedelta) -> list[SourceRow]:
@@ -37,3 +38,21 @@ def mark_down_alerted(session: Session, source_id: int, down: bool) -> None:
     row = session.get(SourceRow, source_id)
     if row is not None:
         row.down_alerted = down
+
+
+def newest_items(session: Session) -> dict[str, datetime]:
+    """Per source name, when its newest stored item was published (its fetch time when it
+    has no date, or a date after it was fetched: a future date must not hide silence)."""
+    when = case(
+        (
+            and_(ItemRow.published_at.is_not(None), ItemRow.published_at < ItemRow.fetched_at),
+            ItemRow.published_at,
+        ),
+        else_=ItemRow.fetched_at,
+    )
+    query = (
+        select(SourceRow.name, func.max(when))
+        .join(ItemRow, ItemRow.source_id == SourceRow.id)
+        .group_by(SourceRow.name)
+    )
+    return {name: newest for name, newest in session.execute(query).all() if newest}
