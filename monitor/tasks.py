@@ -473,16 +473,21 @@ class QuietSource:
 
 
 def quiet_sources(session: Session, app: App, now: datetime) -> list[QuietSource]:
-    """The enabled configured sources that have gone quiet (issue: a mirror whose scraper
-    broke answers 200 with the same old items; a repository goes dormant)."""
+    """The enabled configured sources that have gone quiet: watched for their quiet_after
+    with no item newer than that (a mirror whose scraper broke answers 200 with the same
+    old items; a repository goes dormant)."""
     if not app.has_config:
         return []
     newest = health.newest_items(session)
     found = []
     for source in app.config.enabled_sources:
         after = quiet_after(source, app.alerts.source_quiet_after)
-        last = newest.get(source.name)
-        if after is not None and last is not None and last <= now - after:
+        if after is None or source.name not in newest:
+            continue
+        last, watched_since = newest[source.name]
+        # Quiet means watched that long without news: a new source whose items are all old
+        # is a backfill (the quiet first day), not a source that went quiet on us.
+        if last <= now - after and watched_since <= now - after:
             found.append(QuietSource(source.name, last, after))
     return found
 

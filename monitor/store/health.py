@@ -40,9 +40,10 @@ def mark_down_alerted(session: Session, source_id: int, down: bool) -> None:
         row.down_alerted = down
 
 
-def newest_items(session: Session) -> dict[str, datetime]:
-    """Per source name, when its newest stored item was published (its fetch time when it
-    has no date, or a date after it was fetched: a future date must not hide silence)."""
+def newest_items(session: Session) -> dict[str, tuple[datetime, datetime]]:
+    """Per source name: when its newest stored item was published (its fetch time when it
+    has no date, or a date after it was fetched: a future date must not hide silence), and
+    since when the source has been watched (its row's creation)."""
     when = case(
         (
             and_(ItemRow.published_at.is_not(None), ItemRow.published_at < ItemRow.fetched_at),
@@ -51,8 +52,10 @@ def newest_items(session: Session) -> dict[str, datetime]:
         else_=ItemRow.fetched_at,
     )
     query = (
-        select(SourceRow.name, func.max(when))
+        select(SourceRow.name, func.max(when), SourceRow.created_at)
         .join(ItemRow, ItemRow.source_id == SourceRow.id)
-        .group_by(SourceRow.name)
+        .group_by(SourceRow.name, SourceRow.created_at)
     )
-    return {name: newest for name, newest in session.execute(query).all() if newest}
+    return {
+        name: (newest, watched) for name, newest, watched in session.execute(query).all() if newest
+    }
