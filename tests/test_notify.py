@@ -455,6 +455,9 @@ def test_a_hanging_channel_does_not_delay_another(
     assert tasks.deliver_due(app, now=T0).sent == 2
 
 
+WAIT_FOR_CHANNELS = 5.0
+
+
 def test_a_stalled_channel_does_not_hold_back_the_next_pass(
     fresh_db: Engine, tmp_path: Path, http_server: LocalServer
 ) -> None:
@@ -491,7 +494,9 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
             ],
         )
         tasks.process_pending(app, now=T0)
-        first = tasks.deliver_due(app, now=T0, wait=0.2)
+        # `wait` bounds how long a pass waits for its channels: long enough for the fast
+        # channel on a loaded machine, far shorter than the stalled one's 60 s
+        first = tasks.deliver_due(app, now=T0, wait=WAIT_FOR_CHANNELS)
         assert first.sent == 1 and len(first.busy_channels) == 1  # /fast done, /stalled not
         store(
             sessions,
@@ -504,7 +509,7 @@ def test_a_stalled_channel_does_not_hold_back_the_next_pass(
             ],
         )
         tasks.process_pending(app, now=T0)
-        second = tasks.deliver_due(app, now=T0 + timedelta(minutes=1), wait=0.2)
+        second = tasks.deliver_due(app, now=T0 + timedelta(minutes=1), wait=WAIT_FOR_CHANNELS)
         assert second.sent == 1  # the fast channel's second alert went out
         assert second.busy_channels == first.busy_channels  # the stalled one was skipped
         assert len(http_server.hits("/stalled")) == 1  # no second message sent alongside
