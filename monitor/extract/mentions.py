@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -14,9 +13,11 @@ from monitor.extract.textfold import fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What a key means: a category (company, place, blocker, or a cue category)."""
+class Entry(NamedTuple):
+    """What a key means: a category (company, place, blocker, or a cue category).
+
+    A tuple, not a dataclass: tens of thousands are built and deduplicated per extractor
+    (a tuple hashes and compares in C)."""
 
     category: str
     value: str  # entity id, country code, or the cue itself
@@ -38,6 +39,9 @@ class Mention(NamedTuple):
 
 def _is_cjk(char: str) -> bool:
     return "\u3000" <= char <= "\u9fff" or "\uf900" <= char <= "\uffef"
+
+
+_CJK = re.compile("[\u3000-\u9fff\uf900-\uffef]")  # any character _is_cjk accepts
 
 
 # Latin scanning: every character that cannot continue a Latin word (punctuation, spaces,
@@ -93,16 +97,24 @@ class MentionMatcher:
             for w in words
             if has_cjk(w)
         ]
-        for place in places:
+        # one string to search, not a loop over the words (no key holds a newline)
+        cue_text = "\n".join(cue_words)
+        new = tuple.__new__  # ~60,000 places: NamedTuple's own __new__ is a Python call
+        for place in places:  # add() inlined: this loop is most of the build time
             text = place.text
-            if place.kind.startswith("city"):
-                key = fold_chinese(text).lower()
-                if key in own_words or (has_cjk(key) and any(key in w for w in cue_words)):
-                    continue
-            latin = not any(_is_cjk(c) for c in text)
-            exact = fold_chinese(text) if place.case_sensitive and latin else None
+            simplified = fold_chinese(text)
+            key = simplified.lower()
+            if not key:
+                continue
+            if place.kind.startswith("city") and (
+                key in own_words or (has_cjk(key) and key in cue_text)
+            ):
+                continue
+            latin = _CJK.search(text) is None
+            exact = simplified if place.case_sensitive and latin else None
             capitalised = latin and place.kind == "country"
-            add(text, Entry("place", place.country, exact, capitalised, False, place.kind))
+            entry = new(Entry, ("place", place.country, exact, capitalised, False, place.kind))
+            entries.setdefault(key, []).append(entry)
         for blocker in blockers:
             add(blocker, Entry("blocker", blocker, None, False, False))
         for category, by_lang in CATEGORIES.items():
@@ -114,14 +126,14 @@ class MentionMatcher:
             for index in indexes:  # model/chip family names: "qwen" in "qwen3" too
                 entries.setdefault(key, []).append(Entry("family", str(index), None, False, True))
         for key, values in entries.items():
-            unique = tuple(
-                (e.category, e.value, e.exact, e.capitalised, e.prefix, e.kind)
-                for e in dict.fromkeys(values)
-            )
+            unique = tuple(dict.fromkeys(values)) if len(values) > 1 else tuple(values)
             # checks the scan must make for this key, known here once: a key none of whose
             # readings needs a case check takes the fast path
-            plain = not any(e.exact is not None or e.capitalised for e in values)
-            if any(_is_cjk(c) for c in key):
+            if len(unique) == 1:
+                plain = unique[0].exact is None and not unique[0].capitalised
+            else:
+                plain = all(e.exact is None and not e.capitalised for e in unique)
+            if _CJK.search(key) is not None:
                 info = (len(key), _is_word_char(key[0]), _is_word_char(key[-1]), plain, unique)
                 self._han.add_word(key, info)
                 continue
@@ -134,10 +146,16 @@ class MentionMatcher:
         """Add a Latin key with its boundary spaces; readings that allow any word ending
         (``launch*``) go under a key without the closing space."""
         body = key.translate(_NON_WORD)
-        lead = 1 if _is_word_char(key[0]) else 0
-        closed = _is_word_char(key[-1])
-        for prefix in (False, True):
-            chosen = tuple(r for r in readings if r[4] is prefix)
+        # a Latin key has no CJK character, so _is_word_char(c) is c.isalnum() here
+        lead = 1 if key[0].isalnum() else 0
+        closed = key[-1].isalnum()
+        if len(readings) == 1:  # most keys: no split by ending
+            groups: tuple[tuple[bool, tuple[Any, ...]], ...] = ((readings[0][4], readings),)
+        else:
+            groups = tuple(
+                (prefix, tuple(r for r in readings if r[4] is prefix)) for prefix in (False, True)
+            )
+        for prefix, chosen in groups:
             if not chosen:
                 continue
             trail = 1 if closed and not prefix else 0
