@@ -145,7 +145,7 @@ class MentionMatcher:
     def _add_latin(self, key: str, plain: bool, readings: tuple[Any, ...]) -> None:
         """Add a Latin key with its boundary spaces; readings that allow any word ending
         (``launch*``) go under a key without the closing space."""
-        body = key.translate(_NON_WORD)
+        body = key if key.isalnum() else key.translate(_NON_WORD)  # most keys: one word
         # a Latin key has no CJK character, so _is_word_char(c) is c.isalnum() here
         lead = 1 if key[0].isalnum() else 0
         closed = key[-1].isalnum()
