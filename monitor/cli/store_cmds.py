@@ -39,9 +39,13 @@ def init(app: App, baseline_path: Path | None) -> None:
     try:
         upgrade(engine)
         if engine.url.get_backend_name() == "postgresql":
-            from monitor.worker.queue import apply_schema
+            from monitor.worker.queue import apply_schema, queue_available
 
-            if apply_schema(engine):  # the job queue of `monitor worker`
+            if not queue_available():
+                click.echo(
+                    "job queue not set up (for `monitor worker`: pip install 'monitor[postgres]')"
+                )
+            elif apply_schema(engine):  # the job queue of `monitor worker`
                 click.echo("job queue tables created (Procrastinate)")
         with transaction(session_factory(engine)) as session:
             added, upgraded = load_baseline(session, facts)

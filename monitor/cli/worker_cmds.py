@@ -76,9 +76,14 @@ def worker(
     from monitor.daemon import setup_logging
     from monitor.store.locks import is_server
     from monitor.worker.jobs import WorkerJobs
-    from monitor.worker.queue import make_queue, schema_applied
+    from monitor.worker.queue import make_queue, queue_available, schema_applied
     from monitor.worker.slots import ClusterHostSlots
 
+    if not queue_available():
+        fail(
+            "error: monitor worker needs Procrastinate: pip install 'monitor[postgres]'",
+            EXIT_CONFIG,
+        )
     engine = app.engine
     if not is_server(engine):
         fail(

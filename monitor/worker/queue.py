@@ -41,6 +41,13 @@ MINUTE_CRON = "* * * * *"
 STALLED_EVERY_CRON = "* * * * * */10"
 
 
+def queue_available() -> bool:
+    """Whether Procrastinate is installed (the ``postgres`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("procrastinate") is not None
+
+
 def conninfo(db_url: str) -> str:
     """A libpq connection string from an SQLAlchemy URL (postgresql+psycopg://...)."""
     url = make_url(db_url)
