@@ -40,7 +40,6 @@ from monitor.cpupool import MIN_ITEMS, FactsOrError, read_items
 from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
-from monitor.notify.sender import SendReport, send_due
 from monitor.poll import SourceOutcome, run_pass
 from monitor.sources.base import quiet_after
 from monitor.sources.text import strip_controls
@@ -61,6 +60,7 @@ from monitor.types import Fact, Item
 if TYPE_CHECKING:
     from monitor.app import App
     from monitor.dbhealth import Outage
+    from monitor.notify.sender import SendReport
 
 log = logging.getLogger(__name__)
 
@@ -367,9 +367,11 @@ def check_health(app: App, *, now: datetime | None = None) -> int:
 
 
 def _queue_source_health(session: Session, app: App, now: datetime) -> int:
-    targets = routes.health_channels(app.alerts, app.channels)
     down = health.sources_newly_down(session, now, app.alerts.source_down_after)
     events = [(s, "down") for s in down] + [(s, "up") for s in health.sources_recovered(session)]
+    if not events:
+        return 0  # the channels (Apprise) are not even loaded
+    targets = routes.health_channels(app.alerts, app.channels)
     made = 0
     for source, state in events:
         payload = _health_payload(source, state)
@@ -516,11 +518,16 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
     pending, :func:`check_health`, :func:`send_digests`, then send the due rows, each
     channel on its own thread (monitor.notify.sender). ``wait``: return after that many
     seconds even if a slow channel is still sending (the daemon's 15 s beat)."""
+    from monitor.notify.sender import SendReport, send_due
+
     moment = _now(now)
     with locks.exclusive(app.engine, "alerts"), transaction(app.sessions) as session:
         outbox.reclaim_in_flight(session, moment)
         _queue_source_health(session, app, moment)
         queue_due_digests(session, app.alerts, moment)
+        nothing_due = not outbox.due_deliveries(session, moment, limit=1)
+    if nothing_due:  # (send_due would find no row either: its report would be empty)
+        return SendReport()  # nothing to send: channels (Apprise) and templates stay unloaded
     return send_due(
         app.sessions,
         app.alerts,

@@ -135,3 +135,36 @@ def test_a_write_the_database_refuses_is_one_line(fresh_db: Engine, tmp_path: Pa
     )
     assert code == 3, output
     assert output.strip() == "error: database: attempt to write a readonly database"
+
+
+def test_revisions_read_without_alembic_match_alembic() -> None:
+    """The schema check reads the migration scripts' revision ids as text: it must find what
+    Alembic finds (every revision, and the one head)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.db import MIGRATIONS_DIR, known_revisions
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(cfg)
+    assert known_revisions() == (
+        {r.revision for r in script.walk_revisions()},
+        set(script.get_heads()),
+    )
+
+
+def test_revisions_read_from_typed_and_merge_scripts(tmp_path: Path) -> None:
+    """Alembic's own template writes typed assignments; a merge has a tuple down_revision."""
+    from monitor.store.db import known_revisions
+
+    (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "b.py").write_text("revision: str = 'b'\ndown_revision: str | None = 'a'\n")
+    (tmp_path / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')
+    (tmp_path / "d.py").write_text(
+        'revision: str = "d"\ndown_revision: tuple[str, ...] | None = ("b", "c")\n'
+    )
+    (tmp_path / "e.py").write_text('revision = "e"\ndown_revision = "d"\n  revision = "x"\n')
+    assert known_revisions(tmp_path) == ({"a", "b", "c", "d", "e"}, {"e"})
+    (tmp_path / "f.py").write_text('revision = "f"\ndown_revision = "d"\n')
+    assert known_revisions(tmp_path)[1] == {"e", "f"}  # two heads: the check refuses both

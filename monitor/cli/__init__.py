@@ -1,28 +1,6 @@
-"""Command-line interface. Importing the command modules registers their commands."""
+"""Command-line interface: the ``cli`` group; each command's module is imported when that
+command runs (see ``monitor.cli.registry``)."""
 
-from monitor.cli import (
-    changes_cmds,
-    daemon_cmds,
-    doctor_cmds,
-    extract_cmds,
-    review_cmds,
-    source_cmds,
-    store_cmds,
-    web_cmds,
-    worker_cmds,
-)
 from monitor.cli.main import cli, main
 
-__all__ = [
-    "changes_cmds",
-    "cli",
-    "daemon_cmds",
-    "doctor_cmds",
-    "extract_cmds",
-    "main",
-    "review_cmds",
-    "source_cmds",
-    "store_cmds",
-    "web_cmds",
-    "worker_cmds",
-]
+__all__ = ["cli", "main"]

@@ -17,6 +17,7 @@ from monitor.cli.main import EXIT_CONFIG, cli, fail
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from monitor.cli.daemon_cmds import StatusSection
     from monitor.notify.channels import Channel
     from monitor.store.queries import ChangeView
     from monitor.views import DisplayNames
@@ -349,37 +350,36 @@ def _failed_row(r: dict[str, object]) -> list[str]:
     return [str(c) for c in cells] + [str(r["last_error"] or "-")]
 
 
-def _register_status_section() -> None:
-    """`monitor status` gets an "alerts" block: outbox counts and the failed deliveries."""
-    from monitor.cli.daemon_cmds import StatusSection, status_section
+def alerts_status(app: App) -> StatusSection:
+    """`monitor status`'s "alerts" block: outbox counts and the failed deliveries (named in
+    ``monitor.cli.daemon_cmds.STATUS_SECTIONS``)."""
+    from monitor.cli.daemon_cmds import StatusSection
+    from monitor.errors import NotifyError
+    from monitor.store.outbox import delivery_summary, failed_deliveries
+    from monitor.views import channel_record, failed_delivery, outbox_counts
 
-    @status_section
-    def alerts_status(app: App) -> StatusSection:
-        from monitor.errors import NotifyError
-        from monitor.store.outbox import delivery_summary, failed_deliveries
-        from monitor.views import channel_record, failed_delivery, outbox_counts
-
+    def channels() -> list[Channel]:
         try:
-            channels = app.channels
+            return app.channels
         except NotifyError:
-            channels = []
-        masked = {ch.id: ch.masked for ch in channels}
-        with app.sessions() as session:
-            summary = delivery_summary(session)
-            records = [failed_delivery(r, masked) for r in failed_deliveries(session, limit=50)]
-        counts = outbox_counts(summary) or "empty"
-        return StatusSection(
-            key="alerts",
-            title=f"Alert outbox ({counts}); failed deliveries",
-            columns=["id", "kind", "change", "channel", "attempts", "last error"],
-            rows=[_failed_row(r) for r in records],
-            data={
-                "outbox": summary,
-                "failed": records,
-                "channels": [channel_record(ch) for ch in channels],
-            },
-            empty="no failed deliveries",
-        )
+            return []
 
-
-_register_status_section()
+    with app.sessions() as session:
+        summary = delivery_summary(session)
+        failed = failed_deliveries(session, limit=50)
+        # The channels (Apprise) are loaded only to name a failed row's channel, or for --json
+        masked = {ch.id: ch.masked for ch in channels()} if failed else {}
+        records = [failed_delivery(r, masked) for r in failed]
+    counts = outbox_counts(summary) or "empty"
+    return StatusSection(
+        key="alerts",
+        title=f"Alert outbox ({counts}); failed deliveries",
+        columns=["id", "kind", "change", "channel", "attempts", "last error"],
+        rows=[_failed_row(r) for r in records],
+        data=lambda: {
+            "outbox": summary,
+            "failed": records,
+            "channels": [channel_record(ch) for ch in channels()],
+        },
+        empty="no failed deliveries",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -145,24 +146,32 @@ class StatusSection:
     title: str
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
-    data: Any = None
+    data: Any = None  # or a function making it, called only for --json
     empty: str = "nothing to show"
 
-
-# Builders of the sections `monitor status` prints, in order. Other areas append theirs
-# (e.g. failed alert deliveries): a callable taking the App, returning a section.
-STATUS_SECTIONS: list[Callable[[App], StatusSection]] = []
+    def json_data(self) -> Any:
+        return self.data() if callable(self.data) else self.data
 
 
-def status_section(
-    builder: Callable[[App], StatusSection],
-) -> Callable[[App], StatusSection]:
-    """Decorator registering a `monitor status` section."""
-    STATUS_SECTIONS.append(builder)
-    return builder
+# The sections `monitor status` prints, in order, as "module:function" (a function taking
+# the App, returning a StatusSection). Other areas add theirs here (e.g. failed alert
+# deliveries). Named rather than registered when their module is imported: `monitor status`
+# imports only this module (monitor.cli.registry), then the modules named here.
+STATUS_SECTIONS = [
+    "monitor.cli.daemon_cmds:sources_status",
+    "monitor.cli.changes_cmds:alerts_status",
+]
 
 
-@status_section
+def status_builders() -> list[Callable[[App], StatusSection]]:
+    """The functions of :data:`STATUS_SECTIONS`, their modules imported."""
+    builders = []
+    for ref in STATUS_SECTIONS:
+        module, _, name = ref.partition(":")
+        builders.append(getattr(importlib.import_module(module), name))
+    return builders
+
+
 def sources_status(app: App) -> StatusSection:
     """Per source (config order, then sources only the database still knows)."""
     from monitor.store.db import transaction
@@ -239,9 +248,11 @@ def status(app: App, as_json: bool) -> None:
       monitor status
       monitor status --json | jq '.sources[] | select(.consecutive_failures > 0)'
     """
-    sections = [build(app) for build in STATUS_SECTIONS]
+    sections = [build(app) for build in status_builders()]
     if as_json:
-        click.echo(json.dumps({s.key: s.data for s in sections}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps({s.key: s.json_data() for s in sections}, indent=2, ensure_ascii=False)
+        )
         return
     if sys.stdout.isatty():
         from rich.console import Console

@@ -37,9 +37,10 @@ def _sections(
     ctx = click.Context(command, info_name=path[-1], parent=parent, **settings)
     found = [(path, command.get_help(ctx))]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            sub = command.commands[name]
-            if not sub.hidden:
+        # list_commands/get_command, not .commands: the group loads its commands lazily.
+        for name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
                 found += _sections(sub, [*path, name], ctx)
     return found
 

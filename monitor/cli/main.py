@@ -1,19 +1,22 @@
 """The `monitor` command group: global options, the App, error handling.
 
-Commands live in the sibling modules (one per area) and register on ``cli``.
+Commands live in the sibling modules (one per area) and register on ``cli``; a command's
+module is imported only when that command runs (``monitor.cli.registry`` says where each
+lives), so `monitor --help` or `monitor status` import nothing they do not use.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from monitor import __version__
 from monitor.app import DEFAULT_CONFIG, App
+from monitor.cli.registry import COMMANDS
 from monitor.errors import ConfigError, MonitorError, StoreError
 
 # Exit codes: 0 ok; 1 operation failed; 2 configuration or usage error; 3 database unusable.
@@ -28,8 +31,44 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     sys.exit(code)
 
 
+def _database_error(exc: Exception) -> str | None:
+    """The driver's message when ``exc`` is SQLAlchemy's DBAPIError (read-only file, disk
+    full, locked too long, server gone); None otherwise. SQLAlchemy is imported only if the
+    command already did: an error cannot come from a library nobody loaded."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    return str(exc.orig) if isinstance(exc, DBAPIError) else None
+
+
 class MonitorGroup(click.Group):
-    """Turns MonitorError into a clear message and an exit code."""
+    """Loads a command's module when the command is wanted (the documented click "lazy
+    group"); turns MonitorError into a clear message and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            # The module's @cli.command() decorators register its commands on this group.
+            importlib.import_module(f"monitor.cli.{COMMANDS[cmd_name].module}")
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but a command not loaded yet is listed from its registry summary,
+        shortened exactly as click shortens a help text."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                command = click.Command(name, help=COMMANDS[name].summary)
+            if not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -40,8 +79,11 @@ class MonitorGroup(click.Group):
             fail(f"error: {exc}", EXIT_STORE)
         except MonitorError as exc:
             fail(f"error: {exc}", EXIT_FAILED)
-        except DBAPIError as exc:  # read-only file, disk full, locked too long, server gone
-            fail(f"error: database: {exc.orig}", EXIT_STORE)
+        except Exception as exc:
+            message = _database_error(exc)
+            if message is None:
+                raise
+            fail(f"error: database: {message}", EXIT_STORE)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})

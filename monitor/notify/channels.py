@@ -133,13 +133,17 @@ def load_channels(alerts: AlertsConfig, env: dict[str, str] | None = None) -> li
     A missing file is not an error (no channels: the change log is still recorded); a file
     that exists but holds a bad entry, or a bad env URL, raises NotifyError.
     """
-    apprise = _apprise()
     env = dict(os.environ) if env is None else env
-    channels: list[Channel] = []
     path = alerts.apprise_path
-    if path is not None and path.exists():
-        channels.extend(_from_file(apprise, path))
-    for n, url in enumerate(env.get(ENV_URLS, "").split(), start=1):
+    text = _read_config(path) if path is not None and path.exists() else None
+    urls = env.get(ENV_URLS, "").split()
+    if not urls and (text is None or _only_comments(text)):
+        return []  # no channel: Apprise (a quarter of a second to import) is not needed
+    apprise = _apprise()
+    channels: list[Channel] = []
+    if path is not None and text is not None:
+        channels.extend(_from_file(apprise, path, text))
+    for n, url in enumerate(urls, start=1):
         obj = apprise.Apprise()
         with _quiet_apprise():
             usable = obj.add(url) and len(obj) == 1
@@ -158,18 +162,24 @@ def load_channels(alerts: AlertsConfig, env: dict[str, str] | None = None) -> li
     return list(unique.values())
 
 
-def _from_file(apprise: Any, path: Path) -> list[Channel]:
-    config = apprise.AppriseConfig()
+def _read_config(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise NotifyError(f"{path}: cannot read Apprise config: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise NotifyError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
-        return []  # only comments: the shipped example file
+
+
+def _only_comments(text: str) -> bool:
+    """Blank or only comments: the shipped example file."""
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def _from_file(apprise: Any, path: Path, text: str) -> list[Channel]:
+    if _only_comments(text):
+        return []
+    config = apprise.AppriseConfig()
     with _quiet_apprise():
         loaded = config.add_config(text, format="yaml")
         services = config.services() if loaded else []

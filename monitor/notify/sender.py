@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,12 +31,14 @@ from monitor.errors import NotifyError
 from monitor.notify import channels as channel_mod
 from monitor.notify.channels import Channel, SendResult
 from monitor.notify.config import AlertsConfig
-from monitor.notify.render import Message, Renderer
 from monitor.store import locks, outbox
 from monitor.store.db import transaction
 from monitor.store.models import DeliveryRow
 from monitor.store.queries import ChangeQuery, find_changes, get_change
 from monitor.views import DisplayNames, change_context
+
+if TYPE_CHECKING:  # the templates (Jinja2) are loaded only when a message is rendered
+    from monitor.notify.render import Message, Renderer
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHANNELS = 8

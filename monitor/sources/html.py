@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import soupsieve
-from bs4 import BeautifulSoup, Tag
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from monitor.errors import ParseError
-from monitor.sources.article import read_article
 from monitor.sources.base import SourceConfig, SourceKind, make_item
 from monitor.sources.text import MAX_TITLE_CHARS, clean_text, parse_date, safe_url
 from monitor.sources.xmlguard import charset_of, refuse_entity_declarations, wide_encoding
 from monitor.types import Item
+
+# BeautifulSoup, soupsieve and the article reader are imported where they are used: the
+# configuration imports this module for HtmlSource, and a pass that parses no page (every
+# source answered 304) must not pay for them.
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 MAX_ITEMS = 500
 _HTML_TAG = re.compile(rb"<[^ +]html", re.IGNORECASE)
@@ -40,6 +43,8 @@ class HtmlSource(SourceConfig):
     def _valid_selector(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        import soupsieve
+
         try:
             soupsieve.compile(value)
         except Exception as exc:  # soupsieve raises SelectorSyntaxError and a few others
@@ -97,6 +102,8 @@ class HtmlKind(SourceKind[HtmlSource]):
 
 
 def _soup(body: bytes, content_type: str | None) -> BeautifulSoup:
+    from bs4 import BeautifulSoup
+
     if b"<" not in body:
         # (bs4 would also warn that such markup "looks like a URL or file name")
         raise ParseError("not an HTML page (no markup)" if body.strip() else "empty page")
@@ -123,6 +130,8 @@ def _looks_like_xml(body: bytes, wide: str | None) -> bool:
 
 
 def _base_url(soup: BeautifulSoup, url: str) -> str:
+    from bs4 import Tag
+
     base = soup.find("base", href=True)
     if isinstance(base, Tag):
         resolved = safe_url(str(base.get("href")), url)
@@ -175,6 +184,8 @@ def enrich_from_article(item: Item, body: bytes, url: str) -> Item:
     Raises ParseError when the page is unusable; the listing's values win over the page's
     metadata only where the page has none.
     """
+    from monitor.sources.article import read_article
+
     article = read_article(body, url)
     changes: dict[str, Any] = {}
     if article.text and len(article.text) > len(item.text):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -165,12 +167,26 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _known_revisions(engine: Engine) -> tuple[set[str], set[str]]:
-    """(every revision this code knows, the head revisions)."""
-    from alembic.script import ScriptDirectory
+# `revision = "0002_x"` and `down_revision = "0001"` (or None, or a tuple for a merge), with
+# or without a type annotation, at the start of a line of a migration script.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
-    script = ScriptDirectory.from_config(_alembic_config(engine))
-    return {r.revision for r in script.walk_revisions()}, set(script.get_heads())
+
+def known_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> tuple[set[str], set[str]]:
+    """(every revision this code knows, the head revisions), read from the migration
+    scripts' text: checking a database's revision on every command must not import Alembic
+    (a third of a second), which only `monitor init` needs. tests/test_store_schema.py
+    checks the answer against Alembic's own."""
+    known: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted(versions.glob("*.py")):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        known.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else down or ())
+    return known, known - parents
 
 
 def upgrade(engine: Engine) -> None:
@@ -199,7 +215,7 @@ def require_schema(engine: Engine) -> None:
             current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except DBAPIError as exc:
         raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
-    known, heads = _known_revisions(engine)
+    known, heads = known_revisions()
     if current == heads:
         return
     shown = ", ".join(sorted(current)) or "none"
