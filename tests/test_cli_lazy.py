@@ -100,7 +100,8 @@ def test_help_lists_the_same_commands_loaded_or_not() -> None:
     _all_commands()
     assert not unloaded.commands and cli.commands
     for width in (50, 80, 88, 200):
-        settings = {"terminal_width": width, "max_content_width": width}
+        # (the group's own settings too: a bare Context would not apply them, -h among them)
+        settings = {**cli.context_settings, "terminal_width": width, "max_content_width": width}
         expected = cli.get_help(click.Context(cli, info_name="monitor", **settings))
         got = unloaded.get_help(click.Context(unloaded, info_name="monitor", **settings))
         assert got == expected
