@@ -544,6 +544,8 @@ def deliver_channel(app: App, channel: str, *, now: datetime | None = None) -> S
     """Send one channel's due outbox rows, in order (a worker's per-channel job; health
     alerts and digests are queued by their own jobs). Rows left in flight by a dead process
     go back to pending first."""
+    from monitor.notify.sender import send_due
+
     moment = _now(now)
     with transaction(app.sessions) as session:
         outbox.reclaim_in_flight(session, moment)
