@@ -159,6 +159,7 @@ class StatusSection:
 # imports only this module (monitor.cli.registry), then the modules named here.
 STATUS_SECTIONS = [
     "monitor.cli.daemon_cmds:sources_status",
+    "monitor.cli.daemon_cmds:daemon_status",
     "monitor.cli.changes_cmds:alerts_status",
 ]
 
@@ -193,7 +194,6 @@ def sources_status(app: App) -> StatusSection:
     )
 
 
-@status_section
 def daemon_status(app: App) -> StatusSection:
     """Whether a daemon runs on this database, and whether its database takes writes (the
     daemon says so in its lock file while it cannot say so in the database)."""
