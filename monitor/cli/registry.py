@@ -35,6 +35,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "Mark changes as false positives: their fact never alerts again, unsent alerts for it "
         "are cancelled, and the log shows them struck out (`monitor changes --all`).",
     ),
+    "doctor": LazyCommand(
+        "doctor_cmds",
+        "Check this installation: the database file (SQLite's PRAGMA quick_check), its schema "
+        "revision, the daemon lock (and whether its database takes writes), the configuration "
+        "and the alert channels.",
+    ),
     "eval": LazyCommand(
         "extract_cmds",
         "Score extraction against the gold facts of labelled JSONL corpora (FACTS.md).",
