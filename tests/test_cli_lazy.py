@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,8 +69,12 @@ def loaded(modules: set[str], name: str) -> bool:
 
 
 def _all_commands() -> dict[str, click.Command]:
-    for module in sorted({entry.module for entry in COMMANDS.values()}):
-        importlib.import_module(f"monitor.cli.{module}")
+    """Every command of every command module, whether the registry names it or not."""
+    import monitor.cli
+
+    for module in pkgutil.iter_modules(monitor.cli.__path__):
+        if module.name.endswith("_cmds"):
+            importlib.import_module(f"monitor.cli.{module.name}")
     return dict(cli.commands)
 
 

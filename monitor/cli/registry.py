@@ -68,6 +68,13 @@ COMMANDS: dict[str, LazyCommand] = {
         "daemon_cmds",
         "One pass over the due sources: fetch, store new items, process them, send alerts.",
     ),
+    "prune": LazyCommand(
+        "doctor_cmds",
+        "Apply the `retention:` settings now (the daemon does it every `retention.every`): "
+        "empty the text of items that reported no fact after `drop_text_after`, delete them "
+        "after `delete_after` (their dedupe keys stay, so they never come back as news), and "
+        "give SQLite's free pages back to the disk.",
+    ),
     "report": LazyCommand(
         "changes_cmds",
         "Write a self-contained HTML report: per company, the timeline of changes with their "
