@@ -160,6 +160,7 @@ class StatusSection:
 STATUS_SECTIONS = [
     "monitor.cli.daemon_cmds:sources_status",
     "monitor.cli.daemon_cmds:daemon_status",
+    "monitor.cli.daemon_cmds:quiet_status",
     "monitor.cli.changes_cmds:alerts_status",
 ]
 
@@ -209,7 +210,6 @@ def daemon_status(app: App) -> StatusSection:
     )
 
 
-@status_section
 def quiet_status(app: App) -> StatusSection:
     """Sources that answer but publish nothing new (alerts.source_quiet_after)."""
     from monitor.conftypes import format_interval
