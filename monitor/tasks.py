@@ -369,7 +369,13 @@ def check_health(app: App, *, now: datetime | None = None) -> int:
 def _queue_source_health(session: Session, app: App, now: datetime) -> int:
     down = health.sources_newly_down(session, now, app.alerts.source_down_after)
     events = [(s, "down") for s in down] + [(s, "up") for s in health.sources_recovered(session)]
-    if not events:
+    # (each quiet spell is reported once)
+    quiet_now = [
+        q
+        for q in quiet_sources(session, app, now)
+        if get_state(session, q.state_key) != q.newest_key
+    ]
+    if not events and not quiet_now:
         return 0  # the channels (Apprise) are not even loaded
     targets = routes.health_channels(app.alerts, app.channels)
     made = 0
@@ -381,9 +387,7 @@ def _queue_source_health(session: Session, app: App, now: datetime) -> int:
             )
             made += 1
         health.mark_down_alerted(session, source.id, state == "down")
-    for quiet in quiet_sources(session, app, now):
-        if get_state(session, quiet.state_key) == quiet.newest_key:
-            continue  # this quiet spell was reported already
+    for quiet in quiet_now:
         payload = {
             "source": quiet.name,
             "state": "quiet",
