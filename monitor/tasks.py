@@ -522,7 +522,7 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
     pending, :func:`check_health`, :func:`send_digests`, then send the due rows, each
     channel on its own thread (monitor.notify.sender). ``wait``: return after that many
     seconds even if a slow channel is still sending (the daemon's 15 s beat)."""
-    from monitor.notify.sender import SendReport, send_due
+    from monitor.notify.sender import SendReport
 
     moment = _now(now)
     with locks.exclusive(app.engine, "alerts"), transaction(app.sessions) as session:
@@ -532,6 +532,26 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
         nothing_due = not outbox.due_deliveries(session, moment, limit=1)
     if nothing_due:  # (send_due would find no row either: its report would be empty)
         return SendReport()  # nothing to send: channels (Apprise) and templates stay unloaded
+    return _send(app, moment, wait=wait)
+
+
+def deliver_channel(app: App, channel: str, *, now: datetime | None = None) -> SendReport:
+    """Send one channel's due outbox rows, in order (a worker's per-channel job; health
+    alerts and digests are queued by their own jobs). Rows left in flight by a dead process
+    go back to pending first."""
+    moment = _now(now)
+    with transaction(app.sessions) as session:
+        outbox.reclaim_in_flight(session, moment)
+    return _send(app, moment, only=channel)
+
+
+def _send(
+    app: App, moment: datetime, *, wait: float | None = None, only: str | None = None
+) -> SendReport:
+    """Send the due outbox rows (of channel ``only``, or every channel) with the App's
+    channels, templates and busy set."""
+    from monitor.notify.sender import send_due
+
     return send_due(
         app.sessions,
         app.alerts,
@@ -541,27 +561,7 @@ def deliver_due(app: App, *, now: datetime | None = None, wait: float | None = N
         moment,
         busy=app.busy_channels,
         wait=wait,
-    )
-
-
-def deliver_channel(app: App, channel: str, *, now: datetime | None = None) -> SendReport:
-    """Send one channel's due outbox rows, in order (a worker's per-channel job; health
-    alerts and digests are queued by their own jobs). Rows left in flight by a dead process
-    go back to pending first."""
-    from monitor.notify.sender import send_due
-
-    moment = _now(now)
-    with transaction(app.sessions) as session:
-        outbox.reclaim_in_flight(session, moment)
-    return send_due(
-        app.sessions,
-        app.alerts,
-        app.channels,
-        app.renderer,
-        app.names,
-        moment,
-        busy=app.busy_channels,
-        only=channel,
+        only=only,
     )
 
 
