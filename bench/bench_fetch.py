@@ -143,8 +143,8 @@ def monitor_worker(config_path: str, db_url: str) -> None:
     print(json.dumps({"passes": results, "peak_rss_mb": peak_kib / 1024}))
 
 
-def run_monitor(urls: list[str], concurrency: int, per_host: int, workdir: Path) -> dict[str, Any]:
-    config = workdir / f"sources-{concurrency}.yaml"
+def write_sources(path: Path, urls: list[str], concurrency: int, per_host: int) -> None:
+    """A sources.yaml of one feed source per URL (no retries: a bench counts failures)."""
     lines = [
         "defaults:",
         f"  concurrency: {concurrency}",
@@ -154,7 +154,12 @@ def run_monitor(urls: list[str], concurrency: int, per_host: int, workdir: Path)
     ]
     for i, url in enumerate(urls):
         lines += [f"  - name: s{i}", "    kind: feed", f"    url: {url}"]
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_monitor(urls: list[str], concurrency: int, per_host: int, workdir: Path) -> dict[str, Any]:
+    config = workdir / f"sources-{concurrency}.yaml"
+    write_sources(config, urls, concurrency, per_host)
     db = workdir / f"monitor-{concurrency}.db"
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", str(config), f"sqlite:///{db}"],

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fetch import source_url
+from bench_fetch import source_url, write_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_VENV = ROOT / "bench" / "out" / "peer-venv"
@@ -81,16 +81,7 @@ def run_urlwatch(urls: list[str], work: Path) -> list[tuple[float, float]]:
 
 def run_monitor(urls: list[str], work: Path, concurrency: int, per_host: int) -> dict[str, object]:
     config = work / "sources.yaml"
-    lines = [
-        "defaults:",
-        f"  concurrency: {concurrency}",
-        f"  per_host: {per_host}",
-        "  retries: 0",
-        "sources:",
-    ]
-    for i, url in enumerate(urls):
-        lines += [f"  - name: s{i}", "    kind: feed", f"    url: {url}"]
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_sources(config, urls, concurrency, per_host)
     monitor = str(Path(sys.executable).with_name("monitor"))
     base = [monitor, "--config", str(config), "--db", f"sqlite:///{work / 'monitor.db'}"]
     env = {**os.environ, "MONITOR_NOTIFY_URLS": ""}
