@@ -62,7 +62,9 @@ def pg_database(server_url: str, name: str) -> str | None:
         return None
 
 
-def run(db_url: str, items: Path, work: Path) -> tuple[float, float]:
+def run(db_url: str, items: Path, work: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, the ingest process and its extraction
+    workers; the database server's are not counted) and peak RSS (MB) of one ingest."""
     monitor = str(Path(sys.executable).with_name("monitor"))
     config = work / "sources.yaml"
     config.write_text("sources: []\n", encoding="utf-8")
@@ -80,7 +82,7 @@ def run(db_url: str, items: Path, work: Path) -> tuple[float, float]:
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(proc.stderr.read().decode() if proc.stderr else "ingest failed")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -98,11 +100,17 @@ def main() -> None:
             targets.append(("PostgreSQL", pg))
         print(f"`monitor ingest --no-send` of {args.items} items, {os.cpu_count()} CPUs")
         print()
-        print("| database | wall | items/s | peak RSS |")
-        print("|---|---:|---:|---:|")
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        print()
+        print("| database | wall | items/s | CPU (monitor) | peak RSS | load after |")
+        print("|---|---:|---:|---:|---:|---:|")
         for label, url in targets:
-            wall, rss = run(url, items, work)
-            print(f"| {label} | {wall:.1f} s | {args.items / wall:.0f} | {rss:.0f} MB |")
+            wall, cpu, rss = run(url, items, work)
+            print(
+                f"| {label} | {wall:.1f} s | {args.items / wall:.0f} | {cpu:.1f} s "
+                f"| {rss:.0f} MB | {os.getloadavg()[0]:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

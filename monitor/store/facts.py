@@ -1,8 +1,9 @@
 """Known facts: lookups, the baseline and observed rows, and one item's diff writes.
 
 ``record_item`` writes an item's facts, changes and observations and marks it
-processed. Callers own the transaction (``monitor.store.db.transaction``): one item's
-observations, facts, changes and outbox rows commit together with ``items.processed_at``.
+processed (``monitor.store.recorder`` does it for a batch of items). Callers own the
+transaction (``monitor.store.db.transaction``): one item's observations, facts, changes
+and outbox rows commit together with ``items.processed_at``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.changes import Decision, Key, KnownFact, LogEntry, ordered_log
+from monitor.changes import Decision, Key, KnownFact
 from monitor.store.db import IN_CHUNK, in_chunks
-from monitor.store.models import ChangeRow, DeliveryRow, FactRow, ItemRow, ObservationRow
+from monitor.store.models import FactRow, ItemRow
+from monitor.store.recorder import BatchItem, LoggedChange, record_batch
 from monitor.types import Fact
-
-MAX_SENTENCE_CHARS = 2000  # evidence is scraped text: cap what one observation stores
 
 
 def known_facts(session: Session, keys: Iterable[Key]) -> dict[Key, KnownFact]:
@@ -89,8 +89,9 @@ def record_item(
     now: datetime,
     *,
     backfill: bool = False,
-) -> list[ChangeRow]:
-    """Write one item's facts, changes and observations and mark it processed.
+) -> list[LoggedChange]:
+    """Write one item's facts, changes and observations and mark it processed: a batch of
+    one (``monitor.store.recorder.record_batch``, which batches of items use).
     ``backfill``: its changes are recorded to alert nobody (``monitor.changes.is_backfill``).
 
     Returns the changes created for this item. Safe to repeat: an existing change or
@@ -100,161 +101,17 @@ def record_item(
     ``new`` live change into ``new`` planned and ``live``, or fold a ``live`` change into
     ``new``.
     """
-    created: list[ChangeRow] = []
-    published = item.published_at or item.fetched_at
-    for decision in decisions:
-        fact = decision.fact
-        change: ChangeRow | None = None
-        if decision.known is None:
-            row = add_fact(session, fact, "observed", now)
-            session.flush()
-            report = LogEntry((published, item.content_hash), fact.status, item.id)
-            change = _write_change(session, row, None, report, "new", now, backfill)
-            created.append(change)
-        else:
-            found = session.get(FactRow, decision.known.fact_id)
-            assert found is not None
-            row = found
-            row.last_seen_at = now
-            if not decision.known.dismissed:  # a dismissed fact never changes again
-                report = LogEntry((published, item.content_hash), fact.status, item.id)
-                change = _log_report(session, row, report, now, created, backfill)
-        if change is None:
-            change = latest_change(session, row.id)
-        _observe(session, row.id, item.id, change.id if change else None, decision, now)
-    item.processed_at = now
-    session.flush()
-    return created
-
-
-def _log_report(
-    session: Session,
-    row: FactRow,
-    report: LogEntry,
-    now: datetime,
-    created: list[ChangeRow],
-    backfill: bool,
-) -> ChangeRow | None:
-    """Bring a known fact's changes to what published order gives with this report added;
-    the change this report is the first report of, if any."""
-    logged = {
-        c.change: c for c in session.scalars(select(ChangeRow).where(ChangeRow.fact_id == row.id))
-    }
-    new, live = logged.get("new"), logged.get("live")
-    baseline = None
-    if row.origin == "baseline":
-        baseline = "planned" if live is not None or row.status == "planned" else "live"
-    want_new, want_live = ordered_log(baseline, _entry(session, new), _entry(session, live), report)
-    if report.status == "live":
-        row.status = "live"  # the furthest status seen
-    elif want_new is not None and want_new.status == "planned" and want_live is None:
-        row.status = "planned"  # only planned reports so far
-    mine: ChangeRow | None = None
-    for kind, current, wanted in (("new", new, want_new), ("live", live, want_live)):
-        if wanted is None:
-            if current is not None:
-                _fold_change(session, current, into=logged.get("new"))
-            continue
-        if current is None:
-            current = _write_change(session, row, None, wanted, kind, now, backfill)
-            created.append(current)
-        else:
-            _write_change(session, row, current, wanted, kind, now)
-        if wanted.item_id == report.item_id:
-            mine = current
-    return mine
-
-
-def _entry(session: Session, change: ChangeRow | None) -> LogEntry | None:
-    if change is None:
-        return None
-    first = session.get(ItemRow, change.first_item_id) if change.first_item_id else None
-    at = (change.published_at or change.at, first.content_hash if first else "")
-    return LogEntry(at, change.status, change.first_item_id or 0)
-
-
-def _write_change(
-    session: Session,
-    fact: FactRow,
-    change: ChangeRow | None,
-    entry: LogEntry,
-    kind: str,
-    now: datetime,
-    backfill: bool = False,
-) -> ChangeRow:
-    """Create the change (flushed, so it has an id) or move it to ``entry``."""
-    published, item_id = entry.at[0], entry.item_id
-    if change is None:
-        change = ChangeRow(
-            fact_id=fact.id,
-            change=kind,
-            entity=fact.entity,
-            kind=fact.kind,
-            value=fact.value,
-            status=entry.status,
-            at=now,
-            published_at=published,
-            first_item_id=item_id,
-            backfill=backfill,
-        )
-        session.add(change)
-        session.flush()
-    else:
-        change.status = entry.status
-        change.published_at = published
-        change.first_item_id = item_id
-    return change
-
-
-def _fold_change(session: Session, change: ChangeRow, into: ChangeRow | None) -> None:
-    """Remove a change that published order does not give (a ``live`` change whose fact
-    turns out to have been reported live first): its evidence moves to ``into``, its
-    unsent alerts go."""
-    session.execute(
-        update(ObservationRow)
-        .where(ObservationRow.change_id == change.id)
-        .values(change_id=into.id if into is not None else None)
+    session.flush()  # the batch reads with Core statements: pending ORM rows go first
+    entry = BatchItem(
+        item.id,
+        item.published_at or item.fetched_at,
+        item.content_hash,
+        [d.fact for d in decisions],
+        backfill,
     )
-    session.execute(delete(DeliveryRow).where(DeliveryRow.change_id == change.id))
-    session.delete(change)
-    session.flush()
-
-
-def latest_change(session: Session, fact_id: int) -> ChangeRow | None:
-    return session.scalars(
-        select(ChangeRow).where(ChangeRow.fact_id == fact_id).order_by(ChangeRow.id.desc())
-    ).first()
-
-
-def _observe(
-    session: Session,
-    fact_id: int,
-    item_id: int,
-    change_id: int | None,
-    decision: Decision,
-    now: datetime,
-) -> None:
-    exists = session.scalars(
-        select(ObservationRow.id).where(
-            ObservationRow.fact_id == fact_id, ObservationRow.item_id == item_id
-        )
-    ).first()
-    if exists is not None:
-        return
-    ev = decision.fact.evidence
-    session.add(
-        ObservationRow(
-            fact_id=fact_id,
-            item_id=item_id,
-            change_id=change_id,
-            status=decision.fact.status,
-            sentence=(ev.sentence if ev else "")[:MAX_SENTENCE_CHARS],
-            field=ev.field if ev else "text",
-            start=ev.start if ev else 0,
-            end=ev.end if ev else 0,
-            observed_at=now,
-        )
-    )
+    (done,) = record_batch(session, [entry], now)
+    session.expire(item, ["processed_at"])  # written by the batch's UPDATE
+    return done.created
 
 
 def all_facts(session: Session) -> list[FactRow]:
