@@ -31,7 +31,7 @@ from monitor.fetch import FetchCancelled, Fetcher, FetchResult
 from monitor.netguard import normal_host
 from monitor.safetext import safe_text, safe_url
 from monitor.store.db import to_naive_utc, transaction, utcnow
-from monitor.store.items import store_items
+from monitor.store.items import insert_source_items
 from monitor.store.models import SourceRow
 from monitor.store.sources import (
     SourceState,
@@ -426,7 +426,9 @@ def _store(
         row = _row(session, state)
         # never fetched successfully before: a new source, or a new database
         first_pass = row.last_success_at is None
-        new_rows = store_items(session, row, items, first_pass=first_pass)
+        new_count = insert_source_items(
+            session, [(row, item) for item in items], first_pass=first_pass
+        )
         record_fetched(
             row,
             now=now,
@@ -438,7 +440,7 @@ def _store(
             # the validators and refetch the listing in full.
             keep_validators=keep_validators,
         )
-        return len(new_rows)
+        return new_count
 
     for attempt in range(STORE_ATTEMPTS):
         try:

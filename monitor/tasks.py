@@ -46,8 +46,8 @@ from monitor.sources.text import strip_controls
 from monitor.store import health, locks, outbox
 from monitor.store.db import begin_write, to_naive_utc, transaction, utcnow
 from monitor.store.items import (
+    insert_source_items,
     pending_item_ids,
-    store_source_items,
     unprocessed_items,
 )
 from monitor.store.models import ItemRow, SourceRow
@@ -629,4 +629,4 @@ def _store_replayed(app: App, items: list[Item]) -> int:
         # one lookup for every source of the replay (a call per name was 2.4 s of 500)
         sources = sync_sources(session, [(n, INGEST_KIND, f"ingest:{n}") for n in names])
         pairs = [(sources[(it.source or "ingest")[:200]], it) for it in ordered]
-        return len(store_source_items(session, pairs))
+        return insert_source_items(session, pairs)

@@ -417,7 +417,7 @@ def test_validators_are_saved_only_with_the_items(
     def crash(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(monitor.poll, "store_items", crash)
+    monkeypatch.setattr(monitor.poll, "insert_source_items", crash)
     [outcome] = run_pass(config, sessions, fetcher, now=T0)
     assert outcome.status == "failed" and "disk full" in (outcome.error or "")
     row = source_row(sessions, "qwen-blog")

@@ -49,3 +49,56 @@ def test_store_items_dedupes_across_passes(fresh_db: Engine) -> None:
         assert len(new) == 1
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ItemRow)) == 3
+
+
+def test_store_many_items_dedupes_across_chunks(fresh_db: Engine) -> None:
+    """More keys than one lookup statement takes (KEY_CHUNK), from several sources: every
+    key kind is still found, in every chunk, and the rows come back in the order given."""
+    from monitor.store.items import KEY_CHUNK, insert_source_items, store_source_items
+
+    sessions = session_factory(fresh_db)
+    count = KEY_CHUNK + 50  # per source: two chunks of GUIDs, four of URLs and hashes
+
+    def item(name: str, i: int, *, guid: str = "", url: str = "", text: str = "") -> Item:
+        return Item(
+            title=f"{name} {i}",
+            text=text or f"story {i} of {name}",
+            url=url or f"https://e.com/{name}/{i}",
+            guid=guid or f"g{i}",
+            extra={"n": i} if i % 2 else {},
+            lang="en" if i % 3 else "x" * 40,  # too long for a language tag: dropped
+        )
+
+    with transaction(sessions) as s:
+        src = {n: get_or_create_source(s, n, "feed", f"https://{n}.example/") for n in "abc"}
+        pairs = [(src[n], item(n, i)) for n in "abc" for i in range(count)]
+        rows = store_source_items(s, pairs)
+        assert [(r.source_id, r.guid_key, r.title) for r in rows] == [
+            (src[n].id, f"g{i}", f"{n} {i}") for n in "abc" for i in range(count)
+        ]
+        assert rows[1].extra == {"n": 1} and rows[2].extra is None
+        assert rows[1].lang == "en" and rows[0].lang is None
+        assert all(src[n].items_count == count for n in "abc")
+
+    def variant(name: str, i: int) -> Item:
+        """Item ``i`` of source ``name`` again, the same by one key only (GUID, URL or
+        content), so every chunk of every key kind holds keys that must be found."""
+        if i % 3 == 0:
+            return item(name, i, url=f"https://other.example/{name}/{i}", text=f"new {i}")
+        if i % 3 == 1:
+            url = f"https://www.e.com/{name}/{i}?utm_source=x"
+            return item(name, i, guid=f"v{i}", url=url, text=f"other {i}")
+        title, text = f"{name} {i}".upper(), f" story {i}\n of  {name}"
+        return Item(title=title, text=text, url=f"https://e.com/v/{name}/{i}", guid=f"v{i}")
+
+    with transaction(sessions) as s:
+        src = {n: get_or_create_source(s, n, "feed", f"https://{n}.example/") for n in "abcd"}
+        again = [(src[n], variant(n, i)) for n in "abc" for i in range(count)]
+        again += [
+            (src["d"], item("d", 1, guid="g1", text="new in d")),  # g1 of another source
+            (src["a"], item("a", 5000)),
+        ]
+        assert insert_source_items(s, again) == 2
+        assert src["d"].items_count == 1 and src["a"].items_count == count + 1
+    with transaction(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(ItemRow)) == 3 * count + 2
