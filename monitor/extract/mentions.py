@@ -250,24 +250,31 @@ class MentionMatcher:
 
 def drop_nested(mentions: list[Mention], groups: dict[str, int]) -> list[Mention]:
     """Drop every mention lying inside a longer mention of the same group; mentions of
-    categories not in ``groups`` (family names) are left out of the result."""
-    chosen = sorted(
-        (m for m in mentions if m.category in groups),
-        key=lambda m: (groups[m.category], m.start, -m.end),
-    )
+    categories not in ``groups`` (family names) are left out of the result.
+
+    The result is ordered by (group, start, longest first), ties in their given order."""
+    # plain tuples sorted as they are, the position breaking ties: no key function to call
+    # per mention, and the same order as a stable sort by (group, start, -end)
+    keyed = []
+    for index, m in enumerate(mentions):
+        group = groups.get(m[0])
+        if group is not None:
+            keyed.append((group, m[2], -m[3], index, m))
+    keyed.sort()
     kept: list[Mention] = []
-    group = -1
+    current = -1
     max_end = -1
-    previous: tuple[int, int] | None = None
+    previous_start = previous_end = -1
     group_max_end = -1  # max end of the spans before the current (start, end) span
-    for m in chosen:
-        if groups[m.category] != group:
-            group, max_end, previous = groups[m.category], -1, None
-        span = (m.start, m.end)
-        if span != previous:
+    for group, start, negative_end, _index, m in keyed:
+        end = -negative_end
+        if group != current:
+            current, max_end, previous_start, previous_end = group, -1, -1, -1
+        if start != previous_start or end != previous_end:
             group_max_end = max_end
-            previous = span
-        if group_max_end < m.end:  # no earlier, longer span covers it
+            previous_start, previous_end = start, end
+        if group_max_end < end:  # no earlier, longer span covers it
             kept.append(m)
-        max_end = max(max_end, m.end)
+        if end > max_end:
+            max_end = end
     return kept
