@@ -134,15 +134,22 @@ class NameMatcher:
                         inner = re.sub(r"\(\?P<(?:ver|ed)>", "(?:", bare)
                         bare_alternatives.append(f"(?P<b{index}>{inner})")
         # One regex for all bare versions, without named groups or look-behind (2-3x
-        # faster), gated by a look-ahead of the characters a bare version can start with;
-        # each hit is confirmed by its family's own regex, which checks the left boundary.
+        # faster), gated by the characters a bare version can start with; each hit is
+        # confirmed by its family's own regex, which checks the left boundary.
         self._bare: re.Pattern[str] | None = None
         self._bare_specs = [s for s in self.specs if s.bare is not None]
         if bare_alternatives:
             plain = "|".join(re.sub(r"\(\?P<b\d+>", "(?:", a) for a in bare_alternatives)
             gate = first_chars(plain)
             if gate:
-                plain = "(?=[" + "".join(re.escape(c) for c in sorted(gate)) + "])(?:" + plain + ")"
+                # The gate as the pattern's first character set: the regex engine then
+                # skips to those characters in C (a leading look-ahead tries every
+                # position). The alternatives are matched in a look-ahead from the gate's
+                # character, inside a one-character look-behind; group 1 is their match.
+                chars = "".join(re.escape(c) for c in sorted(gate))
+                plain = f"[{chars}](?<=(?=({plain}))(?s:.))"
+            else:
+                plain = f"({plain})"
             self._bare = re.compile(plain)
 
     def find(self, text: str, family_hits: list[tuple[int, int]]) -> list[NameMatch]:
@@ -180,7 +187,11 @@ class NameMatcher:
                     if following is not None and best[1].group("ver"):
                         self._versions_after(best[0], following, text, best[1].end(), found, taken)
         if self._bare is not None:
+            after = 0  # as finditer over the alternatives: a hit starts where the last ended
             for match in self._bare.finditer(text):
+                if match.start() < after:
+                    continue
+                after = match.end(1)
                 if any(a <= match.start() < b for a, b in taken):
                     continue
                 for spec in self._bare_specs:
@@ -296,11 +307,14 @@ def _excluded(fam: Family, text: str, start: int) -> bool:
     return False
 
 
+_EDITION_SPLIT = re.compile(r"[\s\-‐‑‒–]+")
+
+
 def canonical_value(fam: Family, match: re.Match[str], is_bare: bool) -> tuple[str, bool, bool]:
     """(value as FACTS.md writes it, whether a version was given, whether an edition was)."""
     groups = match.groupdict()
     version = (groups.get("ver") or "").strip()
-    editions = [e for e in re.split(r"[\s\-‐‑‒–]+", groups.get("ed") or "") if e]
+    editions = [e for e in _EDITION_SPLIT.split(groups.get("ed") or "") if e]
     canon_editions = []
     for word in editions:
         for known in fam.editions:
