@@ -7,6 +7,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 
 from monitor.extract.lexicon import (
     CANCELLING,
@@ -77,6 +78,10 @@ NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name ar
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 _QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a question
 _YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
+_START = itemgetter(2)  # Mention.start, as a C key function
+_LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
+_PLACED_INFRA = frozenset(["place", "infra"])
+_INFRA_OR_SERVE = frozenset(["infra", "serve"])
 
 
 def detect_lang(item: Item) -> str:
@@ -191,7 +196,7 @@ class Extractor:
                 after = text[found.end() : found.end() + 1]
                 if int(found.group()) > year and not before.isdigit() and not after.isdigit():
                     mentions.append(Mention("planned", "later year", found.start(), found.end()))
-        mentions.sort(key=lambda m: m.start)
+        mentions.sort(key=_START)  # stable: ties keep drop_nested's order
         result = ReadText(name, text, folded, mentions, self._names.find(simplified, family_hits))
         result.starts = [m.start for m in mentions]
         result.name_starts = [n.start for n in result.names]
@@ -245,38 +250,55 @@ class Extractor:
         text_offset = len(title) + 1
         year = item.published.year if item.published else None
         fld = self._read("item", f"{title}\n{text}", year)
-        companies_in_item = {m.value for m in fld.mentions if m.category == "company"}
+        # one walk over the mentions: the item's companies, products and first company
+        companies_in_item: set[str] = set()
+        products: set[str] = set()
+        has_places = False
+        lead = None  # the first company named
+        for category, value, _start, _end, _kind in fld.mentions:
+            if category == "company":
+                companies_in_item.add(value)
+                if lead is None:
+                    lead = value
+            elif category == "product":
+                products.add(value)
+            elif category == "place":
+                has_places = True
+        if not fld.names and not (has_places and companies_in_item):
+            return []  # no model, chip, or company with a place: skip sentence splitting
         # FACTS.md: a short name (o2, R1, V3) counts where the item ties it to its
         # developer: the company, one of its products, or one of its models in full
-        tied = companies_in_item | {m.value for m in fld.mentions if m.category == "product"}
+        tied = companies_in_item | products
         tied |= {n.spec.entity for n in fld.names if n.versioned and not n.bare}
-        lead = self._lead_company([fld])
         found = Collector()
         versioned_families = {
             (n.spec.entity, n.spec.family.family) for n in fld.names if n.numbered
         }
-        has_places = any(m.category == "place" for m in fld.mentions)
-        if not fld.names and not (has_places and companies_in_item):
-            return []  # no model, chip, or company with a place: skip sentence splitting
         name_starts = fld.name_starts
+        starts = fld.starts
+        mentions = fld.mentions
+        full_text = fld.text
         deployments: list[tuple[str, str, int, Evidence]] = []
-        for s_start, s_end in sentence_spans(fld.text):
-            if fld.text[s_end - 1] in _QUESTION_TAIL and is_question(fld.text, s_start, s_end):
+        for s_start, s_end in sentence_spans(full_text):
+            if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
-            sentence = self._within(fld, s_start, s_end)
+            # the sentence's mentions (as _within, inlined: this runs for every sentence)
+            lo = bisect_left(starts, s_start)
+            hi = bisect_left(starts, s_end, lo)
+            sentence = [m for m in mentions[lo:hi] if m.end <= s_end]
             with_names = bisect_left(name_starts, s_end) > bisect_left(name_starts, s_start)
             categories = {m.category for m in sentence}
-            if not with_names and not categories & {"place", "hardware"}:
+            if not with_names and categories.isdisjoint(_LOCATING):
                 continue
             if s_start < text_offset:
                 evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
             else:
                 start, end = s_start - text_offset, s_end - text_offset
                 evidence = Evidence(text[start:end], start, end, "text")
-            wants_clauses = with_names or {"place", "infra"} <= categories
-            clauses = clause_spans(fld.text, s_start, s_end) if wants_clauses else []
-            located = bool(categories & {"infra", "serve"}) and self._regions(
-                fld, s_start, s_end, sentence, clauses, lead, evidence, found
+            wants_clauses = with_names or categories >= _PLACED_INFRA
+            clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
+            located = not categories.isdisjoint(_INFRA_OR_SERVE) and self._regions(
+                fld, s_start, s_end, sentence, categories, clauses, lead, evidence, found
             )
             if not located and "deploy" in categories:
                 deployments.extend(self._deployments(fld, s_start, s_end, sentence, evidence))
@@ -296,13 +318,6 @@ class Extractor:
             self._deployed_regions(fld, text_offset, deployments, found)
         return drop_umbrella_chips(found.facts())
 
-    def _lead_company(self, fields: list[ReadText]) -> str | None:
-        for fld in fields:
-            for m in fld.mentions:
-                if m.category == "company":
-                    return m.value
-        return None
-
     def _clause_cues(
         self, fld: ReadText, clauses: list[tuple[int, int]], start: int
     ) -> list[Mention]:
@@ -319,10 +334,10 @@ class Extractor:
             if c_start < end <= c_end:
                 if index + 1 == len(clauses):
                     return []
-                if len(TOKEN.findall(fld.folded[end:c_end])) > 2:  # name not at clause end
-                    return []
                 n_start, n_end = clauses[index + 1]
-                if not RELATIVE.match(fld.folded, n_start):
+                if not RELATIVE.match(fld.folded, n_start):  # the cheaper test first
+                    return []
+                if len(TOKEN.findall(fld.folded[end:c_end])) > 2:  # name not at clause end
                     return []
                 return self._within(fld, n_start, n_end)
         return []
@@ -333,18 +348,17 @@ class Extractor:
         s_start: int,
         s_end: int,
         sentence: list[Mention],
+        categories: set[str],
         clauses: list[tuple[int, int]],
         lead: str | None,
         evidence: Evidence,
         found: Collector,
     ) -> bool:
-        """Record the sentence's region facts; True if it names a located place."""
+        """Record the sentence's region facts; True if it names a located place.
+        ``categories`` are those of the sentence's mentions."""
+        if "place" not in categories or "regulatory" in categories:
+            return False
         places = [m for m in sentence if m.category == "place"]
-        if not places:
-            return False
-        categories = {m.category for m in sentence}
-        if not categories & {"infra", "serve"} or "regulatory" in categories:
-            return False
         negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
         companies = region_companies(fld, sentence)
         if not companies:
@@ -352,7 +366,11 @@ class Extractor:
             refers_back = ANAPHORA.search(fld.folded, s_start, s_end)
             companies = [lead] if lead and refers_back else []
         located: dict[int, bool] = {}
-        serving = {p.start for p in places if served_from(fld, p, sentence)}
+        serving = (
+            {p.start for p in places if served_from(fld, p, sentence)}
+            if "serve" in categories  # served_from needs a "serve" cue in the sentence
+            else set()
+        )
         for place in places:
             located[place.start] = place.start in serving or (
                 "infra" in categories and is_located(fld, place, sentence, located)
@@ -497,7 +515,9 @@ class Extractor:
                 continue
             # a cue far from a name in a long clause is usually about something else; names
             # of one list ("Ascend 910B, 910C or 910D") share the status of the list
-            near = [c for c in cues if gap_span(c, g_start, g_end) <= NAME_CUE_REACH]
+            # gap_span(c, g_start, g_end) <= NAME_CUE_REACH, without a call per cue
+            back, on = g_start - NAME_CUE_REACH, g_end + NAME_CUE_REACH
+            near = [c for c in cues if (back <= c.end if c.end <= g_start else c.start <= on)]
             status, strength = self._status(near, g_start, g_end)
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal

@@ -130,8 +130,17 @@ def gap(a: Mention, b: Mention) -> int:
 
 def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
     """An office, a conference or a regulator nearer the place than any infrastructure."""
-    infra = min((gap(place, m) for m in sentence if m.category == "infra"), default=10**9)
-    other = min((gap(place, m) for m in sentence if m.category == "not_infra"), default=10**9)
+    infra = other = 10**9
+    start, end = place.start, place.end
+    for m in sentence:  # one pass, gap() inlined
+        category = m.category
+        if category != "infra" and category != "not_infra":
+            continue
+        distance = m.start - end if end <= m.start else start - m.end if m.end <= start else 0
+        if category == "infra":
+            infra = min(infra, distance)
+        else:
+            other = min(other, distance)
     return other < infra
 
 
@@ -220,6 +229,8 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
 def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, bool]) -> None:
     """Places of one list share their location: "扩建墨西哥、日本和迪拜的数据中心" and
     "Mexico, Japan and Dubai data centres" are all located when one of them is."""
+    if len(places) < 2:
+        return  # no list
     group: list[Mention] = []
     ordered = sorted(places, key=lambda m: m.start)
 

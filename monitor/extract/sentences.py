@@ -43,7 +43,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             word = before[-1].lower() if before else ""
             if word in _ABBREVIATIONS or len(word) == 1:
                 continue  # "U.S. firms", "Mr. Wu", initials
-        _add_span(text, start, match.end(), spans)
+        end = match.end()
+        # _add_span inlined (a call per sentence): whitespace trimmed
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
         start = match.end()
     _add_span(text, start, len(text), spans)
     return spans
