@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 FactKind = Literal["region", "chip", "model"]
@@ -14,6 +15,7 @@ FACT_KINDS: tuple[str, ...] = ("region", "chip", "model")
 _NOT_KEY_CHARS = re.compile(r"[^\w.]|_", re.UNICODE)
 
 
+@lru_cache(maxsize=4096)  # few distinct values; the extractor keys every fact it records
 def value_key(value: str) -> str:
     """FACTS.md's key: lower-case, keep only letters, digits and '.'.
 

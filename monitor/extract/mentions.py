@@ -206,12 +206,15 @@ class MentionMatcher:
             ):
                 start = end_index - length + lead
                 end = end_index - trail
+                if plain:  # most keys: no reading needs a case check
+                    for category, value, _exact, _capitalised, _prefix, kind in values:
+                        append(new(Mention, (category, value, start, end, kind)))
+                    continue
                 for category, value, exact, capitalised, _prefix, kind in values:
-                    if not plain:
-                        if exact is not None and original[start:end] != exact:
-                            continue
-                        if capitalised and not original[start].isupper():
-                            continue
+                    if exact is not None and original[start:end] != exact:
+                        continue
+                    if capitalised and not original[start].isupper():
+                        continue
                     append(new(Mention, (category, value, start, end, kind)))
         if not len(self._han) or not has_cjk(folded):
             return found
