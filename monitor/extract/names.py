@@ -111,6 +111,7 @@ class NameMatcher:
         self._list_next: dict[int, re.Pattern[str]] = {}
         # folded family name -> spec indexes; MentionMatcher puts these in its automaton
         self.family_keys: dict[str, list[int]] = {}
+        self._values: dict[tuple[int, str | None, str | None], tuple[str, bool, bool]] = {}
         starts = self.family_keys
         bare_alternatives: list[str] = []
         for entity, company in watchlist.companies.items():
@@ -183,7 +184,7 @@ class NameMatcher:
                     and not _excluded(best[0].family, text, start)
                     and not _not_a_product(best[1], text)
                 ):
-                    found.append(_name_match(best[0], best[1], False))
+                    found.append(self._name_match(best[0], best[1], False))
                     taken.append((best[1].start(), best[1].end()))
                     following = self._list_next.get(best_index)
                     if following is not None and best[1].group("ver"):
@@ -200,10 +201,25 @@ class NameMatcher:
                     assert spec.bare is not None
                     detail = spec.bare.match(text, match.start())
                     if detail is not None:
-                        found.append(_name_match(spec, detail, True))
+                        found.append(self._name_match(spec, detail, True))
                         break
         found.sort(key=lambda m: m.start)
         return found
+
+    def _name_match(self, spec: NameSpec, detail: re.Match[str], is_bare: bool) -> NameMatch:
+        # canonical_value reads only the family and the version and edition groups, and
+        # the same names come back item after item: remembered per matcher (whose specs
+        # keep each family, so its id is not reused), and forgotten when it grows large
+        groups = detail.groupdict()
+        key = (id(spec.family), groups.get("ver"), groups.get("ed"))
+        known = self._values.get(key)
+        if known is None:
+            if len(self._values) >= 10_000:
+                self._values.clear()
+            known = self._values[key] = canonical_value(spec.family, detail, is_bare)
+        value, numbered, edition = known
+        fields = (spec, value, detail.start(), detail.end(), is_bare, numbered or edition, numbered)
+        return tuple.__new__(NameMatch, fields)  # NamedTuple's own __new__ is a Python call
 
     @staticmethod
     def _versions_after(
@@ -267,12 +283,6 @@ def first_chars(pattern: str) -> set[str] | None:
         return None
 
     return first(tree)
-
-
-def _name_match(spec: NameSpec, detail: re.Match[str], is_bare: bool) -> NameMatch:
-    value, numbered, edition = canonical_value(spec.family, detail, is_bare)
-    fields = (spec, value, detail.start(), detail.end(), is_bare, numbered or edition, numbered)
-    return tuple.__new__(NameMatch, fields)  # NamedTuple's own __new__ is a Python call
 
 
 def _edition_alone_ok(fam: Family, detail: re.Match[str]) -> bool:
