@@ -354,8 +354,8 @@ class Extractor:
         evidence: Evidence,
         found: Collector,
     ) -> bool:
-        """Record the sentence's region facts; True if it names a located place.
-        ``categories`` are those of the sentence's mentions."""
+        """Record the sentence's region facts; True if it names a located place (asked
+        only for a sentence with a "deploy" cue). ``categories``: the mentions' categories."""
         if "place" not in categories or "regulatory" in categories:
             return False
         places = [m for m in sentence if m.category == "place"]
@@ -365,6 +365,8 @@ class Extractor:
             # no company named: the sentence must refer back to the item's company
             refers_back = ANAPHORA.search(fld.folded, s_start, s_end)
             companies = [lead] if lead and refers_back else []
+            if not companies and "deploy" not in categories:
+                return False  # no owner: nothing to record, and the caller asks only for "deploy"
         located: dict[int, bool] = {}
         serving = (
             {p.start for p in places if served_from(fld, p, sentence)}
@@ -377,11 +379,9 @@ class Extractor:
             )
         spread_over_lists(fld, places, located)
         for place in places:
-            if not located[place.start]:
+            if not companies or not located[place.start]:
                 continue
             if place.start not in serving and closer_to_not_infra(place, sentence):
-                continue
-            if not companies:
                 continue
             cues = self._clause_cues(fld, clauses, place.start)
             # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence

@@ -40,7 +40,10 @@ _FOLDABLE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u2010-\u2013]")
 def fold_chinese(text: str) -> str:
     """Traditional characters to simplified and hyphens to "-", same length."""
     # translate() looks up every character: skip it for text without Han characters
-    return text.translate(t2s_table()) if _FOLDABLE.search(text) else text
+    # (isascii() reads a flag of the string: no scan at all for English text)
+    if text.isascii() or _FOLDABLE.search(text) is None:
+        return text
+    return text.translate(t2s_table())
 
 
 def fold(text: str) -> str:
@@ -54,4 +57,4 @@ def fold(text: str) -> str:
 
 
 def has_cjk(text: str) -> bool:
-    return _HAN.search(text) is not None
+    return not text.isascii() and _HAN.search(text) is not None
