@@ -63,8 +63,9 @@ def pg_database(server_url: str, name: str) -> str | None:
 
 
 def run(db_url: str, items: Path, work: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system, the ingest process and its extraction
-    workers; the database server's are not counted) and peak RSS (MB) of one ingest."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one ingest's main
+    process. Its extraction workers (children of the forkserver, which nobody waits for)
+    and the database server are not counted."""
     monitor = str(Path(sys.executable).with_name("monitor"))
     config = work / "sources.yaml"
     config.write_text("sources: []\n", encoding="utf-8")
@@ -102,7 +103,7 @@ def main() -> None:
         print()
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         print()
-        print("| database | wall | items/s | CPU (monitor) | peak RSS | load after |")
+        print("| database | wall | items/s | CPU (main process) | peak RSS | load after |")
         print("|---|---:|---:|---:|---:|---:|")
         for label, url in targets:
             wall, cpu, rss = run(url, items, work)

@@ -9,7 +9,9 @@ would stall both. ``ExtractionPool`` runs the extractor in worker processes inst
   extractor pickles to ~13 MB and loads no faster than it builds);
 - :meth:`warm` starts the workers and their builds early (when a pass first stores new
   items), so the build overlaps the rest of the fetching;
-- :meth:`extract` reads a batch of items, spread over the workers in order-keeping chunks.
+- :meth:`extract` reads a batch of items, spread over the workers in order-keeping chunks;
+  :meth:`submit` starts the same without waiting, so the main process writes one batch
+  while the workers read the next.
 
 Workers are started with ``forkserver`` (never ``fork``: the daemon's threads may hold
 locks at fork time) and sized to the cores left beside the main process, which keeps
@@ -22,7 +24,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -118,12 +120,18 @@ class ExtractionPool:
 
     def extract(self, items: Sequence[Item]) -> list[FactsOrError]:
         """Facts per item in the order given (an error's text where extraction failed)."""
+        return self.submit(items)()
+
+    def submit(self, items: Sequence[Item]) -> Callable[[], list[FactsOrError]]:
+        """Start reading ``items`` now and return at once: the call returned waits for
+        the facts (as :meth:`extract` gives them). The caller writes one batch while the
+        workers read the next."""
         pool = self._executor()
         futures: list[Future[list[FactsOrError]]] = [
             pool.submit(_extract_chunk, list(items[start : start + CHUNK]))
             for start in range(0, len(items), CHUNK)
         ]
-        return [result for future in futures for result in future.result()]
+        return lambda: [result for future in futures for result in future.result()]
 
     def close(self) -> None:
         with self._lock:

@@ -51,7 +51,7 @@ from monitor.store.items import (
     unprocessed_items,
 )
 from monitor.store.models import ItemRow, SourceRow
-from monitor.store.recorder import BatchItem, LoggedChange, record_batch
+from monitor.store.recorder import BatchItem, LoggedChange, claim_items, record_batch
 from monitor.store.sources import sync_sources
 from monitor.store.state import get_state, set_state
 from monitor.types import Fact, Item
@@ -182,48 +182,101 @@ def process_pending(
         pending = pending_item_ids(session, limit)
     if not pending:
         return report  # the extractor is not even built
-    read = _reader(app, len(pending))
+    read, ahead = _reader(app, len(pending))
     moment = _now(now)
+    size = max(1, batch)
+    chunks = [pending[start : start + size] for start in range(0, len(pending), size)]
     # One diff runner at a time across every process on a server database: three
     # `monitor once` (or workers) walking the same pending items in parallel deadlocked on
     # facts rows and raced on every unique key. The next runner waits, then finds the
     # items done. (A no-op on SQLite, whose file lock serialises writers anyway.)
     with locks.exclusive(app.engine, "process"):
-        for start in range(0, len(pending), max(1, batch)):
-            chunk = pending[start : start + max(1, batch)]
-            report.add(_process_batch_retrying(app, read, chunk, moment, queue_alerts))
+        following: _Batch | None = _read_batch(app, read, chunks[0])
+        for n, chunk in enumerate(chunks):
+            this = following or _read_batch(app, read, chunk)
+            following = None
+            if ahead and n + 1 < len(chunks):
+                # the extraction workers read the next batch while this one is written
+                following = _read_batch(app, read, chunks[n + 1])
+            report.add(_process_batch_retrying(app, this, moment, queue_alerts))
     return report
 
 
 RETRIES = 5  # a serialisation failure or deadlock runs the batch's transaction again
 
+Reader = Callable[[list[Item]], Callable[[], list[FactsOrError]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An unprocessed item as the diff needs it (its row's immutable columns)."""
+
+    id: int
+    published: datetime  # published_at, or fetched_at for an undated item
+    published_at: datetime | None
+    fetched_at: datetime
+    content_hash: str
+    first_pass: bool
+
+
+@dataclass
+class _Batch:
+    """Some items read, and their facts: being read (by the extraction workers, or here
+    when asked)."""
+
+    items: list[_Pending]
+    reading: Callable[[], list[FactsOrError]]
+    _facts: dict[int, FactsOrError] | None = None
+
+    def facts(self) -> dict[int, FactsOrError]:
+        if self._facts is None:  # (a batch run again after a deadlock reads only once)
+            results = self.reading()
+            self._facts = {p.id: r for p, r in zip(self.items, results, strict=True)}
+        return self._facts
+
+
+def _read_batch(app: App, read: Reader, item_ids: Sequence[int]) -> _Batch:
+    """The items still unprocessed among ``item_ids``, handed to ``read`` for facts."""
+    with transaction(app.sessions) as session:
+        rows = unprocessed_items(session, item_ids)
+        pending = [
+            _Pending(
+                r.id,
+                r.published_at or r.fetched_at,
+                r.published_at,
+                r.fetched_at,
+                r.content_hash,
+                r.first_pass,
+            )
+            for r in rows
+        ]
+        return _Batch(pending, read([item_of(r) for r in rows]))
+
 
 def _process_batch_retrying(
-    app: App,
-    read: Callable[[list[Item]], list[FactsOrError]],
-    item_ids: Sequence[int],
-    moment: datetime,
-    queue_alerts: bool,
+    app: App, batch: _Batch, moment: datetime, queue_alerts: bool
 ) -> ProcessReport:
     for attempt in range(RETRIES):
         try:
-            return _process_batch(app, read, item_ids, moment, queue_alerts)
+            return _process_batch(app, batch, moment, queue_alerts)
         except DBAPIError as exc:
             if not locks.is_retryable(exc) or attempt == RETRIES - 1:
                 raise
-            log.info("items %s..: %s, retrying", item_ids[0], type(exc.orig).__name__)
+            first = batch.items[0].id if batch.items else None
+            log.info("items %s..: %s, retrying", first, type(exc.orig).__name__)
             time.sleep(0.05 * (attempt + 1))
     return ProcessReport()  # pragma: no cover - the loop returns or raises
 
 
-def _reader(app: App, count: int) -> Callable[[list[Item]], list[FactsOrError]]:
-    """How this pass reads items for facts: on the other cores when there are many
-    (monitor.cpupool), else here with the App's extractor."""
+def _reader(app: App, count: int) -> tuple[Reader, bool]:
+    """How this pass reads items for facts, and whether it reads ahead: on the other
+    cores when there are many (monitor.cpupool), which read the next batch while this
+    process writes one; else here with the App's extractor, when the batch is written."""
     pool = app.pool_for(count)
     if pool is not None:
-        return pool.extract
+        return pool.submit, True
     extractor = app.extractor  # outside the per-item guard: a broken watchlist is no item's fault
-    return partial(read_items, extractor)
+    return (lambda items: partial(read_items, extractor, items)), False
 
 
 def item_of(row: ItemRow) -> Item:
@@ -241,29 +294,25 @@ def item_of(row: ItemRow) -> Item:
     )
 
 
-def _process_batch(
-    app: App,
-    read: Callable[[list[Item]], list[FactsOrError]],
-    item_ids: Sequence[int],
-    moment: datetime,
-    queue_alerts: bool,
-) -> ProcessReport:
+def _process_batch(app: App, batch: _Batch, moment: datetime, queue_alerts: bool) -> ProcessReport:
     """Some items in one transaction: diffed and written together in one savepoint
     (monitor.store.recorder); should that fail, each item in a savepoint of its own."""
     report = ProcessReport()
     with transaction(app.sessions) as session:
         begin_write(session)  # one transaction for the batch, savepoints inside
-        rows = unprocessed_items(session, item_ids)  # another process may have taken some
-        facts = _facts(rows, read([item_of(r) for r in rows]), report)
+        # another process may have taken some since they were read
+        claimed = claim_items(session, [p.id for p in batch.items])
+        items = [p for p in batch.items if p.id in claimed]
+        facts = _facts(items, batch.facts(), report)
         entries = [
             BatchItem(
-                row.id,
-                row.published_at or row.fetched_at,
-                row.content_hash,
+                p.id,
+                p.published,
+                p.content_hash,
                 merge_item_facts(found),
-                not queue_alerts or _backfill(app, row),
+                not queue_alerts or _backfill(app, p),
             )
-            for row, found in zip(rows, facts, strict=True)
+            for p, found in zip(items, facts, strict=True)
         ]
         try:
             with session.begin_nested():
@@ -271,7 +320,8 @@ def _process_batch(
         except IntegrityError as exc:
             # Another process (e.g. `monitor ingest` beside the daemon) recorded some of
             # these facts first: record the items one by one, so only those stay pending.
-            log.info("items %s..: recording one by one (%s)", item_ids[0], type(exc.orig).__name__)
+            first = entries[0].item_id if entries else None
+            log.info("items %s..: recording one by one (%s)", first, type(exc.orig).__name__)
             done = []
             for entry in entries:
                 try:
@@ -284,7 +334,7 @@ def _process_batch(
     return report
 
 
-def _backfill(app: App, row: ItemRow) -> bool:
+def _backfill(app: App, row: _Pending) -> bool:
     return is_backfill(
         first_pass=row.first_pass,
         published=row.published_at,
@@ -295,11 +345,12 @@ def _backfill(app: App, row: ItemRow) -> bool:
 
 
 def _facts(
-    rows: Sequence[ItemRow], results: Sequence[FactsOrError], report: ProcessReport
+    items: Sequence[_Pending], results: dict[int, FactsOrError], report: ProcessReport
 ) -> list[list[Fact]]:
     """Each item's facts; an item the extractor could not read is logged and has none."""
     facts: list[list[Fact]] = []
-    for row, result in zip(rows, results, strict=True):
+    for row in items:
+        result = results[row.id]
         if isinstance(result, str):
             log.error("item %s: extraction failed: %s", row.id, result)
             report.errors += 1
@@ -598,6 +649,8 @@ def ingest(
     Bad lines are reported on stderr and skipped; a file that is not UTF-8 is a
     ConfigError."""
     items = [it for path in paths for it in read_jsonl_items(Path(path))]
+    if len(items) >= MIN_ITEMS:
+        app.warm_extraction()  # the workers build their extractors while the items are stored
     new = _store_replayed(app, items)
     report = IngestReport(read=len(items), new=new, duplicate=len(items) - new)
     report.processed = process_pending(app, now=now, queue_alerts=queue_alerts)
