@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -48,10 +48,14 @@ from monitor.store.db import begin_write, to_naive_utc, transaction, utcnow
 from monitor.store.items import (
     insert_source_items,
     pending_item_ids,
-    unprocessed_items,
 )
-from monitor.store.models import ItemRow, SourceRow
-from monitor.store.recorder import BatchItem, LoggedChange, claim_items, record_batch
+from monitor.store.models import SourceRow
+from monitor.store.pending import claim_items, pending_items
+from monitor.store.recorder import (
+    BatchItem,
+    LoggedChange,
+    record_batch,
+)
 from monitor.store.sources import sync_sources
 from monitor.store.state import get_state, set_state
 from monitor.types import Fact, Item
@@ -238,19 +242,19 @@ class _Batch:
 def _read_batch(app: App, read: Reader, item_ids: Sequence[int]) -> _Batch:
     """The items still unprocessed among ``item_ids``, handed to ``read`` for facts."""
     with transaction(app.sessions) as session:
-        rows = unprocessed_items(session, item_ids)
-        pending = [
-            _Pending(
-                r.id,
-                r.published_at or r.fetched_at,
-                r.published_at,
-                r.fetched_at,
-                r.content_hash,
-                r.first_pass,
-            )
-            for r in rows
-        ]
-        return _Batch(pending, read([item_of(r) for r in rows]))
+        rows = pending_items(session, item_ids)  # plain rows: no ORM object per item
+    pending = [
+        _Pending(
+            r.id,
+            r.published_at or r.fetched_at,
+            r.published_at,
+            r.fetched_at,
+            r.content_hash,
+            r.first_pass,
+        )
+        for r in rows
+    ]
+    return _Batch(pending, read([item_of(r) for r in rows]))
 
 
 def _process_batch_retrying(
@@ -279,8 +283,8 @@ def _reader(app: App, count: int) -> tuple[Reader, bool]:
     return (lambda items: partial(read_items, extractor, items)), False
 
 
-def item_of(row: ItemRow) -> Item:
-    """A stored item as the extractor reads it."""
+def item_of(row: Any) -> Item:
+    """A stored item (a row of ``recorder.pending_items``) as the extractor reads it."""
     published = row.published_at.replace(tzinfo=UTC) if row.published_at else None
     return Item(
         title=row.title or "",
@@ -289,7 +293,7 @@ def item_of(row: ItemRow) -> Item:
         guid=row.guid_key,
         published=published,
         lang=row.lang,
-        source=row.source.name if row.source else None,
+        source=row.source,
         extra=dict(row.extra or {}),
     )
 

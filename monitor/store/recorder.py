@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 
 from monitor.changes import Key, LogEntry, merge_item_facts, ordered_log
 from monitor.store.db import IN_CHUNK, in_chunks
-from monitor.store.models import ChangeRow, DeliveryRow, FactRow, ItemRow, ObservationRow
+from monitor.store.models import (
+    ChangeRow,
+    DeliveryRow,
+    FactRow,
+    ItemRow,
+    ObservationRow,
+)
 from monitor.types import Fact
 
 MAX_SENTENCE_CHARS = 2000  # evidence is scraped text: cap what one observation stores
@@ -118,21 +124,6 @@ def record_batch(session: Session, items: Sequence[BatchItem], now: datetime) ->
     done = [batch.record(item) for item in items]
     batch.write()
     return done
-
-
-def claim_items(session: Session, item_ids: Sequence[int]) -> set[int]:
-    """Those of ``item_ids`` still unprocessed, locked for the caller's transaction; on a
-    server database an item another process holds is skipped (SKIP LOCKED), so processes
-    side by side share the pending items instead of each walking all."""
-    claimed: set[int] = set()
-    for chunk in in_chunks(list(item_ids)):
-        query = (
-            select(ITEMS.c.id)
-            .where(ITEMS.c.id.in_(chunk), ITEMS.c.processed_at.is_(None))
-            .with_for_update(skip_locked=True)
-        )
-        claimed.update(session.scalars(query))
-    return claimed
 
 
 _NEW_ORDER = 1 << 62  # changes created here come after every stored one in id order
