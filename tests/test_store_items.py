@@ -102,3 +102,32 @@ def test_store_many_items_dedupes_across_chunks(fresh_db: Engine) -> None:
         assert src["d"].items_count == 1 and src["a"].items_count == count + 1
     with transaction(sessions) as s:
         assert s.scalar(select(func.count()).select_from(ItemRow)) == 3 * count + 2
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("post-123", None),  # a GUID, not a URL
+        ("tag:example.com,2005:entry-1", None),
+        ("  https://WWW.Example.com:8080/a/?b=1&utm_source=x&a=2 ", "example.com:8080/a?a=2&b=1"),
+        ("http://e.com/a?&", "e.com/a"),  # a query of nothing
+        ("https://e.com", "e.com/"),
+        ("ftp://e.com/a", None),
+    ],
+)
+def test_canonical_url_keys(url: str, key: str | None) -> None:
+    assert canonical_url(url) == key
+
+
+def test_content_hash_is_stable() -> None:
+    """Stored items are found again by this hash: its normalisation must not change
+    (whitespace of every kind folded to one space, case folded)."""
+    import hashlib
+    import re
+
+    from monitor.store.items import content_hash
+
+    item = Item(title=" Qwen\u3000 3\t", text="\x1c Launch\u00a0in\n\nJOHOR  ")
+    legacy = re.sub(r"\s+", " ", f"{item.title}\n{item.text}".lower()).strip()
+    assert content_hash(item) == hashlib.sha256(legacy.encode("utf-8")).hexdigest()
+    assert content_hash(item) == hashlib.sha256(b"qwen 3 launch in johor").hexdigest()
