@@ -39,6 +39,7 @@ from monitor.store.sources import (
     record_failure,
     record_fetched,
     source_row,
+    source_rows,
     sync_sources,
 )
 from monitor.store.writer import BatchWriter
@@ -142,7 +143,8 @@ def run_pass(
     if work:
         workers = min(config.defaults.concurrency, len(work))  # validated >= 1
         with (
-            BatchWriter(sessions) as writer,
+            # the batch's source rows in one query, not one per write (source_row)
+            BatchWriter(sessions, prepare=source_rows) as writer,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool,
         ):
             try:
@@ -357,7 +359,8 @@ def _poll_source(
                     status="not-modified",
                     etag=result.etag,
                     last_modified=result.last_modified,
-                )
+                ),
+                key=state.id,
             )
             return _done(SourceOutcome(source.name, "not-modified"), started)
         from monitor.sources.base import parse_body
@@ -400,7 +403,8 @@ def _poll_source(
             every=settings.every,
             max_backoff=settings.max_backoff,
             retry_after=retry_after,
-        )
+        ),
+        key=state.id,
     )
     return _done(SourceOutcome(source.name, "failed", error=error), started)
 
@@ -444,7 +448,7 @@ def _store(
 
     for attempt in range(STORE_ATTEMPTS):
         try:
-            return writer.write(store)
+            return writer.write(store, key=state.id)
         except IntegrityError:
             # Another process stored one of these items between our check and our insert:
             # the savepoint rolled back whole; the next attempt sees it as a duplicate.

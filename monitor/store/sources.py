@@ -5,7 +5,7 @@ Timestamps are naive UTC like every column (see ``monitor.store.models``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -176,6 +176,15 @@ def all_sources(session: Session) -> dict[str, SourceRow]:
 
 def source_row(session: Session, source_id: int) -> SourceRow | None:
     return session.get(SourceRow, source_id)
+
+
+def source_rows(session: Session, source_ids: Sequence[int]) -> list[SourceRow]:
+    """The rows of ``source_ids``, in one query per chunk: loaded into the session, where
+    :func:`source_row` then finds them without a query (while the caller holds the list)."""
+    rows: list[SourceRow] = []
+    for chunk in in_chunks(sorted(set(source_ids))):
+        rows.extend(session.scalars(select(SourceRow).where(SourceRow.id.in_(chunk))))
+    return rows
 
 
 def next_due_by_name(session: Session) -> dict[str, datetime]:

@@ -12,6 +12,12 @@ a write that raises rolls back only its savepoint, and its caller gets the excep
 ``IntegrityError`` from another process's race is retried by the caller as before). If the
 commit itself fails (the database is locked, read-only or gone), every write of that
 batch gets the error, and none of them is stored.
+
+Savepoints cost a statement each way and a flush per write, so a batch first runs without
+them; only when one of its writes raises is the batch rolled back and run again, each write
+in its own savepoint (writes must therefore be safe to run twice: they only touch the
+database). ``prepare`` loads what the batch's writes will look up, in one query, from the
+keys they were given (the polling pass: the rows of the batch's sources).
 """
 
 from __future__ import annotations
@@ -40,23 +46,34 @@ WRITE_LOCK = threading.Lock()
 @dataclass
 class _Write(Generic[T]):
     work: Callable[[Session], T]
+    key: Any = None  # handed to ``prepare`` with the other keys of its batch
     done: Future[T] = field(default_factory=Future)
+
+
+class _WriteFailed(Exception):
+    """Internal: a write of a batch run without savepoints raised."""
 
 
 class BatchWriter:
     """``with BatchWriter(sessions) as writer: writer.write(fn)`` from any thread."""
 
-    def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        max_batch: int = MAX_BATCH,
+        prepare: Callable[[Session, list[Any]], object] | None = None,
+    ):
         self.sessions = sessions
         self.max_batch = max_batch
+        self.prepare = prepare
         self._queue: queue.Queue[_Write[Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
         self._thread.start()
 
-    def write(self, work: Callable[[Session], T]) -> T:
+    def write(self, work: Callable[[Session], T], key: Any = None) -> T:
         """Run ``work(session)`` in the writer's next transaction and return its result once
-        committed (or raise what it, or the commit, raised)."""
-        job: _Write[T] = _Write(work)
+        committed (or raise what it, or the commit, raised). ``key`` goes to ``prepare``."""
+        job: _Write[T] = _Write(work, key)
         self._queue.put(job)
         return job.done.result()
 
@@ -85,19 +102,42 @@ class BatchWriter:
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(more)
-            self._write(batch)
+            try:
+                self._write(batch, savepoints=False)
+            except _WriteFailed:  # rolled back: again, each write in a savepoint of its own
+                self._write(batch, savepoints=True)
 
-    def _write(self, batch: list[_Write[Any]]) -> None:
+    def _write(self, batch: list[_Write[Any]], *, savepoints: bool) -> None:
         outcomes: list[tuple[_Write[Any], Any, BaseException | None]] = []
         try:
             with WRITE_LOCK, transaction(self.sessions) as session:
-                begin_write(session)  # one transaction for the batch, savepoints inside
+                begin_write(session)  # one transaction for the batch (savepoints inside)
+                keys = [job.key for job in batch if job.key is not None]
+                # held for the batch: the session's identity map keeps only what is referenced
+                prepared = self.prepare(session, keys) if self.prepare and keys else None
                 for job in batch:
+                    if savepoints:
+                        try:
+                            with session.begin_nested():
+                                result = job.work(session)
+                        except Exception as exc:  # this write's failure is its caller's
+                            # (also when the savepoint's own flush refused what it left)
+                            outcomes.append((job, None, exc))
+                        else:
+                            outcomes.append((job, result, None))
+                        continue
                     try:
-                        with session.begin_nested():
-                            outcomes.append((job, job.work(session), None))
-                    except Exception as exc:  # this write's failure is its caller's
-                        outcomes.append((job, None, exc))
+                        outcomes.append((job, job.work(session), None))
+                    except Exception as exc:
+                        raise _WriteFailed from exc
+                if not savepoints:
+                    try:
+                        session.flush()  # a write's own error, not the commit's
+                    except Exception as exc:
+                        raise _WriteFailed from exc
+                del prepared
+        except _WriteFailed:
+            raise
         except BaseException as exc:  # the commit failed: nothing of the batch is stored
             for job in batch:
                 if not job.done.done():
