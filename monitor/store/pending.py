@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Integer, Table, any_, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from monitor.store.db import in_chunks
@@ -18,6 +19,15 @@ from monitor.store.models import ItemRow, SourceRow
 
 ITEMS = cast(Table, ItemRow.__table__)
 SOURCES = cast(Table, SourceRow.__table__)
+
+
+def id_in(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(array)``, one bound parameter:
+    the statement's text is then the same for any number of ids, so psycopg converts
+    (and prepares) it once, where a long IN list was parsed again at every batch."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def pending_items(session: Session, item_ids: Sequence[int]) -> list[Any]:
@@ -30,7 +40,7 @@ def pending_items(session: Session, item_ids: Sequence[int]) -> list[Any]:
         query = (
             select(*columns, SOURCES.c.name.label("source"))
             .join(SOURCES, SOURCES.c.id == ITEMS.c.source_id)
-            .where(ITEMS.c.id.in_(chunk), ITEMS.c.processed_at.is_(None))
+            .where(id_in(session, ITEMS.c.id, chunk), ITEMS.c.processed_at.is_(None))
         )
         found.update((row.id, row) for row in session.execute(query))
     return [found[i] for i in item_ids if i in found]
@@ -59,7 +69,7 @@ def claim_items(session: Session, item_ids: Sequence[int]) -> set[int]:
     for chunk in in_chunks(list(item_ids)):
         query = (
             select(ITEMS.c.id)
-            .where(ITEMS.c.id.in_(chunk), ITEMS.c.processed_at.is_(None))
+            .where(id_in(session, ITEMS.c.id, chunk), ITEMS.c.processed_at.is_(None))
             .with_for_update(skip_locked=True)
         )
         claimed.update(session.scalars(query))

@@ -35,6 +35,7 @@ from monitor.store.models import (
     ItemRow,
     ObservationRow,
 )
+from monitor.store.pending import id_in
 from monitor.types import Fact
 
 MAX_SENTENCE_CHARS = 2000  # evidence is scraped text: cap what one observation stores
@@ -218,7 +219,7 @@ class _Batch:
                     ITEMS.c.content_hash,
                 )
                 .outerjoin(ITEMS, ITEMS.c.id == CHANGES.c.first_item_id)
-                .where(CHANGES.c.fact_id.in_(chunk))
+                .where(id_in(self.session, CHANGES.c.fact_id, chunk))
             )
             for row in self.session.execute(query):
                 fact = by_id[row.fact_id]
@@ -239,7 +240,7 @@ class _Batch:
         """The items' observations already stored (a repeated run reuses, never doubles)."""
         for chunk in in_chunks(sorted(set(item_ids))):
             query = select(OBSERVATIONS.c.fact_id, OBSERVATIONS.c.item_id).where(
-                OBSERVATIONS.c.item_id.in_(chunk)
+                id_in(self.session, OBSERVATIONS.c.item_id, chunk)
             )
             self.observed.update((f, i) for f, i in self.session.execute(query))
 
@@ -415,7 +416,9 @@ class _Batch:
         seen = [f for f in self.facts.values() if f.seen]
         for chunk in in_chunks(sorted(cast(int, f.id) for f in seen)):
             self.session.execute(
-                update(FACTS).where(FACTS.c.id.in_(chunk)).values(last_seen_at=self.now)
+                update(FACTS)
+                .where(id_in(self.session, FACTS.c.id, chunk))
+                .values(last_seen_at=self.now)
             )
         moved = [f for f in seen if f.status != f.status_was]
         self._execute(
@@ -508,14 +511,17 @@ class _Batch:
                 }
             )
             self.observed.add((cast(int, fact.id), item_id))
-        self._execute(insert(OBSERVATIONS), params)
+        if params:
+            # RETURNING makes it SQLAlchemy's "insertmanyvalues": a few multi-row INSERTs,
+            # where psycopg's executemany ran one INSERT per observation
+            self.session.execute(insert(OBSERVATIONS).returning(OBSERVATIONS.c.id), params).all()
         self.observations = []
 
     def _mark_processed(self) -> None:
         for chunk in in_chunks(self.item_ids):
             self.session.execute(
                 update(ITEMS)
-                .where(ITEMS.c.id.in_(chunk), ITEMS.c.processed_at.is_(None))
+                .where(id_in(self.session, ITEMS.c.id, chunk), ITEMS.c.processed_at.is_(None))
                 .values(processed_at=self.now)
             )
         self.item_ids = []
