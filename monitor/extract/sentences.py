@@ -19,17 +19,21 @@ _ABBREVIATIONS = frozenset(
     ["u.s", "inc", "corp", "ltd", "co", "mr", "mrs", "ms", "dr", "st", "no", "vs", "jr", "m"]
 )
 # Clause boundaries inside a sentence: semicolons, and contrast or new-subject joints.
-# As for _END, the first character is a set (the engine skips to it in C) and a
-# look-behind picks the alternatives that character starts; they exclude each other.
-_CLAUSE = re.compile(
-    r"[;；:：,，\s](?:(?<=\s)(?:(?:but|while|whereas|mais)\s|"
-    r"(?:and|et)\s+(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
+# The first character is a set (the regex engine skips to it in C). Most candidates are
+# spaces before an ordinary word: the alternatives after a space start with a letter
+# (skipped at once when it differs) and check the space by a look-behind only then.
+_JOINT_VERB = (
+    r"(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
     r"launched|unveiled|released|announced|began|started|signed|said|va|prévoit|compte|"
-    r"prépare|envisage|a)\b))|"
-    r"(?<=[;；：])|(?<=:)\s|"
-    r"(?<=,)\s+(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"
+    r"prépare|envisage|a)\b)"
+)
+_CLAUSE = re.compile(
+    r"[;；:：,，\s](?:b(?<=\sb)ut\s|w(?<=\sw)h(?:ile|ereas)\s|m(?<=\sm)ais\s|"  # \s but \s
+    rf"a(?<=\sa)nd\s+{_JOINT_VERB}|e(?<=\se)t\s+{_JOINT_VERB}|"  # \s and \s+ will
+    r"\s(?<=:\s)|"  # :\s
+    r"\s(?<=,\s)\s*(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"  # ,\s+ which
     r"which|where|qui|dont|où|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
-    r"(?<=，)(?:而|但|并|同时|此前|另外|其中|但是)?)"
+    r"(?<=[;；：，])(?:(?<=，)(?:而|但|并|同时|此前|另外|其中|但是))?)"  # ; ； ： ，而
 )
 
 
