@@ -386,9 +386,11 @@ class Extractor:
             cues = self._clause_cues(fld, clauses, place.start)
             # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
             # ... but a company inside "X, which competes with Y in Thailand," is an object
-            in_relative = any(
-                WHICH.match(fld.folded, a) for a, b in clauses if a <= place.start < b
-            )
+            in_relative = False
+            for a, b in clauses:  # clauses do not overlap: one holds the place, or none
+                if a <= place.start < b:
+                    in_relative = WHICH.match(fld.folded, a) is not None
+                    break
             owners = (not in_relative and region_companies(fld, cues)) or companies
             possessor = _possessor(fld, sentence, place)
             if possessor and possessor not in owners:

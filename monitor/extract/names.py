@@ -168,7 +168,7 @@ class NameMatcher:
             for hit_start, index in family_hits:
                 hits.setdefault(hit_start, []).append(index)
             for start in sorted(hits):
-                if any(a <= start < b for a, b in taken):
+                if taken and any(a <= start < b for a, b in taken):
                     continue  # "Rubin" inside an already matched "Vera Rubin"
                 best: tuple[NameSpec, re.Match[str]] | None = None
                 best_index = -1
@@ -195,7 +195,7 @@ class NameMatcher:
                 if match.start() < after:
                     continue
                 after = match.end(1)
-                if any(a <= match.start() < b for a, b in taken):
+                if taken and any(a <= match.start() < b for a, b in taken):
                     continue
                 for spec in self._bare_specs:
                     assert spec.bare is not None
