@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 
@@ -18,10 +18,9 @@ from monitor.extract.lexicon import (
     UNVEILING,
 )
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
-from monitor.extract.names import NameMatch, NameMatcher
+from monitor.extract.names import NameMatcher
 from monitor.extract.rules import (
     ANAPHORA,
-    LIST_OF_NAMES,
     PREDECESSOR,
     PREDECESSOR_GATE,
     RELATIVE,
@@ -31,11 +30,15 @@ from monitor.extract.rules import (
     ReadText,
     closer_to_not_infra,
     drop_umbrella_chips,
-    gap,
+    existing_infra,
     gap_span,
+    infra_next_clause,
     is_located,
     is_question,
+    list_spans,
+    possessor_of,
     region_companies,
+    resolve_ambiguous_places,
     served_from,
     spread_over_lists,
     verb_homograph,
@@ -97,48 +100,6 @@ def detect_lang(item: Item) -> str:
     return "fr" if french > english else "en"
 
 
-def _infra_next_clause(
-    fld: ReadText,
-    clauses: list[tuple[int, int]],
-    start: int,
-    within: Callable[[ReadText, int, int], list[Mention]],
-) -> bool:
-    """Infrastructure in the clause before or after the place's, when that clause is
-    joined by a comma only (Chinese clauses are short: "计划在墨西哥，建设数据中心")."""
-    for index, (c_start, c_end) in enumerate(clauses):
-        if c_start <= start < c_end:
-            # forward not across "and"/"but" ("listed its shares in Hong Kong and opened a
-            # data centre in Seoul"), nor into "..., where AWS opened a region"; backward
-            # for an ellipsis ("opened data centres in Mexico and is preparing a second in Brazil")
-            neighbours = clauses[max(0, index - 1) : index]
-            following = clauses[index + 1 : index + 2]
-            # "..., where its second data centre opened" is the company's own; "..., where
-            # AWS opened a region" is another company's
-            if (
-                following
-                and _comma_joined(fld, following[0][0])
-                and (
-                    not RELATIVE.match(fld.folded, following[0][0])
-                    or _refers_back(fld, within(fld, *following[0]), *following[0])
-                )
-            ):
-                neighbours += following
-            return any(m.category == "infra" for a, b in neighbours for m in within(fld, a, b))
-    return False
-
-
-def _refers_back(fld: ReadText, mentions: list[Mention], start: int, end: int) -> bool:
-    """A relative clause about the sentence's own company: it names no company and refers
-    back to it ("..., where its second data centre opened")."""
-    if any(m.category == "company" for m in mentions):
-        return False
-    return ANAPHORA.search(fld.folded, start, end) is not None
-
-
-def _comma_joined(fld: ReadText, clause_start: int) -> bool:
-    return fld.folded[clause_start : clause_start + 1] in (",", "，", "、", "")
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Building makes ~250,000 tuples, lists and strings that live as long as the
@@ -189,7 +150,7 @@ class Extractor:
             ]
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
-            mentions = _resolve_ambiguous_places(mentions, places)
+            mentions = resolve_ambiguous_places(mentions, places)
         if year is not None:  # a later year than the item's is a future date: planned
             for found in _YEAR.finditer(text):
                 before = text[found.start() - 1 : found.start()]
@@ -392,20 +353,20 @@ class Extractor:
                     in_relative = WHICH.match(fld.folded, a) is not None
                     break
             owners = (not in_relative and region_companies(fld, cues)) or companies
-            possessor = _possessor(fld, sentence, place)
+            possessor = possessor_of(fld, sentence, place)
             if possessor and possessor not in owners:
                 owners = [*owners, possessor]  # "... in Tencent Cloud's Frankfurt region"
             if (
                 place.start not in serving
                 and not any(c.category == "infra" for c in cues)
-                and not _infra_next_clause(fld, clauses, place.start, self._within)
+                and not infra_next_clause(fld, clauses, place.start, self._within)
             ):
                 continue  # the infrastructure belongs to another clause ("..., where AWS ...")
             clause = cues
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)
-            if status == "planned" and _existing(fld, clause, place):
+            if status == "planned" and existing_infra(fld, clause, place):
                 status, strength = "live", 2
             # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
             denied = any(c.value not in SCOPE_AFTER or c.start < place.start for c in negations)
@@ -477,7 +438,7 @@ class Extractor:
             return
         # "denies reports that it will deploy Ascend chips": a denial governs the sentence
         denying = any(c.category == "negation" and c.value in DENYING for c in sentence)
-        spans = _list_spans(fld.folded, in_sentence) if len(in_sentence) > 1 else None
+        spans = list_spans(fld.folded, in_sentence) if len(in_sentence) > 1 else None
         for index, name in enumerate(in_sentence):
             g_start, g_end = spans[index] if spans else (name.start, name.end)
             spec = name.spec
@@ -525,92 +486,3 @@ class Extractor:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
             found.record(fact, strength)
-
-
-def _list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
-    """For each name, the span of the list it is part of ("A, B or C"), else its own."""
-    spans = [(n.start, n.end) for n in names]
-    group = 0
-    for index in range(1, len(names) + 1):
-        if index < len(names) and LIST_OF_NAMES.fullmatch(
-            folded, names[index - 1].end, names[index].start
-        ):
-            continue
-        span = (names[group].start, names[index - 1].end)
-        for member in range(group, index):
-            spans[member] = span
-        group = index
-    return spans
-
-
-def _resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
-    """A city name of several countries is the one whose country the item names elsewhere;
-    with no such country, a town's most populous reading ("city", not "city-alt") stands.
-    A city written right after a country ("智利聖地牙哥", Santiago) is not a namesake in
-    another country (San Diego)."""
-    countries_ending = {m.end: m.value for m in places if m.kind == "country"}
-    if len({(m.start, m.end) for m in places}) == len(places) and not any(
-        m.start in countries_ending for m in places
-    ):
-        return mentions  # the usual case: nothing ambiguous, no city after a country
-    by_span: dict[tuple[int, int], set[str]] = {}
-    # a city written right after its country ("智利聖地牙哥") is in that country
-    mentions = [
-        m
-        for m in mentions
-        if m.category != "place"
-        or not m.kind.startswith("city")
-        or countries_ending.get(m.start, m.value) == m.value
-    ]
-    for m in mentions:
-        if m.category == "place":
-            by_span.setdefault((m.start, m.end), set()).add(m.value)
-    if all(len(values) == 1 for values in by_span.values()):
-        return mentions
-    sure = {next(iter(v)) for v in by_span.values() if len(v) == 1}
-    result = []
-    for m in mentions:
-        values = by_span.get((m.start, m.end)) if m.category == "place" else None
-        if values and len(values) > 1:
-            if values & sure and m.value not in sure:
-                continue  # another reading's country is named in the item
-            if not values & sure and m.kind == "city-alt":
-                continue  # no reading confirmed: the most populous town stands
-        result.append(m)
-    return result
-
-
-def _possessor(fld: ReadText, sentence: list[Mention], place: Mention) -> str | None:
-    """The company whose possessive stands right before the place: "Tencent Cloud's
-    Frankfurt region", "Alibaba Cloud's data centre in Dubai"."""
-    for m in sentence:
-        if m.category != "company" or m.end >= place.start:
-            continue
-        if fld.folded[m.end : m.end + 2] not in ("'s", "’s"):
-            continue
-        if len(TOKEN.findall(fld.folded[m.end + 2 : place.start])) <= 3:
-            return m.value
-    return None
-
-
-def _existing(fld: ReadText, clause: list[Mention], place: Mention) -> bool:
-    """The place's infrastructure is written as already there: an "existing" cue right
-    before an infrastructure noun next to the place ("will expand its data centre in
-    Dubai", "its existing regions in Riyadh", "将扩建其在迪拜的数据中心")."""
-    cues = [m for m in clause if m.category == "existing"]
-    if not cues:
-        return False
-    for infra in clause:
-        if infra.category != "infra" or gap(infra, place) > 30:
-            continue
-        for cue in cues:
-            if (
-                cue.end <= infra.start
-                and len(TOKEN.findall(fld.folded[cue.end : infra.start])) <= 3
-            ):
-                return True
-            if cue.end <= place.start <= infra.start and infra.start - cue.end <= 30:
-                return True  # "expanding its Monterrey cloud region"
-            if 0 <= cue.start - infra.end <= 1:
-                return True  # "son centre de données existant"
-    return False

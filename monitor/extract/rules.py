@@ -5,6 +5,7 @@ series umbrellas. Pure functions over mentions; no state."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.extract.lexicon import (
@@ -331,3 +332,134 @@ def verb_homograph(fld: ReadText, start: int, end: int) -> bool:
         return True
     following = after[0] if after else ""
     return following in _VERB_PARTICLE and previous not in _NOUN_SLOT
+
+
+def list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
+    """For each name, the span of the list it is part of ("A, B or C"), else its own."""
+    spans = [(n.start, n.end) for n in names]
+    group = 0
+    for index in range(1, len(names) + 1):
+        if index < len(names) and LIST_OF_NAMES.fullmatch(
+            folded, names[index - 1].end, names[index].start
+        ):
+            continue
+        span = (names[group].start, names[index - 1].end)
+        for member in range(group, index):
+            spans[member] = span
+        group = index
+    return spans
+
+
+def resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
+    """A city name of several countries is the one whose country the item names elsewhere;
+    with no such country, a town's most populous reading ("city", not "city-alt") stands.
+    A city written right after a country ("智利聖地牙哥", Santiago) is not a namesake in
+    another country (San Diego)."""
+    countries_ending = {m.end: m.value for m in places if m.kind == "country"}
+    if len({(m.start, m.end) for m in places}) == len(places) and not any(
+        m.start in countries_ending for m in places
+    ):
+        return mentions  # the usual case: nothing ambiguous, no city after a country
+    by_span: dict[tuple[int, int], set[str]] = {}
+    # a city written right after its country ("智利聖地牙哥") is in that country
+    mentions = [
+        m
+        for m in mentions
+        if m.category != "place"
+        or not m.kind.startswith("city")
+        or countries_ending.get(m.start, m.value) == m.value
+    ]
+    for m in mentions:
+        if m.category == "place":
+            by_span.setdefault((m.start, m.end), set()).add(m.value)
+    if all(len(values) == 1 for values in by_span.values()):
+        return mentions
+    sure = {next(iter(v)) for v in by_span.values() if len(v) == 1}
+    result = []
+    for m in mentions:
+        values = by_span.get((m.start, m.end)) if m.category == "place" else None
+        if values and len(values) > 1:
+            if values & sure and m.value not in sure:
+                continue  # another reading's country is named in the item
+            if not values & sure and m.kind == "city-alt":
+                continue  # no reading confirmed: the most populous town stands
+        result.append(m)
+    return result
+
+
+def possessor_of(fld: ReadText, sentence: list[Mention], place: Mention) -> str | None:
+    """The company whose possessive stands right before the place: "Tencent Cloud's
+    Frankfurt region", "Alibaba Cloud's data centre in Dubai"."""
+    for m in sentence:
+        if m.category != "company" or m.end >= place.start:
+            continue
+        if fld.folded[m.end : m.end + 2] not in ("'s", "’s"):
+            continue
+        if len(TOKEN.findall(fld.folded[m.end + 2 : place.start])) <= 3:
+            return m.value
+    return None
+
+
+def existing_infra(fld: ReadText, clause: list[Mention], place: Mention) -> bool:
+    """The place's infrastructure is written as already there: an "existing" cue right
+    before an infrastructure noun next to the place ("will expand its data centre in
+    Dubai", "its existing regions in Riyadh", "将扩建其在迪拜的数据中心")."""
+    cues = [m for m in clause if m.category == "existing"]
+    if not cues:
+        return False
+    for infra in clause:
+        if infra.category != "infra" or gap(infra, place) > 30:
+            continue
+        for cue in cues:
+            if (
+                cue.end <= infra.start
+                and len(TOKEN.findall(fld.folded[cue.end : infra.start])) <= 3
+            ):
+                return True
+            if cue.end <= place.start <= infra.start and infra.start - cue.end <= 30:
+                return True  # "expanding its Monterrey cloud region"
+            if 0 <= cue.start - infra.end <= 1:
+                return True  # "son centre de données existant"
+    return False
+
+
+def infra_next_clause(
+    fld: ReadText,
+    clauses: list[tuple[int, int]],
+    start: int,
+    within: Callable[[ReadText, int, int], list[Mention]],
+) -> bool:
+    """Infrastructure in the clause before or after the place's, when that clause is
+    joined by a comma only (Chinese clauses are short: "计划在墨西哥，建设数据中心")."""
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start <= start < c_end:
+            # forward not across "and"/"but" ("listed its shares in Hong Kong and opened a
+            # data centre in Seoul"), nor into "..., where AWS opened a region"; backward
+            # for an ellipsis ("opened data centres in Mexico and is preparing a second in Brazil")
+            neighbours = clauses[max(0, index - 1) : index]
+            following = clauses[index + 1 : index + 2]
+            # "..., where its second data centre opened" is the company's own; "..., where
+            # AWS opened a region" is another company's
+            if (
+                following
+                and comma_joined(fld, following[0][0])
+                and (
+                    not RELATIVE.match(fld.folded, following[0][0])
+                    or refers_back(fld, within(fld, *following[0]), *following[0])
+                )
+            ):
+                neighbours += following
+            return any(m.category == "infra" for a, b in neighbours for m in within(fld, a, b))
+    return False
+
+
+def refers_back(fld: ReadText, mentions: list[Mention], start: int, end: int) -> bool:
+    """A relative clause about the sentence's own company: it names no company and refers
+    back to it ("..., where its second data centre opened")."""
+    if any(m.category == "company" for m in mentions):
+        return False
+    return ANAPHORA.search(fld.folded, start, end) is not None
+
+
+def comma_joined(fld: ReadText, clause_start: int) -> bool:
+    return fld.folded[clause_start : clause_start + 1] in (",", "，", "、", "")
