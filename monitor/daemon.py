@@ -34,7 +34,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import tasks
-from monitor.dbhealth import DaemonReport, DatabaseWatch, Outage, parse_report, report_text
+from monitor.dbhealth import (
+    LOCK_KEY,
+    STALE_AFTER,
+    DaemonReport,
+    DatabaseWatch,
+    Outage,
+    lock_file_of,
+    lock_row_report,
+    read_lock_file,
+    report_text,
+)
 from monitor.errors import MonitorError, StoreError
 from monitor.fetch import safe_url
 from monitor.logs import LogfmtFormatter, log_outcome, setup_logging
@@ -55,8 +65,6 @@ DELIVER_EVERY = 15.0  # seconds between outbox runs
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats (a write: it also proves the database)
 PRUNE_FIRST_AFTER = 300.0  # seconds after start-up before the first retention pass
 PROBE_EVERY = 5.0  # seconds between attempts to write while the database is unavailable
-STALE_AFTER = 120.0  # a database-row lock without a heartbeat for this long is abandoned
-LOCK_KEY = "daemon.lock"
 
 
 __all__ = ["Daemon", "DaemonAlreadyRunning", "DaemonLock", "LogfmtFormatter", "setup_logging"]
@@ -202,18 +210,8 @@ class DaemonLock:
 
 
 def lock_path_of(url: URL) -> Path | None:
-    """The lock file of a SQLite database: beside the file its URL names, after
-    symlinks, ``..`` and relative spellings are resolved, so that every spelling of one
-    database shares one lock (None for other databases and ``:memory:``)."""
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):  # ?uri=true spelling: file:path?mode=...
-        database = database[len("file:") :].split("?", 1)[0]
-        if not database or database == ":memory:":
-            return None
-    resolved = Path(database).expanduser().resolve()
-    return resolved.with_name(resolved.name + ".lock")
+    """The lock file of a SQLite database (see monitor.dbhealth.lock_file_of)."""
+    return lock_file_of(url.get_backend_name(), url.database)
 
 
 def read_daemon_report(engine: Engine, now: datetime | None = None) -> DaemonReport:
@@ -223,30 +221,14 @@ def read_daemon_report(engine: Engine, now: datetime | None = None) -> DaemonRep
     its database's state into it. Other databases: the lock row and its heartbeat."""
     path = lock_path_of(engine.url)
     if path is not None:
-        import fcntl
-
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-                except OSError:
-                    return parse_report(handle.read(4096), running=True)
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-                return parse_report(handle.read(4096), running=False)
-        except OSError:
-            return DaemonReport(pid=None, running=False)
+        return read_lock_file(path)
     from monitor.store.changelog import state_updated_at
     from monitor.store.state import get_state
 
     with transaction(session_factory_of(engine)) as session:
         beat = state_updated_at(session, LOCK_KEY)
         holder = get_state(session, LOCK_KEY)
-    if beat is None or holder is None:
-        return DaemonReport(pid=None, running=False)
-    moment = now or utcnow()
-    pid = json.loads(holder).get("pid") if holder.startswith("{") else None
-    fresh = (moment - beat).total_seconds() < STALE_AFTER
-    return DaemonReport(pid=pid if isinstance(pid, int) else None, running=fresh)
+    return lock_row_report(holder, beat, now or utcnow())
 
 
 def session_factory_of(engine: Engine) -> sessionmaker[Session]:

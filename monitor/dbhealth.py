@@ -18,6 +18,7 @@ import json
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 LOG_EVERY = timedelta(minutes=1)
@@ -143,3 +144,53 @@ def parse_report(text: str, running: bool) -> DaemonReport:
             since = None
     error = str(state["error"])[:300] if since is not None and state.get("error") else None
     return DaemonReport(pid=pid, running=True, database_since=since, database_error=error)
+
+
+# --- reading a daemon's report (`monitor status`, the web desk's /healthz) ------------------
+# Here rather than in monitor.daemon, so that `monitor status` reads it without importing
+# the daemon (its scheduler, the tasks, the fetcher): see monitor.daemon.read_daemon_report.
+
+STALE_AFTER = 120.0  # a database-row lock without a heartbeat for this long is abandoned
+LOCK_KEY = "daemon.lock"  # the state row a daemon holds on a server database
+
+
+def lock_file_of(backend: str, database: str | None) -> Path | None:
+    """The lock file of a SQLite database: beside the file its URL names (``backend`` and
+    ``database`` as SQLAlchemy's URL has them), after symlinks, ``..`` and relative
+    spellings are resolved, so that every spelling of one database shares one lock (None
+    for other databases and ``:memory:``)."""
+    if backend != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # ?uri=true spelling: file:path?mode=...
+        database = database[len("file:") :].split("?", 1)[0]
+        if not database or database == ":memory:":
+            return None
+    resolved = Path(database).expanduser().resolve()
+    return resolved.with_name(resolved.name + ".lock")
+
+
+def read_lock_file(path: Path) -> DaemonReport:
+    """What the lock file says: a daemon holds its lock (a shared lock here fails) and
+    writes its database's state into it. No file, or no lock on it: not running."""
+    import fcntl  # (where it is used, as in monitor.daemon: POSIX only)
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return parse_report(handle.read(4096), running=True)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return parse_report(handle.read(4096), running=False)
+    except OSError:
+        return DaemonReport(pid=None, running=False)
+
+
+def lock_row_report(holder: str | None, beat: datetime | None, now: datetime) -> DaemonReport:
+    """What the lock row of a server database says: its holder (JSON with the pid) and its
+    last heartbeat (``beat``, naive UTC); a heartbeat older than STALE_AFTER: not running."""
+    if beat is None or holder is None:
+        return DaemonReport(pid=None, running=False)
+    pid = json.loads(holder).get("pid") if holder.startswith("{") else None
+    fresh = (now - beat).total_seconds() < STALE_AFTER
+    return DaemonReport(pid=pid if isinstance(pid, int) else None, running=fresh)

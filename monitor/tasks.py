@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from monitor.errors import ConfigError
 from monitor.notify import routes
 from monitor.notify.digest import queue_due_digests
 from monitor.poll import SourceOutcome, run_pass
+from monitor.quiet import QuietSource, quiet_among
 from monitor.sources.base import quiet_after
 from monitor.sources.text import strip_controls
 from monitor.store import health, locks, outbox
@@ -520,41 +521,15 @@ def prune(app: App, *, dry_run: bool = False, now: datetime | None = None) -> Pr
     return PruneReport(counts.texts, counts.deleted, before, database_bytes(app.engine))
 
 
-@dataclass(frozen=True, slots=True)
-class QuietSource:
-    """A source whose newest item is older than its ``quiet_after``."""
-
-    name: str
-    newest: datetime  # naive UTC, when its newest item was published
-    after: timedelta
-
-    @property
-    def state_key(self) -> str:
-        return f"quiet:{self.name}"
-
-    @property
-    def newest_key(self) -> str:  # one alert per quiet spell: a newer item starts another
-        return self.newest.isoformat(timespec="seconds")
-
-
 def quiet_sources(session: Session, app: App, now: datetime) -> list[QuietSource]:
     """The enabled configured sources that have gone quiet: watched for their quiet_after
     with no item newer than that (a mirror whose scraper broke answers 200 with the same
-    old items; a repository goes dormant)."""
+    old items; a repository goes dormant). See monitor.quiet."""
     if not app.has_config:
         return []
-    newest = health.newest_items(session)
-    found = []
-    for source in app.config.enabled_sources:
-        after = quiet_after(source, app.alerts.source_quiet_after)
-        if after is None or source.name not in newest:
-            continue
-        last, watched_since = newest[source.name]
-        # Quiet means watched that long without news: a new source whose items are all old
-        # is a backfill (the quiet first day), not a source that went quiet on us.
-        if last <= now - after and watched_since <= now - after:
-            found.append(QuietSource(source.name, last, after))
-    return found
+    default = app.alerts.source_quiet_after
+    watched = [(s.name, quiet_after(s, default)) for s in app.config.enabled_sources]
+    return quiet_among(watched, health.newest_items(session), now)
 
 
 def _health_payload(source: SourceRow, state: str) -> dict[str, object]:

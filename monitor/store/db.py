@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
 
-DEFAULT_DB_URL = "sqlite:///storage/monitor.db"
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# (at home in light.py, which `monitor status` imports without SQLAlchemy)
+from monitor.store.light import DEFAULT_DB_URL as DEFAULT_DB_URL
+from monitor.store.light import MIGRATIONS_DIR as MIGRATIONS_DIR
+from monitor.store.light import known_revisions as known_revisions
+from monitor.store.light import utcnow as utcnow
 
-
-def utcnow() -> datetime:
-    """Naive UTC now, the form every timestamp column stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
+if TYPE_CHECKING:  # the ORM is imported by session_factory: `monitor status` does without it
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 T = TypeVar("T")
@@ -128,6 +126,8 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -165,28 +165,6 @@ def _alembic_config(engine: Engine) -> Any:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
     return cfg
-
-
-# `revision = "0002_x"` and `down_revision = "0001"` (or None, or a tuple for a merge), with
-# or without a type annotation, at the start of a line of a migration script.
-_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
-
-
-def known_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> tuple[set[str], set[str]]:
-    """(every revision this code knows, the head revisions), read from the migration
-    scripts' text: checking a database's revision on every command must not import Alembic
-    (a third of a second), which only `monitor init` needs. tests/test_store_schema.py
-    checks the answer against Alembic's own."""
-    known: set[str] = set()
-    parents: set[str] = set()
-    for script in sorted(versions.glob("*.py")):
-        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            continue
-        known.add(ast.literal_eval(found["revision"]))
-        down = ast.literal_eval(found.get("down_revision", "None"))
-        parents.update([down] if isinstance(down, str) else down or ())
-    return known, known - parents
 
 
 def upgrade(engine: Engine) -> None:
