@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from monitor.config import Config
+    from monitor.configview import ConfigView
     from monitor.cpupool import ExtractionPool
     from monitor.extract.watchlist import Watchlist
     from monitor.fetch import Fetcher
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from monitor.notify.config import AlertsConfig
     from monitor.notify.render import Renderer
     from monitor.notify.sender import BusyChannels
+    from monitor.store.status import StatusReader
     from monitor.types import Fact, Item
     from monitor.views import DisplayNames
 
@@ -122,6 +125,21 @@ class App:
         return "config" in self._parts or self.config_path.exists()
 
     @property
+    def config_view(self) -> ConfigView:
+        """What `monitor status` reads of the configuration: the sources' names, kinds,
+        enabled flags and quiet_after (monitor.configview checks those keys only, unless the
+        configuration is loaded already)."""
+
+        def build() -> ConfigView:
+            from monitor.configview import read_config_view, view_of
+
+            if "config" in self._parts:
+                return view_of(self.config)
+            return read_config_view(self.config_path)
+
+        return self._part("config_view", build)
+
+    @property
     def watchlist(self) -> Watchlist:
         """The configured watchlist, or the packaged default when there is no config file."""
         if self.has_config:
@@ -173,6 +191,15 @@ class App:
             return session_factory(self.engine)
 
         return self._part("sessions", build)
+
+    def status_reader(self) -> AbstractContextManager[StatusReader]:
+        """The database as `monitor status` reads it (monitor.store.status): a SQLite file
+        directly, without SQLAlchemy, when it is plainly named and ready; else through
+        :attr:`engine` (a handed-in engine always)."""
+        from monitor.store.status import database_url, status_reader
+
+        url = None if "engine" in self._parts else database_url(self.db_url)
+        return status_reader(url, lambda: self.engine)
 
     # --- alerts ---------------------------------------------------------------------------
 

@@ -32,10 +32,12 @@ from monitor.conftypes import parse_duration_text
 if TYPE_CHECKING:
     from monitor.store.models import DeliveryRow, SourceRow
     from monitor.store.queries import ChangeView
+    from monitor.store.status import FailedDelivery, SourceHealth
     from monitor.types import Fact
 
 MAX_FIELD_CHARS = 1000  # cap scraped text placed in a message
 SourceConfigT = TypeVar("SourceConfigT", bound="HasSourceConfig")
+RowT = TypeVar("RowT")
 
 
 class DisplayNames(Protocol):
@@ -328,7 +330,7 @@ def fact_json(fact: Fact) -> dict[str, Any]:
 
 
 def source_status(
-    name: str, source: HasSourceConfig | None, row: SourceRow | None
+    name: str, source: HasSourceConfig | None, row: SourceRow | SourceHealth | None
 ) -> dict[str, Any]:
     """One source's health (`monitor status --json`): ``source`` is its configuration (None
     when only the database still knows it), ``row`` its stored state (None: never polled)."""
@@ -350,8 +352,8 @@ def source_status(
 
 
 def status_order(
-    sources: Sequence[SourceConfigT], rows: Mapping[str, SourceRow]
-) -> list[tuple[str, SourceConfigT | None, SourceRow | None]]:
+    sources: Sequence[SourceConfigT], rows: Mapping[str, RowT]
+) -> list[tuple[str, SourceConfigT | None, RowT | None]]:
     """(name, configuration, stored row) of each source `monitor status` shows: the
     configured ones in config order, then those only the database still knows, by name."""
     by_name = {s.name: s for s in sources}
@@ -362,7 +364,7 @@ def status_order(
 SOURCE_COLUMNS = ["source", "kind", "last success", "last error", "failures", "next due", "items"]
 
 
-def source_status_row(record: dict[str, Any], row: SourceRow | None) -> list[str]:
+def source_status_row(record: dict[str, Any], row: SourceRow | SourceHealth | None) -> list[str]:
     """A :func:`source_status` record as a row of the `monitor status` table
     (``SOURCE_COLUMNS``): times to the minute, the last error cut to 80 characters."""
     state = "" if record["enabled"] else (" (disabled)" if record["in_config"] else " (removed)")
@@ -383,7 +385,7 @@ def source_status_row(record: dict[str, Any], row: SourceRow | None) -> list[str
     ]
 
 
-def failed_delivery(row: DeliveryRow, masked: dict[str, str]) -> dict[str, Any]:
+def failed_delivery(row: DeliveryRow | FailedDelivery, masked: dict[str, str]) -> dict[str, Any]:
     """A failed outbox row; ``masked`` maps channel ids to masked URLs (an id stays when
     its channel is no longer configured)."""
     return {

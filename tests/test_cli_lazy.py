@@ -178,12 +178,23 @@ def test_status_reads_the_database_without_alembic_extractor_or_apprise(
     tmp_path: Path, watched: list[str]
 ) -> None:
     modules = imported_by([*watched, "status"], tmp_path)
-    assert loaded(modules, "sqlalchemy")
-    # no failed delivery to name: the configured channel is not even loaded
     for unused in (ALEMBIC, EXTRACTOR, APPRISE, TEMPLATES, *PARSERS):
         assert not loaded(modules, unused), unused
     # --json lists the channels (their masked URLs): that, and only that, needs Apprise
     assert loaded(imported_by([*watched, "status", "--json"], tmp_path), APPRISE)
+
+
+def test_status_on_sqlite_imports_neither_sqlalchemy_nor_the_daemon_nor_the_whole_config(
+    tmp_path: Path, watched: list[str]
+) -> None:
+    """`monitor status` answers in a tenth of a second (docs/performance.md): on a SQLite
+    file it reads with the standard library's sqlite3 (monitor.store.status), and of the
+    configuration only the keys it shows (monitor.configview)."""
+    for args in (["status"], ["status", "--json"]):
+        modules = imported_by([*watched, *args], tmp_path)
+        assert loaded(modules, "monitor.store.status") and loaded(modules, "sqlite3")
+        for unused in ("sqlalchemy", "monitor.daemon", "monitor.tasks", "monitor.config"):
+            assert not loaded(modules, unused), (args, unused)
 
 
 def test_status_without_channels_imports_no_apprise(tmp_path: Path, watched: list[str]) -> None:

@@ -17,9 +17,10 @@ from monitor.cli.main import EXIT_CONFIG, cli, fail
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from monitor.cli.daemon_cmds import StatusSection
+    from monitor.cli.status_cmds import StatusSection
     from monitor.notify.channels import Channel
     from monitor.store.queries import ChangeView
+    from monitor.store.status import StatusReader
     from monitor.views import DisplayNames
 
 
@@ -350,26 +351,31 @@ def _failed_row(r: dict[str, object]) -> list[str]:
     return [str(c) for c in cells] + [str(r["last_error"] or "-")]
 
 
-def alerts_status(app: App) -> StatusSection:
+def alerts_status(app: App, db: StatusReader) -> StatusSection:
     """`monitor status`'s "alerts" block: outbox counts and the failed deliveries (named in
-    ``monitor.cli.daemon_cmds.STATUS_SECTIONS``)."""
-    from monitor.cli.daemon_cmds import StatusSection
+    ``monitor.cli.status_cmds.STATUS_SECTIONS``)."""
+    from functools import cache
+
+    from monitor.cli.status_cmds import StatusSection
     from monitor.errors import NotifyError
-    from monitor.store.outbox import delivery_summary, failed_deliveries
     from monitor.views import channel_record, failed_delivery, outbox_counts
 
+    @cache
     def channels() -> list[Channel]:
+        """As App.channels, from the alerts section alone (monitor.configview)."""
+        from monitor.notify.channels import load_channels
+
         try:
-            return app.channels
+            env = dict(app.env) if app.env is not None else None
+            return load_channels(app.config_view.alerts(), env)
         except NotifyError:
             return []
 
-    with app.sessions() as session:
-        summary = delivery_summary(session)
-        failed = failed_deliveries(session, limit=50)
-        # The channels (Apprise) are loaded only to name a failed row's channel, or for --json
-        masked = {ch.id: ch.masked for ch in channels()} if failed else {}
-        records = [failed_delivery(r, masked) for r in failed]
+    summary = db.delivery_summary()
+    failed = db.failed_deliveries()
+    # The channels (Apprise) are loaded only to name a failed row's channel, or for --json
+    masked = {ch.id: ch.masked for ch in channels()} if failed else {}
+    records = [failed_delivery(r, masked) for r in failed]
     counts = outbox_counts(summary) or "empty"
     return StatusSection(
         key="alerts",

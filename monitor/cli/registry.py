@@ -92,7 +92,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "show": LazyCommand("changes_cmds", "One change with all its evidence."),
     "status": LazyCommand(
-        "daemon_cmds",
+        "status_cmds",
         "Health of every source: last success, last error, consecutive failures, next due, "
         "items stored.",
     ),
