@@ -21,6 +21,7 @@ Nothing leaves 127.0.0.0/8.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -41,15 +42,25 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPANIES = ["Alibaba Cloud", "Huawei Cloud", "Tencent Cloud", "NVIDIA", "DeepSeek", "OpenAI"]
 
 
-def feed_xml(index: int, items: int) -> bytes:
-    """RSS 2.0 with ``items`` distinct entries (distinct titles, links, GUIDs and text)."""
+def feed_xml(
+    index: int, items: int, newest: int | None = None, published: float = 0.0, step: float = 60.0
+) -> bytes:
+    """RSS 2.0 with ``items`` distinct entries (distinct titles, links, GUIDs and text).
+
+    ``newest``: the number of the newest entry, for a source that publishes (entries
+    ``newest - items + 1 .. newest``, the newest dated ``published``, each older one
+    ``step`` seconds before); None: entries ``0 .. items - 1`` with fixed dates.
+    """
+    first = 0 if newest is None else newest - items + 1
     entries = []
-    for j in range(items):
+    for j in range(first, first + items):
         company = COMPANIES[(index + j) % len(COMPANIES)]
+        fixed = 1_760_000_000 + index * 100 + j
+        stamp = fixed if newest is None else published - (newest - j) * step
         entries.append(
             f"""<item><title>{company} update {index}-{j}: new service in region {j}</title>
 <link>https://news{index % 50}.example/{index}/{j}</link><guid>src{index}-item{j}</guid>
-<pubDate>{formatdate(1_760_000_000 + index * 100 + j, usegmt=True)}</pubDate>
+<pubDate>{formatdate(stamp, usegmt=True)}</pubDate>
 <description>{company} announced update {index}-{j}, with details about availability,
 pricing and the regions concerned. Item {j} of source {index}.</description></item>"""
         )
@@ -63,9 +74,87 @@ pricing and the regions concerned. Item {j} of source {index}.</description></it
 # --- server process --------------------------------------------------------------------------
 
 
-def serve(hosts: int, sources: int, items: int, delay: float) -> None:
-    feeds = {f"/feed/{i}.xml": feed_xml(i, items) for i in range(sources)}
-    last_modified = formatdate(1_760_000_000, usegmt=True)
+class Feeds:
+    """What the bench server answers for ``/feed/<i>.xml``, and who asked when.
+
+    ``publishing`` (a fraction) of the sources, spread evenly over the indexes, publish a
+    new entry every ``publish_every`` seconds, each at its own phase within that period
+    (so the new entries arrive spread over the minute, not all at once); the others never
+    change. Each version of a feed has its own ETag and Last-Modified, and a conditional
+    GET naming the current one is answered 304.
+    """
+
+    def __init__(self, sources: int, items: int, publishing: float, publish_every: float):
+        self.items = items
+        self.publish_every = publish_every
+        self.started = time.time()
+        self.static = {i: feed_xml(i, items) for i in range(sources)}
+        # evenly spread: source i publishes when (i + 1) * fraction passes a whole number
+        self.publishes = {
+            i for i in range(sources) if int((i + 1) * publishing) > int(i * publishing)
+        }
+        self._latest: dict[int, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+        self.polls: dict[int, list[float]] = {}  # source index -> request times
+        self.statuses: dict[int, int] = {}
+
+    def _phase(self, index: int) -> float:
+        return (index * 7919 % 1000) / 1000 * self.publish_every
+
+    def version(self, index: int, now: float) -> int:
+        """0 for a source that never changes; else how many entries it has published."""
+        if index not in self.publishes:
+            return 0
+        return int((now - self.started + self._phase(index)) // self.publish_every)
+
+    def current(self, index: int, now: float) -> tuple[bytes, str, str]:
+        """The feed's body, ETag and Last-Modified now."""
+        version = self.version(index, now)
+        if index not in self.publishes:
+            return self.static[index], f'"v0-{index}"', formatdate(1_760_000_000, usegmt=True)
+        since = self.started - self._phase(index) + version * self.publish_every
+        with self._lock:
+            cached = self._latest.get(index)
+        if cached is None or cached[0] != version:
+            body = feed_xml(index, self.items, version + self.items - 1, since, self.publish_every)
+            cached = (version, body)
+            with self._lock:
+                self._latest[index] = cached
+        return cached[1], f'"v{version}-{index}"', formatdate(since, usegmt=True)
+
+    def record(self, index: int, status: int, now: float) -> None:
+        with self._lock:
+            self.polls.setdefault(index, []).append(now)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def stats(self, since: float) -> dict[str, Any]:
+        """Requests since ``since`` (distinct sources, by status so far) and, over the
+        whole run, the longest a source waited between two requests (or since its last)."""
+        now = time.time()
+        with self._lock:
+            polls = {i: [*times, now] for i, times in self.polls.items()}
+            statuses = dict(self.statuses)
+        gaps = [b - a for times in polls.values() for a, b in itertools.pairwise(times)]
+        return {
+            "polled_since": sum(1 for times in polls.values() if times[-2] >= since),
+            "requests_since": sum(1 for times in polls.values() for t in times[:-1] if t >= since),
+            "statuses": statuses,
+            "max_gap": max(gaps, default=0.0),
+            "sources_polled": len(polls),
+        }
+
+
+def serve(
+    hosts: int,
+    sources: int,
+    items: int,
+    delay: float,
+    publishing: float = 0.0,
+    publish_every: float = 60.0,
+) -> None:
+    """Serve the feeds on 127.0.0.1 .. 127.0.0.<hosts>, one port; print the port, then
+    run until stdin closes. ``/stats?since=<epoch>`` answers :meth:`Feeds.stats` as JSON."""
+    feeds = Feeds(sources, items, publishing, publish_every)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -73,28 +162,37 @@ def serve(hosts: int, sources: int, items: int, delay: float) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:
-            body = feeds.get(self.path)
-            time.sleep(delay)
-            if body is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            etag = f'"v1-{self.path}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", last_modified)
+        def _answer(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if body:
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/stats"):
+                since = float(self.path.partition("since=")[2] or 0)
+                self._answer(200, {}, json.dumps(feeds.stats(since)).encode())
+                return
+            time.sleep(delay)
+            name = self.path.removeprefix("/feed/").removesuffix(".xml")
+            if not name.isdigit() or int(name) not in feeds.static:
+                self._answer(404, {})
+                return
+            index, now = int(name), time.time()
+            body, etag, last_modified = feeds.current(index, now)
+            validators = {"ETag": etag, "Last-Modified": last_modified}
+            if self.headers.get("If-None-Match") == etag or (
+                "If-None-Match" not in self.headers
+                and self.headers.get("If-Modified-Since") == last_modified
+            ):
+                feeds.record(index, 304, now)
+                self._answer(304, validators)
+                return
+            feeds.record(index, 200, now)
+            self._answer(200, {"Content-Type": "application/rss+xml", **validators}, body)
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
@@ -143,13 +241,23 @@ def monitor_worker(config_path: str, db_url: str) -> None:
     print(json.dumps({"passes": results, "peak_rss_mb": peak_kib / 1024}))
 
 
-def write_sources(path: Path, urls: list[str], concurrency: int, per_host: int) -> None:
-    """A sources.yaml of one feed source per URL (no retries: a bench counts failures)."""
+def write_sources(
+    path: Path,
+    urls: list[str],
+    concurrency: int,
+    per_host: int,
+    every: str | None = None,
+    sections: list[str] | None = None,
+) -> None:
+    """A sources.yaml of one feed source per URL (no retries: a bench counts failures).
+    ``every``: ``defaults.every``; ``sections``: more top-level YAML lines (``retention:``...)."""
     lines = [
         "defaults:",
         f"  concurrency: {concurrency}",
         f"  per_host: {per_host}",
         "  retries: 0",
+        *([f"  every: {every}"] if every else []),
+        *(sections or []),
         "sources:",
     ]
     for i, url in enumerate(urls):
@@ -201,10 +309,12 @@ def main() -> None:
         "--naive-sample", type=int, default=0, help="time the naive loop on N sources, scaled"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--publishing", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--publish-every", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.hosts, args.sources, args.items, args.delay)
+        serve(args.hosts, args.sources, args.items, args.delay, args.publishing, args.publish_every)
         return
     if args.worker:
         monitor_worker(*args.worker)
