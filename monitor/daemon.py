@@ -373,11 +373,12 @@ class Daemon:
         except Exception:
             log.exception("prune failed")
             return
-        if report.texts or report.deleted:
+        if report.texts or report.deleted or report.keys:
             log.info(
-                "prune texts=%d deleted=%d bytes_before=%s bytes_after=%s",
+                "prune texts=%d deleted=%d keys=%d bytes_before=%s bytes_after=%s",
                 report.texts,
                 report.deleted,
+                report.keys,
                 report.bytes_before,
                 report.bytes_after,
             )

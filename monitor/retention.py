@@ -3,9 +3,13 @@
     retention:
       drop_text_after: 30d    # the text of an item with no fact is emptied after this
       delete_after: 180d      # such an item is deleted; its dedupe keys stay (seen_keys)
+      forget_keys_after: 365d # those keys are dropped this long after the item (none: never)
       every: 1d               # how often the daemon prunes (and `monitor prune` by hand)
 
-Facts, changes, their evidence (the items they cite) and deliveries are always kept.
+Facts, changes, their evidence (the items they cite) and deliveries are always kept. The
+keys are dropped in the end so that the database stops growing: an item a source still
+lists after that long is stored once more, and carries no alert (it reported no fact
+before, and an item older than ``alerts.max_age`` is a backfill).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.notify.config import Duration
+from monitor.notify.config import Duration, OptionalDuration
 
 
 class RetentionConfig(BaseModel):
@@ -22,4 +26,5 @@ class RetentionConfig(BaseModel):
 
     drop_text_after: Duration = timedelta(days=30)
     delete_after: Duration = timedelta(days=180)
+    forget_keys_after: OptionalDuration = timedelta(days=365)
     every: Duration = timedelta(days=1)

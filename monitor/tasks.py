@@ -490,35 +490,41 @@ def queue_database_alert(app: App, outage: Outage, *, now: datetime | None = Non
 @dataclass
 class PruneReport:
     """What :func:`prune` did (or, dry, would do): item texts emptied, items deleted
-    (their dedupe keys kept), and the SQLite file's size before and after (None
-    elsewhere, or dry)."""
+    (their dedupe keys kept), keys of items deleted long ago dropped, and the SQLite
+    file's size before and after (None elsewhere, or dry)."""
 
     texts: int
     deleted: int
     bytes_before: int | None = None
     bytes_after: int | None = None
+    keys: int = 0
 
 
 def prune(app: App, *, dry_run: bool = False, now: datetime | None = None) -> PruneReport:
     """Apply ``retention:``: empty the text of fact-less items older than
     ``drop_text_after``, delete those older than ``delete_after`` (keeping their dedupe
-    keys, so they are never news again), then give SQLite's free pages back."""
+    keys, so they are not news again), drop those keys after ``forget_keys_after``, then
+    give SQLite's free pages back."""
     from monitor.store.retention import count_prunable, database_bytes, prune_items, reclaim_space
 
     moment = _now(now)
     policy = app.config.retention
     text_before = moment - policy.drop_text_after
     delete_before = moment - policy.delete_after
+    forget = policy.forget_keys_after
+    forget_before = moment - forget if forget is not None else None
     if dry_run:
         with transaction(app.sessions) as session:
-            counts = count_prunable(session, text_before, delete_before)
-        return PruneReport(counts.texts, counts.deleted)
+            counts = count_prunable(session, text_before, delete_before, forget_before)
+        return PruneReport(counts.texts, counts.deleted, keys=counts.keys)
     before = database_bytes(app.engine)
     with transaction(app.sessions) as session:
-        counts = prune_items(session, text_before, delete_before, moment)
-    if counts.texts or counts.deleted:
+        counts = prune_items(session, text_before, delete_before, moment, forget_before)
+    if counts.texts or counts.deleted or counts.keys:
         reclaim_space(app.engine)
-    return PruneReport(counts.texts, counts.deleted, before, database_bytes(app.engine))
+    return PruneReport(
+        counts.texts, counts.deleted, before, database_bytes(app.engine), keys=counts.keys
+    )
 
 
 def quiet_sources(session: Session, app: App, now: datetime) -> list[QuietSource]:

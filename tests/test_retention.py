@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from monitor import tasks
 from monitor.cli import cli
+from monitor.retention import RetentionConfig
 from monitor.store.db import session_factory, transaction, utcnow
 from monitor.store.models import ChangeRow, ItemRow, ObservationRow, SeenKeyRow
 from monitor.store.sources import known_urls
@@ -72,6 +73,36 @@ def test_prune_drops_texts_then_rows_keeps_keys_facts_and_evidence(
     assert tasks.process_pending(app).items == 0
 
 
+def test_prune_forgets_the_keys_of_items_deleted_long_ago(fresh_db: Engine, tmp_path: Path) -> None:
+    """seen_keys must not be the one table that grows for ever (the soak's database grew
+    by a key per item published): the keys go after ``forget_keys_after``."""
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))
+    store(app.sessions, news())
+    tasks.process_pending(app)
+    half_year = utcnow() + timedelta(days=181)
+    assert tasks.prune(app, now=half_year).deleted == 301
+    assert count(fresh_db, SeenKeyRow) == 301
+
+    # keys kept for forget_keys_after (365d by default) after their item was deleted
+    assert tasks.prune(app, now=half_year + timedelta(days=364)).keys == 0
+    later = half_year + timedelta(days=366)
+    assert tasks.prune(app, dry_run=True, now=later).keys == 301
+    assert count(fresh_db, SeenKeyRow) == 301  # a dry run changes nothing
+    assert tasks.prune(app, now=later).keys == 301
+    assert count(fresh_db, SeenKeyRow) == 0
+    assert count(fresh_db, ChangeRow) == 1 and count(fresh_db, ItemRow) == 1
+
+    # none: kept for ever
+    config = make_config(tmp_path)
+    config.retention = RetentionConfig.model_validate({"forget_keys_after": "none"})
+    forever = make_app(fresh_db, config, RuleExtractor(RULES))
+    store(app.sessions, news())  # the forgotten items are stored again, once
+    tasks.process_pending(app)
+    assert tasks.prune(forever, now=half_year + timedelta(days=181)).deleted == 301
+    assert tasks.prune(forever, now=half_year + timedelta(days=5000)).keys == 0
+    assert count(fresh_db, SeenKeyRow) == 301
+
+
 @pytest.mark.sqlite_only("SQLite's file size and incremental vacuum")
 def test_prune_gives_sqlite_space_back(fresh_db: Engine, tmp_path: Path) -> None:
     app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))
@@ -84,12 +115,18 @@ def test_prune_gives_sqlite_space_back(fresh_db: Engine, tmp_path: Path) -> None
 
 def test_prune_command_and_retention_config(tmp_path: Path, db_url: str) -> None:
     config = tmp_path / "sources.yaml"
-    config.write_text("retention:\n  drop_text_after: 7d\n  delete_after: 90d\nsources: []\n")
+    config.write_text(
+        "retention:\n  drop_text_after: 7d\n  delete_after: 90d\n  forget_keys_after: 2m\n"
+        "sources: []\n"
+    )
     result = CliRunner().invoke(
         cli, ["--config", str(config), "--db", db_url, "prune", "--dry-run"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("0 item texts would be emptied, 0 items would be deleted")
+    assert result.output.startswith(
+        "0 item texts would be emptied, 0 items would be deleted, "
+        "0 dedupe keys of deleted items would be dropped"
+    )
     config.write_text("retention:\n  keep_forever: yes\nsources: []\n")
     bad = CliRunner().invoke(cli, ["--config", str(config), "--db", db_url, "prune"])
     assert bad.exit_code == 2 and "keep_forever" in bad.output

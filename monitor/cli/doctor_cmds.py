@@ -104,9 +104,9 @@ def doctor(app: App) -> None:
 def prune(app: App, dry_run: bool) -> None:
     """Apply the `retention:` settings now (the daemon does it every `retention.every`):
     empty the text of items that reported no fact after `drop_text_after`, delete them
-    after `delete_after` (their dedupe keys stay, so they never come back as news), and
-    give SQLite's free pages back to the disk. Facts, changes, their evidence and
-    deliveries are always kept.
+    after `delete_after` (their dedupe keys stay, so they do not come back as news), drop
+    those keys after `forget_keys_after`, and give SQLite's free pages back to the disk.
+    Facts, changes, their evidence and deliveries are always kept.
 
     \b
     Examples:
@@ -117,7 +117,10 @@ def prune(app: App, dry_run: bool) -> None:
 
     report = tasks.prune(app, dry_run=dry_run)
     verb = "would be" if dry_run else "were"
-    click.echo(f"{report.texts} item texts {verb} emptied, {report.deleted} items {verb} deleted")
+    click.echo(
+        f"{report.texts} item texts {verb} emptied, {report.deleted} items {verb} deleted, "
+        f"{report.keys} dedupe keys of deleted items {verb} dropped"
+    )
     if report.bytes_before is not None and report.bytes_after is not None:
         freed = (report.bytes_before - report.bytes_after) / 1024
         click.echo(

@@ -3,6 +3,8 @@
 An item is prunable once processed and cited by no observation and no change. Deleting
 one first copies its dedupe keys into ``seen_keys``, which ``items.store_items`` and
 ``sources.known_urls`` consult, so the same item fetched again is a duplicate, not news.
+Those keys are dropped in turn after ``forget_keys_after``: without that, ``seen_keys``
+would be the one table that grows for as long as the sources publish.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from monitor.store.models import ChangeRow, ItemRow, ObservationRow, SeenKeyRow
 class PruneCounts:
     texts: int  # items whose text was (or would be) emptied
     deleted: int  # items deleted (or to be), their keys kept
+    keys: int = 0  # dedupe keys of items deleted long ago, dropped (or to be)
 
 
 def _factless(fetched_before: datetime) -> ColumnElement[bool]:
@@ -33,7 +36,12 @@ def _factless(fetched_before: datetime) -> ColumnElement[bool]:
     )
 
 
-def count_prunable(session: Session, text_before: datetime, delete_before: datetime) -> PruneCounts:
+def count_prunable(
+    session: Session,
+    text_before: datetime,
+    delete_before: datetime,
+    forget_before: datetime | None = None,
+) -> PruneCounts:
     """What :func:`prune_items` would do now."""
     texts = session.scalar(
         select(func.count())
@@ -43,14 +51,35 @@ def count_prunable(session: Session, text_before: datetime, delete_before: datet
     deleted = session.scalar(
         select(func.count()).select_from(ItemRow).where(_factless(delete_before))
     )
-    return PruneCounts(texts or 0, deleted or 0)
+    keys = None
+    if forget_before is not None:
+        keys = session.scalar(
+            select(func.count())
+            .select_from(SeenKeyRow)
+            .where(SeenKeyRow.deleted_at < forget_before)
+        )
+    return PruneCounts(texts or 0, deleted or 0, keys or 0)
 
 
 def prune_items(
-    session: Session, text_before: datetime, delete_before: datetime, now: datetime
+    session: Session,
+    text_before: datetime,
+    delete_before: datetime,
+    now: datetime,
+    forget_before: datetime | None = None,
 ) -> PruneCounts:
-    """Delete the fact-less items fetched before ``delete_before`` (keeping their keys),
-    then empty the text of those fetched before ``text_before``."""
+    """Drop the keys of items deleted before ``forget_before`` (None: keep them all),
+    delete the fact-less items fetched before ``delete_before`` (keeping their keys), then
+    empty the text of those fetched before ``text_before``."""
+    keys = 0
+    if forget_before is not None:
+        keys = _rowcount(
+            session.execute(
+                delete(SeenKeyRow)
+                .where(SeenKeyRow.deleted_at < forget_before)
+                .execution_options(synchronize_session=False)
+            )
+        )
     doomed = select(ItemRow.id).where(_factless(delete_before)).scalar_subquery()
     session.execute(
         insert(SeenKeyRow).from_select(
@@ -79,7 +108,7 @@ def prune_items(
             .execution_options(synchronize_session=False)
         )
     )
-    return PruneCounts(texts, deleted)
+    return PruneCounts(texts, deleted, keys)
 
 
 def _rowcount(result: Any) -> int:
