@@ -76,6 +76,7 @@ for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.ret
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 CHUNK = 64 * 1024
 MAX_RETRY_AFTER = 24 * 3600.0  # a server asking for more than a day is capped at a day
+HOST_POOLS = 64  # hosts whose kept-alive connections are kept (least recently used go)
 
 
 class FetchCancelled(FetchError):
@@ -161,6 +162,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []  # every session made (closed by close())
         self._idle: list[requests.Session] = []  # those not in use right now
+        self._adapter: WatchedAdapter | None = None  # shared by the sessions (its pools)
         self._watchdog = Watchdog()
         self._closed = threading.Event()
 
@@ -184,15 +186,23 @@ class Fetcher:
     # documented as thread-safe). Not one per thread: the daemon and every `run_pass` start
     # new worker threads, and per-thread sessions (each with its keep-alive sockets) piled
     # up for the life of the process.
+    # The sessions share one adapter, so one pool of kept-alive connections (urllib3's pools
+    # are thread-safe): at most per_host idle sockets for each of the last HOST_POOLS hosts.
+    # An adapter per session kept a socket per session and host, up to concurrency x 64
+    # (2,048 at the default 32: past the usual limit of 1,024 open files).
     @contextlib.contextmanager
     def _session(self) -> Iterator[requests.Session]:
         with self._lock:
             session = self._idle.pop() if self._idle else None
+            if self._adapter is None:
+                self._adapter = WatchedAdapter(
+                    pool_connections=HOST_POOLS,
+                    pool_maxsize=max(self.per_host, 2),
+                    max_retries=0,
+                )
+            adapter = self._adapter
         if session is None:
             session = GuardedSession()
-            adapter = WatchedAdapter(
-                pool_connections=64, pool_maxsize=max(self.per_host, 2), max_retries=0
-            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.max_redirects = self.max_redirects
@@ -229,9 +239,13 @@ class Fetcher:
             watch.cut()
         with self._lock:
             sessions, self._sessions, self._idle = self._sessions, [], []
+            adapter, self._adapter = self._adapter, None
         for session in sessions:
             with contextlib.suppress(Exception):
                 session.close()
+        if adapter is not None:
+            with contextlib.suppress(Exception):
+                adapter.close()
 
     def get(
         self,
