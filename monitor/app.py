@@ -283,6 +283,12 @@ class App:
         if pool is not None:
             pool.warm()
 
+    def stop_idle_extraction(self, idle_for: float) -> bool:
+        """Stop the extraction pool's workers if started and unused for ``idle_for``
+        seconds (they start again for the next large batch); True when stopped."""
+        pool = self._parts.get("extraction_pool")
+        return pool is not None and pool.close_if_idle(idle_for)
+
     @property
     def fetcher(self) -> Fetcher:
         """The HTTP client, with ``defaults`` from the config (closed by :meth:`close`)."""

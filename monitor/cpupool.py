@@ -11,7 +11,10 @@ would stall both. ``ExtractionPool`` runs the extractor in worker processes inst
   items), so the build overlaps the rest of the fetching;
 - :meth:`extract` reads a batch of items, spread over the workers in order-keeping chunks;
   :meth:`submit` starts the same without waiting, so the main process writes one batch
-  while the workers read the next.
+  while the workers read the next;
+- :meth:`close_if_idle` stops the workers once no batch came for a while (the daemon asks
+  every minute): a worker holds a built extractor, ~100 MB, that a daemon whose first pass
+  is long done would otherwise keep for good. The next large batch starts them again.
 
 Workers are started with ``forkserver`` (never ``fork``: the daemon's threads may hold
 locks at fork time) and sized to the cores left beside the main process, which keeps
@@ -24,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
@@ -88,6 +92,11 @@ class ExtractionPool:
         self._pool: ProcessPoolExecutor | None = None
         self._warmed = False
         self._lock = threading.Lock()
+        # Held while work is handed to the pool, and while close_if_idle decides: the pool
+        # is never shut down between an _executor() and its submit().
+        self._use = threading.Lock()
+        self._futures: list[Future[list[FactsOrError]]] = []  # the latest batch's chunks
+        self._used = time.monotonic()  # when a batch was last handed in or collected
 
     @property
     def available(self) -> bool:
@@ -112,11 +121,13 @@ class ExtractionPool:
 
     def warm(self) -> None:
         """Start the workers (and their extractors' builds) now, without waiting."""
-        if self.available and not self._warmed:
-            self._warmed = True
-            pool = self._executor()
-            for _ in range(self.workers):
-                pool.submit(_ready)
+        with self._use:
+            if self.available and not self._warmed:
+                self._warmed = True
+                self._used = time.monotonic()
+                pool = self._executor()
+                for _ in range(self.workers):
+                    pool.submit(_ready)
 
     def extract(self, items: Sequence[Item]) -> list[FactsOrError]:
         """Facts per item in the order given (an error's text where extraction failed)."""
@@ -126,15 +137,44 @@ class ExtractionPool:
         """Start reading ``items`` now and return at once: the call returned waits for
         the facts (as :meth:`extract` gives them). The caller writes one batch while the
         workers read the next."""
-        pool = self._executor()
-        futures: list[Future[list[FactsOrError]]] = [
-            pool.submit(_extract_chunk, list(items[start : start + CHUNK]))
-            for start in range(0, len(items), CHUNK)
-        ]
-        return lambda: [result for future in futures for result in future.result()]
+        with self._use:
+            pool = self._executor()
+            futures: list[Future[list[FactsOrError]]] = [
+                pool.submit(_extract_chunk, list(items[start : start + CHUNK]))
+                for start in range(0, len(items), CHUNK)
+            ]
+            self._futures = [f for f in self._futures if not f.done()] + futures
+            self._used = time.monotonic()
+
+        def collect() -> list[FactsOrError]:
+            try:
+                return [result for future in futures for result in future.result()]
+            finally:
+                self._used = time.monotonic()
+
+        return collect
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker processes are up."""
+        return self._pool is not None
+
+    def close_if_idle(self, idle_for: float) -> bool:
+        """Stop the workers when no batch has used them for ``idle_for`` seconds (and none
+        is being read); True when they were stopped. The next :meth:`warm`, :meth:`submit`
+        or :meth:`extract` starts them again."""
+        with self._use:
+            busy = any(not future.done() for future in self._futures)
+            if self._pool is None or busy or time.monotonic() - self._used < idle_for:
+                return False
+            with self._lock:
+                pool, self._pool, self._warmed, self._futures = self._pool, None, False, []
+        pool.shutdown(wait=True, cancel_futures=True)
+        log.debug("extraction pool stopped after idle=%.0fs", idle_for)
+        return True
 
     def close(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, self._pool, self._warmed = self._pool, None, False
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

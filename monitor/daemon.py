@@ -64,6 +64,7 @@ log = logging.getLogger("monitor.daemon")
 DELIVER_EVERY = 15.0  # seconds between outbox runs
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats (a write: it also proves the database)
 PRUNE_FIRST_AFTER = 300.0  # seconds after start-up before the first retention pass
+POOL_IDLE_AFTER = 300.0  # extraction workers unused this long are stopped (~100 MB each)
 PROBE_EVERY = 5.0  # seconds between attempts to write while the database is unavailable
 
 
@@ -383,6 +384,15 @@ class Daemon:
                 report.bytes_after,
             )
 
+    def idle_job(self) -> None:
+        """Stop the extraction workers once the burst that started them (the first pass,
+        a news day) is over: each holds a built extractor for nothing."""
+        try:
+            if self.app.stop_idle_extraction(POOL_IDLE_AFTER):
+                log.info("extraction workers stopped idle=%.0fs", POOL_IDLE_AFTER)
+        except Exception:
+            log.exception("stopping the idle extraction workers failed")
+
     def heartbeat_job(self) -> None:
         """Every few seconds: a heartbeat write every HEARTBEAT_EVERY, or at every call
         while the database is unavailable (the probe that notices its recovery). First,
@@ -481,6 +491,12 @@ class Daemon:
             id="prune",
             executor="service",
             next_run_time=now + timedelta(seconds=min(prune_every, PRUNE_FIRST_AFTER)),
+        )
+        scheduler.add_job(
+            self.idle_job,
+            IntervalTrigger(seconds=60, timezone=UTC),
+            id="idle",
+            executor="service",
         )
         scheduler.add_job(
             self.heartbeat_job,

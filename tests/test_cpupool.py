@@ -78,3 +78,26 @@ def test_process_pending_through_the_pool_gives_the_same_change_log(
         assert change_log(engine) == in_process
     finally:
         engine.dispose()
+
+
+def test_idle_workers_are_stopped_and_start_again(corpora: Path) -> None:
+    """The daemon stops workers left idle after a burst (each holds a built extractor,
+    ~100 MB: the soak's daemon kept one from its first pass on); the next batch restarts
+    them with the same results."""
+    items = corpus_items(corpora)[:20]
+    with App(config=Config()) as app:
+        assert not app.stop_idle_extraction(0)  # never started: nothing to stop
+        pool = app.extraction_pool
+        if not pool.available:
+            pytest.skip("a single core: there is no other core to extract on")
+        first = pool.extract(items)
+        assert pool._pool is not None
+        workers = list(pool._pool._processes.values())  # type: ignore[attr-defined]
+        assert workers and all(w.is_alive() for w in workers)
+        assert not app.stop_idle_extraction(3600)  # used just now: kept
+        assert pool.running
+        assert app.stop_idle_extraction(0)
+        assert not pool.running
+        assert not any(w.is_alive() for w in workers)
+        assert pool.extract(items) == first  # started again
+        assert pool.running
