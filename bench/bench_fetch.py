@@ -134,8 +134,13 @@ class Feeds:
         with self._lock:
             polls = {i: [*times, now] for i, times in self.polls.items()}
             statuses = dict(self.statuses)
-        gaps = [b - a for times in polls.values() for a, b in itertools.pairwise(times)]
+        waits = [b - a for times in polls.values() for a, b in itertools.pairwise(times[:-1])]
+        gaps = sorted([*waits, *(now - times[-2] for times in polls.values())])
         return {
+            "gaps": len(waits),
+            "gap_p50": gaps[len(gaps) // 2] if gaps else 0.0,
+            "gap_p99": gaps[len(gaps) * 99 // 100] if gaps else 0.0,
+            "gaps_over_72s": sum(1 for wait in waits if wait > 72),
             "polled_since": sum(1 for times in polls.values() if times[-2] >= since),
             "requests_since": sum(1 for times in polls.values() for t in times[:-1] if t >= since),
             "statuses": statuses,

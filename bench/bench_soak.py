@@ -20,6 +20,7 @@ every WARNING/ERROR line of the daemon's log. Nothing leaves 127.0.0.0/8.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -45,6 +46,7 @@ FETCH_BENCH = Path(__file__).resolve().parent / "bench_fetch.py"
 class Sample:
     minute: int
     rss_mb: float
+    tree_mb: float  # the daemon and its children (the extraction workers, their forkserver)
     fds: int
     threads: int
     cpu_s: float  # the daemon's user + system CPU seconds in this minute
@@ -62,6 +64,25 @@ class Sample:
 def proc_status(pid: int) -> dict[str, str]:
     lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in task.read_text().split()]
+        if parent != pid:
+            found.append(parent)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        return int(proc_status(pid)["VmRSS"].split()[0]) / 1024
+    except (OSError, KeyError):  # gone, or a zombie
+        return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -101,6 +122,7 @@ def sample(minute: int, pid: int, db: Path, port: int, since: float, cpu_before:
     return Sample(
         minute=minute,
         rss_mb=int(status["VmRSS"].split()[0]) / 1024,
+        tree_mb=int(status["VmRSS"].split()[0]) / 1024 + sum(map(rss_mb, descendants(pid))),
         fds=len(os.listdir(f"/proc/{pid}/fd")),
         threads=int(status["Threads"]),
         cpu_s=cpu_seconds(pid) - cpu_before,
@@ -132,24 +154,26 @@ def log_problems(log: Path) -> Counter[str]:
 
 def table(samples: list[Sample]) -> str:
     rows = [
-        "| minute | RSS MB | fds | threads | CPU s | DB MB (WAL) | items (with text) "
-        "| seen_keys | changes | sources polled | load 1m |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| minute | RSS MB | with workers | fds | threads | CPU s | DB MB (WAL) "
+        "| items (with text) | seen_keys | changes | sources polled | load 1m |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in samples:
         rows.append(
-            f"| {s.minute} | {s.rss_mb:.0f} | {s.fds} | {s.threads} | {s.cpu_s:.1f} "
+            f"| {s.minute} | {s.rss_mb:.0f} | {s.tree_mb:.0f} | {s.fds} | {s.threads} "
+            f"| {s.cpu_s:.1f} "
             f"| {s.db_mb:.1f} ({s.wal_mb:.1f}) | {s.items:,} ({s.texts:,}) | {s.seen_keys:,} "
             f"| {s.changes:,} | {s.polled:,} | {s.load1:.1f} |"
         )
     return "\n".join(rows)
 
 
-def retention_yaml(drop_text_after: str, delete_after: str, every: str) -> list[str]:
+def retention_yaml(drop_text_after: str, delete_after: str, forget: str, every: str) -> list[str]:
     return [
         "retention:",
         f"  drop_text_after: {drop_text_after}",
         f"  delete_after: {delete_after}",
+        f"  forget_keys_after: {forget}",
         f"  every: {every}",
     ]
 
@@ -166,6 +190,7 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--drop-text-after", default="1m")
     parser.add_argument("--delete-after", default="2m")
+    parser.add_argument("--forget-keys-after", default="2m")
     parser.add_argument("--prune-every", default="1m")
     parser.add_argument("--keep", type=Path, help="keep the database and log in this folder")
     parser.add_argument("--json", type=Path, help="also write the samples here")
@@ -201,7 +226,9 @@ def main() -> None:
             args.concurrency,
             args.per_host,
             every="1m",
-            sections=retention_yaml(args.drop_text_after, args.delete_after, args.prune_every),
+            sections=retention_yaml(
+                args.drop_text_after, args.delete_after, args.forget_keys_after, args.prune_every
+            ),
         )
         subprocess.run([*monitor, "init"], cwd=workdir, check=True, capture_output=True)
         with open(log, "wb") as log_file:
@@ -232,7 +259,8 @@ def main() -> None:
         f"{args.items} entries per feed) on {args.hosts} loopback hosts, {args.delay * 1000:.0f} "
         f"ms latency, every 1m, concurrency {args.concurrency}, per_host {args.per_host}; "
         f"retention drop_text_after {args.drop_text_after}, delete_after {args.delete_after}, "
-        f"every {args.prune_every}; {os.cpu_count()} CPUs"
+        f"forget_keys_after {args.forget_keys_after}, every {args.prune_every}; "
+        f"{os.cpu_count()} CPUs"
     )
     print()
     print(table(samples))
@@ -240,15 +268,18 @@ def main() -> None:
     tail = samples[-5:]
     print(
         f"last {len(tail)} minutes: RSS {min(s.rss_mb for s in tail):.0f}..."
-        f"{max(s.rss_mb for s in tail):.0f} MB, fds {min(s.fds for s in tail)}..."
+        f"{max(s.rss_mb for s in tail):.0f} MB (with workers {min(s.tree_mb for s in tail):.0f}"
+        f"...{max(s.tree_mb for s in tail):.0f}), fds {min(s.fds for s in tail)}..."
         f"{max(s.fds for s in tail)}, threads {min(s.threads for s in tail)}..."
         f"{max(s.threads for s in tail)}, DB {min(s.db_mb for s in tail):.1f}..."
         f"{max(s.db_mb for s in tail):.1f} MB"
     )
     print(
         f"server: {final['sources_polled']} of {args.sources} sources polled, "
-        f"statuses {final['statuses']}, longest wait of a source between polls "
-        f"{final['max_gap']:.0f} s (every 60 s, jitter +/-10%)"
+        f"statuses {final['statuses']}, waits between two polls of a source: median "
+        f"{final['gap_p50']:.0f} s, 99th percentile {final['gap_p99']:.0f} s, longest "
+        f"{final['max_gap']:.0f} s, {final['gaps_over_72s']} of {final['gaps']} over 72 s "
+        "(every 60 s, jitter +/-10%)"
     )
     print(f"daemon exit code after SIGTERM: {exit_code}")
     problems = log_problems(log)
