@@ -3,13 +3,12 @@
     retention:
       drop_text_after: 30d    # the text of an item with no fact is emptied after this
       delete_after: 180d      # such an item is deleted; its dedupe keys stay (seen_keys)
-      forget_keys_after: 365d # those keys are dropped this long after the item (none: never)
+      forget_keys_after: 365d # those keys go once not seen for this long (none: never)
       every: 1d               # how often the daemon prunes (and `monitor prune` by hand)
 
 Facts, changes, their evidence (the items they cite) and deliveries are always kept. The
-keys are dropped in the end so that the database stops growing: an item a source still
-lists after that long is stored once more, and carries no alert (it reported no fact
-before, and an item older than ``alerts.max_age`` is a backfill).
+keys are dropped once no listing has shown their item for ``forget_keys_after`` (a
+listing that shows it again marks it seen), so that the database stops growing.
 """
 
 from __future__ import annotations

@@ -103,6 +103,28 @@ def test_prune_forgets_the_keys_of_items_deleted_long_ago(fresh_db: Engine, tmp_
     assert count(fresh_db, SeenKeyRow) == 301
 
 
+def test_keys_of_items_still_listed_are_not_forgotten(
+    fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """forget_keys_after counts from when a deleted item was last seen in a listing: the
+    soak's feeds listed their entries for 10 minutes, and keys forgotten 2 minutes after
+    deletion brought them back as new items."""
+    from monitor.store import items as items_module
+
+    app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))
+    store(app.sessions, news())
+    tasks.process_pending(app)
+    half_year = utcnow() + timedelta(days=181)
+    assert tasks.prune(app, now=half_year).deleted == 301
+
+    seen_again = half_year + timedelta(days=300)
+    monkeypatch.setattr(items_module, "utcnow", lambda: seen_again)
+    assert store(app.sessions, news()) == 0  # still listed: duplicates, and seen now
+    assert tasks.prune(app, now=half_year + timedelta(days=366)).keys == 0
+    assert count(fresh_db, SeenKeyRow) == 301
+    assert tasks.prune(app, now=seen_again + timedelta(days=366)).keys == 301
+
+
 @pytest.mark.sqlite_only("SQLite's file size and incremental vacuum")
 def test_prune_gives_sqlite_space_back(fresh_db: Engine, tmp_path: Path) -> None:
     app = make_app(fresh_db, make_config(tmp_path), RuleExtractor(RULES))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     BindParameter,
     CompoundSelect,
     Table,
+    and_,
     bindparam,
     func,
     insert,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import ColumnClause
 
 from monitor.store.db import in_chunks, to_naive_utc, utcnow
 from monitor.store.models import LANG_LENGTH, ItemRow, SeenKeyRow, SourceRow
@@ -202,21 +204,26 @@ def _new_items(
 def _keys_statement() -> CompoundSelect[Any]:
     """One statement for every dedupe key of a chunk: the stored items' and the keys of
     items retention deleted (SeenKeyRow), by GUID within ``:source``, by canonical URL and
-    by content hash. Built once, so its cache key and compiled form are reused."""
+    by content hash. Built once, so its cache key and compiled form are reused. The kind
+    is lower-case (g, u, h) for a stored item's key, upper-case for a deleted item's."""
     selects = []
-    for table in (cast(Table, ItemRow.__table__), cast(Table, SeenKeyRow.__table__)):
+    for table, kinds in (
+        (cast(Table, ItemRow.__table__), "guh"),
+        (cast(Table, SeenKeyRow.__table__), "GUH"),
+    ):
         c = table.c
         guids: BindParameter[str] = bindparam("guids", expanding=True)
         urls: BindParameter[str] = bindparam("urls", expanding=True)
         hashes: BindParameter[str] = bindparam("hashes", expanding=True)
+        g: ColumnClause[str] = literal_column(f"'{kinds[0]}'")
+        u: ColumnClause[str] = literal_column(f"'{kinds[1]}'")
+        h: ColumnClause[str] = literal_column(f"'{kinds[2]}'")
         selects += [
-            select(literal_column("'g'"), c.source_id, c.guid_key).where(
+            select(g, c.source_id, c.guid_key).where(
                 c.source_id == bindparam("source"), c.guid_key.in_(guids)
             ),
-            select(literal_column("'u'"), c.source_id, c.url_key).where(c.url_key.in_(urls)),
-            select(literal_column("'h'"), c.source_id, c.content_hash).where(
-                c.content_hash.in_(hashes)
-            ),
+            select(u, c.source_id, c.url_key).where(c.url_key.in_(urls)),
+            select(h, c.source_id, c.content_hash).where(c.content_hash.in_(hashes)),
         ]
     return union_all(*selects)
 
@@ -232,7 +239,10 @@ def _known_keys(
 
     One prebuilt statement per chunk of keys, on the session's connection: the ORM's six
     queries per source, each built anew, cost more than the lookups themselves. A
-    source's 20 items take one statement."""
+    source's 20 items take one statement.
+
+    A deleted item's keys found again are marked seen now: retention forgets keys not seen
+    for ``forget_keys_after``, never those of an item its source still lists."""
     guids_by_source: dict[int, set[str]] = {}
     for source, _, g, _, _ in candidates:
         if g:
@@ -247,6 +257,9 @@ def _known_keys(
     known_guid: set[tuple[int, str]] = set()
     known_url: set[str] = set()
     known_hash: set[str] = set()
+    seen_guid: set[tuple[int, str]] = set()  # the same, of deleted items (seen_keys)
+    seen_url: set[str] = set()
+    seen_hash: set[str] = set()
     connection = session.connection()  # Core: the ORM's per-statement work is not needed
     for index in range(max(len(guid_chunks), len(url_chunks), len(hash_chunks))):
         source_id, guids = guid_chunks[index] if index < len(guid_chunks) else (0, [])
@@ -259,13 +272,46 @@ def _known_keys(
         for kind, stored_source, key in connection.execute(_KEYS, params):
             if key is None:
                 continue
-            if kind == "g":
+            if kind in "gG":
                 known_guid.add((stored_source, key))
-            elif kind == "u":
+            elif kind in "uU":
                 known_url.add(key)
             else:
                 known_hash.add(key)
+            if kind == "G":
+                seen_guid.add((stored_source, key))
+            elif kind == "U":
+                seen_url.add(key)
+            elif kind == "H":
+                seen_hash.add(key)
+    if seen_guid or seen_url or seen_hash:
+        _mark_seen(session, seen_guid, seen_url, seen_hash)
     return known_guid, known_url, known_hash
+
+
+def _mark_seen(
+    session: Session, guids: set[tuple[int, str]], urls: set[str], hashes: set[str]
+) -> None:
+    """Keys of deleted items that a listing shows again: seen now (``deleted_at`` is when
+    the item was deleted or, since, last seen; it never goes back)."""
+    now = utcnow()
+    by_source: dict[int, list[str]] = {}
+    for source_id, g in guids:
+        by_source.setdefault(source_id, []).append(g)
+    conditions = [
+        and_(SeenKeyRow.source_id == source_id, SeenKeyRow.guid_key.in_(chunk))
+        for source_id, values in by_source.items()
+        for chunk in in_chunks(sorted(values))
+    ]
+    conditions += [SeenKeyRow.url_key.in_(chunk) for chunk in in_chunks(sorted(urls))]
+    conditions += [SeenKeyRow.content_hash.in_(chunk) for chunk in in_chunks(sorted(hashes))]
+    for condition in conditions:
+        session.execute(
+            update(SeenKeyRow)
+            .where(condition, SeenKeyRow.deleted_at < now)
+            .values(deleted_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def pending_item_ids(session: Session, limit: int | None = None) -> list[int]:

@@ -226,4 +226,6 @@ class SeenKeyRow(Base):
     guid_key: Mapped[str | None] = mapped_column(Text)
     url_key: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # When the item was deleted, or since then last seen in its source's listing:
+    # retention drops keys not seen for forget_keys_after.
     deleted_at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,8 +3,9 @@
 An item is prunable once processed and cited by no observation and no change. Deleting
 one first copies its dedupe keys into ``seen_keys``, which ``items.store_items`` and
 ``sources.known_urls`` consult, so the same item fetched again is a duplicate, not news.
-Those keys are dropped in turn after ``forget_keys_after``: without that, ``seen_keys``
-would be the one table that grows for as long as the sources publish.
+Those keys are dropped in turn once not seen for ``forget_keys_after`` (``store_items``
+marks a key seen when a listing shows its item again): without that, ``seen_keys`` would
+be the one table that grows for as long as the sources publish.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def prune_items(
     now: datetime,
     forget_before: datetime | None = None,
 ) -> PruneCounts:
-    """Drop the keys of items deleted before ``forget_before`` (None: keep them all),
+    """Drop the keys of items deleted (or last seen) before ``forget_before`` (None: keep
+    them all),
     delete the fact-less items fetched before ``delete_before`` (keeping their keys), then
     empty the text of those fetched before ``text_before``."""
     keys = 0
