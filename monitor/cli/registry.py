@@ -72,8 +72,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "doctor_cmds",
         "Apply the `retention:` settings now (the daemon does it every `retention.every`): "
         "empty the text of items that reported no fact after `drop_text_after`, delete them "
-        "after `delete_after` (their dedupe keys stay, so they never come back as news), and "
-        "give SQLite's free pages back to the disk.",
+        "after `delete_after` (their dedupe keys stay, so they do not come back as news), drop "
+        "those keys after `forget_keys_after`, and give SQLite's free pages back to the disk.",
     ),
     "report": LazyCommand(
         "changes_cmds",
