@@ -138,6 +138,11 @@ def sample(minute: int, pid: int, db: Path, port: int, since: float, cpu_before:
     )
 
 
+def folded(text: str) -> str:
+    """``text`` with its words holding digits (names, times, counts) as ``#``."""
+    return " ".join(w if not any(c.isdigit() for c in w) else "#" for w in text.split())[:160]
+
+
 def log_problems(log: Path) -> Counter[str]:
     """WARNING/ERROR lines of the daemon's log, counted by their text after the level
     (source names and numbers folded, so one cause is one row)."""
@@ -145,10 +150,9 @@ def log_problems(log: Path) -> Counter[str]:
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split(" ", 2)
         if len(parts) == 3 and parts[1] in ("WARNING", "ERROR", "CRITICAL"):
-            words = [w if not any(c.isdigit() for c in w) else "#" for w in parts[2].split()]
-            found[f"{parts[1]} {' '.join(words)[:160]}"] += 1
-        elif len(parts) < 2 or not parts[0][:4].isdigit():  # a traceback or stray print
-            found[f"OTHER {line[:160]}"] += 1
+            found[f"{parts[1]} {folded(parts[2])}"] += 1
+        elif len(parts) < 2 or not parts[0][:4].isdigit():  # not logfmt: another library's
+            found[f"OTHER {folded(line)}"] += 1
     return found
 
 
