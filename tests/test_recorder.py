@@ -71,7 +71,7 @@ def _replay(engine: Engine, tmp_path: Path, batch: int) -> tasks.ProcessReport:
 def test_one_batch_gives_the_log_of_one_item_at_a_time(
     fresh_db: Engine, second_db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="monitor.tasks"):
+    with caplog.at_level(logging.INFO, logger="monitor.processing"):
         report = _replay(fresh_db, tmp_path, batch=200)
     # written as one batch (a wrong lookup would hit a unique key and fall back to one by one)
     assert "one by one" not in caplog.text

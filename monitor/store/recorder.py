@@ -11,7 +11,7 @@ per table for the new facts and changes, one executemany per kind of update, one
 for the observations and one UPDATE marking the items processed.
 
 Callers own the transaction and the savepoints: a batch written in one savepoint either
-commits whole or leaves nothing (``monitor.tasks`` then records its items one at a time,
+commits whole or leaves nothing (``monitor.processing`` then records its items one at a time,
 each in a savepoint of its own, so one bad item costs only itself).
 """
 
