@@ -256,6 +256,7 @@ class Daemon:
         self._process_again = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self.database = DatabaseWatch()
+        self.skipped_polls = 0  # polls APScheduler skipped since the last minute's line
         self._state_lock = threading.Lock()  # guards the two below
         self._outage_alerts: list[Outage] = []  # ended outages to alert on once writable
         self._database_failed_sources: set[str] = set()  # to poll again at recovery
@@ -387,11 +388,32 @@ class Daemon:
     def idle_job(self) -> None:
         """Stop the extraction workers once the burst that started them (the first pass,
         a news day) is over: each holds a built extractor for nothing."""
+        self.report_skipped_polls()
         try:
             if self.app.stop_idle_extraction(POOL_IDLE_AFTER):
                 log.info("extraction workers stopped idle=%.0fs", POOL_IDLE_AFTER)
         except Exception:
             log.exception("stopping the idle extraction workers failed")
+
+    def poll_skipped(self, event: object) -> None:
+        """APScheduler skipped a poll: the source's previous poll was still running at its
+        next due time. Counted here and said once a minute (``report_skipped_polls``), not
+        once a poll in the library's own format."""
+        with self._state_lock:
+            self.skipped_polls += 1
+
+    def report_skipped_polls(self) -> None:
+        with self._state_lock:
+            skipped, self.skipped_polls = self.skipped_polls, 0
+        if skipped:
+            log.warning(
+                "polls skipped=%d why=%s",
+                skipped,
+                json.dumps(
+                    "still running at their next due time: raise defaults.concurrency"
+                    " or a source's every"
+                ),
+            )
 
     def heartbeat_job(self) -> None:
         """Every few seconds: a heartbeat write every HEARTBEAT_EVERY, or at every call
@@ -440,6 +462,7 @@ class Daemon:
             )
 
     def _schedule(self) -> None:
+        from apscheduler.events import EVENT_JOB_MAX_INSTANCES
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
@@ -462,6 +485,7 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        scheduler.add_listener(self.poll_skipped, EVENT_JOB_MAX_INSTANCES)
         next_due = self._next_due_by_name()
         now = datetime.now(UTC)
         for source in sources:

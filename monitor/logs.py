@@ -41,8 +41,15 @@ def setup_logging(level: int = logging.INFO, stream: IO[str] | None = None) -> N
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
-    # APScheduler's own chatter ("Running job ...") is noise at INFO.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler's own chatter ("Running job ...") is noise at INFO, and its warnings
+    # (a poll skipped while the last one still runs) come once a poll: the daemon counts
+    # those and says them once a minute. Its errors are logged in the same format.
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.setLevel(logging.ERROR)
+    for old in list(scheduler.handlers):
+        scheduler.removeHandler(old)
+    scheduler.addHandler(handler)
+    scheduler.propagate = False
 
 
 def log_outcome(outcome: SourceOutcome) -> None:

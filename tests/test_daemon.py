@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -445,3 +446,58 @@ def test_once_shows_progress_on_a_terminal_only(
     assert "fetching sources" in text or "fetched " in text, text
     assert "\x1b" not in stdout
     assert "sources: 2 ok, 1 failed, 0 skipped; 4 new items" in stdout.splitlines()
+
+
+def test_skipped_polls_are_one_line_a_minute_not_one_apscheduler_warning_each(
+    fresh_db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll still running at its next due time is skipped by APScheduler, which warns
+    once a skip in its own format; the soak's overloaded daemon wrote 950 such lines. The
+    daemon counts them and says them on one logfmt line (from its minutely job)."""
+    import io
+    import logging
+    import threading
+
+    from monitor.logs import setup_logging
+
+    stream = io.StringIO()
+    loggers = [logging.getLogger("monitor"), logging.getLogger("apscheduler")]
+    saved = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    setup_logging(stream=stream)
+    release = threading.Event()
+    try:
+        said = _run_skipping_scheduler(fresh_db, stream, release)
+    finally:
+        for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+    lines = said.splitlines()
+    assert len([line for line in lines if "polls skipped=" in line]) == 1, said
+    assert re.search(r" WARNING polls skipped=([3-9]|\d\d+) ", said), said
+    assert "maximum number of running instances" not in said
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler")]
+
+
+def _run_skipping_scheduler(engine: Engine, stream: Any, release: Any) -> str:
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from monitor.app import App
+    from monitor.config import Config
+    from monitor.daemon import Daemon
+
+    with App(config=Config(), engine=engine) as app:
+        daemon = Daemon(app)
+        scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True})
+        scheduler.add_listener(daemon.poll_skipped, EVENT_JOB_MAX_INSTANCES)
+        scheduler.add_job(release.wait, "interval", seconds=0.2, args=[5])
+        scheduler.start()
+        try:
+            assert wait_for(lambda: daemon.skipped_polls >= 3, 10)
+        finally:
+            release.set()
+            scheduler.shutdown(wait=True)
+        daemon.report_skipped_polls()
+        said = stream.getvalue()
+        daemon.report_skipped_polls()  # nothing new: nothing more said
+        assert stream.getvalue() == said
+    return str(said)
