@@ -23,10 +23,11 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from monitor.app import App
 
 log = logging.getLogger("monitor.daemon")
+T = TypeVar("T")
 
 DELIVER_EVERY = 15.0  # seconds between outbox runs
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats (a write: it also proves the database)
@@ -341,17 +343,24 @@ class Daemon:
             finally:
                 self._process_lock.release()
 
-    def deliver_job(self) -> None:
+    def _guarded(self, what: str, job: Callable[[], T]) -> T | None:
+        """A service job's result; None when it failed: a database failure is reported to
+        the outage watch, anything else logged, and the scheduler keeps running."""
         try:
-            self._queue_outage_alerts()
-            # A stalled channel must not hold back the next pass (and the others).
-            sent = tasks.deliver_due(self.app, wait=DELIVER_EVERY).sent
+            return job()
         except DBAPIError as exc:
             self.database_failed(database_reason(exc))
-            return
         except Exception:
-            log.exception("deliver_due failed")
-            return
+            log.exception("%s failed", what)
+        return None
+
+    def deliver_job(self) -> None:
+        def deliver() -> int:
+            self._queue_outage_alerts()
+            # A stalled channel must not hold back the next pass (and the others).
+            return tasks.deliver_due(self.app, wait=DELIVER_EVERY).sent
+
+        sent = self._guarded("deliver_due", deliver)
         if sent:
             log.info("deliver sent=%d", sent)
 
@@ -367,15 +376,8 @@ class Daemon:
 
     def prune_job(self) -> None:
         """``retention:``: fact-less items lose their text, then their rows (keys kept)."""
-        try:
-            report = tasks.prune(self.app)
-        except DBAPIError as exc:
-            self.database_failed(database_reason(exc))
-            return
-        except Exception:
-            log.exception("prune failed")
-            return
-        if report.texts or report.deleted or report.keys:
+        report = self._guarded("prune", lambda: tasks.prune(self.app))
+        if report is not None and (report.texts or report.deleted or report.keys):
             log.info(
                 "prune texts=%d deleted=%d keys=%d bytes_before=%s bytes_after=%s",
                 report.texts,
