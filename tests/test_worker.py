@@ -327,3 +327,37 @@ def test_daemon_lock_on_postgresql_refuses_a_second_and_passes_at_once_after_kil
         if first.poll() is None:
             first.kill()
             first.communicate()
+
+
+def test_a_worker_takes_schedule_then_process_then_deliver_before_queued_polls(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A first pass queues a poll per source before any process job: the process job (and
+    the delivery it leads to) must not wait for the last poll to be fetched."""
+    import asyncio
+
+    from monitor.worker.queue import make_queue
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    app = make_queue(pg_url)
+
+    async def taken_in_order() -> list[str]:
+        async with app.open_async():
+            for n in range(5):
+                await app.tasks["monitor.poll"].defer_async(name=f"feed-{n}")
+            await app.tasks["monitor.deliver"].defer_async(channel="desk")
+            await app.tasks["monitor.process"].defer_async()
+            await app.tasks["monitor.tick"].defer_async(timestamp=0)
+            await app.tasks["monitor.poll"].defer_async(name="feed-late")
+            manager = app.job_manager
+            worker_id = await manager.register_worker()
+            order = []
+            while (job := await manager.fetch_job(queues=None, worker_id=worker_id)) is not None:
+                order.append(job.task_name)
+            await manager.unregister_worker(worker_id)
+            return order
+
+    order = asyncio.run(taken_in_order())
+    assert order == ["monitor.tick", "monitor.process", "monitor.deliver"] + ["monitor.poll"] * 6

@@ -14,6 +14,11 @@ queueing lock (at most one such job waits in the queue):
     monitor.digests    schedule  digests                 periodic, every minute
     monitor.stalled    schedule  stalled                 periodic, every STALLED_EVERY
 
+A worker takes the job of highest priority first (then the oldest): the schedule's
+jobs, then processing, then delivery, then polls. Without that, a first pass of 10,000
+sources queues 10,000 polls ahead of the one process job, and the stored items wait for
+the last fetch before they become changes and alerts.
+
 Periodic jobs are deferred once per period whatever the number of workers (Procrastinate
 records each (task, timestamp) in a unique row). ``monitor.stalled`` puts back the jobs
 of a worker that stopped sending heartbeats (killed with kill -9, machine lost): they
@@ -39,6 +44,11 @@ QUEUES = ("fetch", "process", "deliver", "schedule")
 TICK_CRON = "* * * * * */5"  # the 6th field is seconds: every 5 s
 MINUTE_CRON = "* * * * *"
 STALLED_EVERY_CRON = "* * * * * */10"
+# Higher runs first (Procrastinate fetches by priority, then id).
+POLL_PRIORITY = 0
+DELIVER_PRIORITY = 10
+PROCESS_PRIORITY = 20
+SCHEDULE_PRIORITY = 30
 
 
 def queue_available() -> bool:
@@ -83,22 +93,28 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
             raise RuntimeError("this queue app cannot run jobs")
         return jobs
 
-    @app.task(name="monitor.poll", queue="fetch")
+    @app.task(name="monitor.poll", queue="fetch", priority=POLL_PRIORITY)
     def poll(name: str) -> None:
         if need().poll(name):
             _defer(process, lock="process")
 
-    @app.task(name="monitor.process", queue="process")
+    @app.task(name="monitor.process", queue="process", priority=PROCESS_PRIORITY)
     def process() -> None:
         for channel in need().process():
             _defer(deliver, lock=f"deliver:{channel}", channel=channel)
 
-    @app.task(name="monitor.deliver", queue="deliver")
+    @app.task(name="monitor.deliver", queue="deliver", priority=DELIVER_PRIORITY)
     def deliver(channel: str) -> None:
         need().deliver(channel)
 
     @app.periodic(cron=TICK_CRON)
-    @app.task(name="monitor.tick", queue="schedule", queueing_lock="tick", lock="tick")
+    @app.task(
+        name="monitor.tick",
+        queue="schedule",
+        queueing_lock="tick",
+        lock="tick",
+        priority=SCHEDULE_PRIORITY,
+    )
     def tick(timestamp: int) -> None:
         plan = need().plan()
         for name in plan.due_sources:
@@ -109,17 +125,35 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
             _defer(deliver, lock=f"deliver:{channel}", channel=channel)
 
     @app.periodic(cron=MINUTE_CRON)
-    @app.task(name="monitor.health", queue="schedule", queueing_lock="health", lock="health")
+    @app.task(
+        name="monitor.health",
+        queue="schedule",
+        queueing_lock="health",
+        lock="health",
+        priority=SCHEDULE_PRIORITY,
+    )
     def health(timestamp: int) -> None:
         need().health()
 
     @app.periodic(cron=MINUTE_CRON)
-    @app.task(name="monitor.digests", queue="schedule", queueing_lock="digests", lock="digests")
+    @app.task(
+        name="monitor.digests",
+        queue="schedule",
+        queueing_lock="digests",
+        lock="digests",
+        priority=SCHEDULE_PRIORITY,
+    )
     def digests(timestamp: int) -> None:
         need().digests()
 
     @app.periodic(cron=STALLED_EVERY_CRON)
-    @app.task(name="monitor.stalled", queue="schedule", queueing_lock="stalled", lock="stalled")
+    @app.task(
+        name="monitor.stalled",
+        queue="schedule",
+        queueing_lock="stalled",
+        lock="stalled",
+        priority=SCHEDULE_PRIORITY,
+    )
     async def stalled(timestamp: int) -> None:
         import procrastinate.exceptions
 
