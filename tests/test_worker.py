@@ -361,3 +361,48 @@ def test_a_worker_takes_schedule_then_process_then_deliver_before_queued_polls(
 
     order = asyncio.run(taken_in_order())
     assert order == ["monitor.tick", "monitor.process", "monitor.deliver"] + ["monitor.poll"] * 6
+
+
+def test_a_worker_runs_as_many_polls_at_once_as_its_concurrency(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """--concurrency 40 means 40 jobs in flight, not the 6 to 32 threads of asyncio's
+    default executor (min(32, cores + 4)), which Procrastinate runs plain tasks on."""
+    import threading
+
+    delay = 6.0
+    arrivals: list[float] = []
+    lock = threading.Lock()
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+    def slow_feed(_request: Request) -> Reply:
+        with lock:
+            arrivals.append(time.monotonic())
+        return Reply(body=empty, headers={"Content-Type": "application/rss+xml"}, delay=delay)
+
+    servers = [LocalServer(host) for host in ("127.0.0.1", "127.0.0.2")]
+    try:
+        sources = []
+        for s, server in enumerate(servers):
+            for n in range(20):
+                server.route(f"/feed-{n}.xml", slow_feed)
+                sources.append((f"slow-{s}-{n}", server.url(f"/feed-{n}.xml")))
+        config = tmp_path / "sources.yaml"
+        extra = "defaults:\n  per_host: 20\n  concurrency: 64\n"
+        config.write_text(sources_yaml(sources, extra), encoding="utf-8")
+        run_ok(config, pg_url, "init")
+        worker = monitor(config, pg_url, "worker", "--concurrency", "40")
+        try:
+            wait_for(lambda: len(arrivals) >= 40, 60, "every source requested")
+            time.sleep(0.5)
+        finally:
+            ((code, err),) = stop([worker])
+        assert code == 0, err
+    finally:
+        for server in servers:
+            server.close()
+    first = sorted(arrivals)[:40]
+    # the most requests that arrived within one reply's delay of each other were in
+    # flight together: more than any default executor's 32 threads
+    at_once = max(sum(1 for t in first if start <= t < start + delay * 0.9) for start in first)
+    assert at_once > 32, f"at most {at_once} polls in flight at once"

@@ -72,6 +72,7 @@ def worker(
       monitor --db postgresql+psycopg://monitor@db/monitor worker --queues fetch --concurrency 64
     """
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from monitor.daemon import setup_logging
     from monitor.store.locks import is_server
@@ -107,6 +108,12 @@ def worker(
     )
 
     async def work() -> None:
+        # Procrastinate runs a plain (sync) task in the loop's default executor, which
+        # asyncio sizes min(32, cores + 4): 6 threads on 2 cores, whatever --concurrency
+        # says. Jobs spend most of their time waiting on a host, so give each its thread.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=jobs_at_once, thread_name_prefix="monitor-job")
+        )
         async with queue.open_async():
             await queue.run_worker_async(
                 queues=list(queues),
