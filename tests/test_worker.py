@@ -406,3 +406,30 @@ def test_a_worker_runs_as_many_polls_at_once_as_its_concurrency(
     # flight together: more than any default executor's 32 threads
     at_once = max(sum(1 for t in first if start <= t < start + delay * 0.9) for start in first)
     assert at_once > 32, f"at most {at_once} polls in flight at once"
+
+
+def test_a_tick_queues_each_due_source_once_in_one_statement(pg_url: str, tmp_path: Path) -> None:
+    """Polls already waiting are left alone (no INSERT refused per source per tick); the
+    others are queued together, each with its own lock; a race falls back to one by one."""
+    from monitor.worker.queue import _defer_polls, make_queue
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    app = make_queue(pg_url)
+    with app.open():
+        poll = app.tasks["monitor.poll"]
+        assert _defer_polls(app, poll, ["a", "b", "c"]) == 3
+        assert _defer_polls(app, poll, ["a", "b", "c", "d"]) == 1  # only d was not waiting
+        # a race: another scheduler queued "e" between the read of the queue and the batch
+        real_list_jobs = app.job_manager.list_jobs
+        poll.configure(lock="poll:e", queueing_lock="poll:e").defer(name="e")
+        app.job_manager.list_jobs = lambda **_kw: []  # type: ignore[method-assign]
+        try:
+            assert _defer_polls(app, poll, ["e", "f"]) == 1  # f queued, e already there
+        finally:
+            app.job_manager.list_jobs = real_list_jobs  # type: ignore[method-assign]
+        jobs = app.job_manager.list_jobs(task="monitor.poll", status="todo")
+    assert sorted((j.task_kwargs["name"], j.lock, j.queueing_lock) for j in jobs) == [
+        (n, f"poll:{n}", f"poll:{n}") for n in "abcdef"
+    ]

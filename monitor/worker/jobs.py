@@ -17,10 +17,11 @@ from monitor.poll import is_due
 from monitor.store.db import transaction, utcnow
 from monitor.store.items import pending_item_ids
 from monitor.store.outbox import due_deliveries
-from monitor.store.sources import SourceState, sync_sources
+from monitor.store.sources import SourceState, due_source_names, sync_sources
 
 if TYPE_CHECKING:
     from monitor.app import App
+    from monitor.sources.base import SourceConfig
 
 log = logging.getLogger("monitor.worker")
 
@@ -43,11 +44,13 @@ class WorkerJobs:
     def __init__(self, app: App, *, stalled_after: float = 30.0) -> None:
         self.app = app
         self.stalled_after = stalled_after
+        self._synced = False  # the sources' rows follow the configuration (first plan)
+        self._by_name: tuple[object, dict[str, SourceConfig]] | None = None
 
     def poll(self, name: str) -> bool:
         """Fetch one source if it is due (a job queued while the same source's previous
         job ran finds it fetched already); store its new items. True when there are some."""
-        source = next((s for s in self.app.config.enabled_sources if s.name == name), None)
+        source = self._enabled().get(name)
         if source is None:
             log.info("poll source=%s skipped=not-configured", name)
             return False
@@ -62,6 +65,13 @@ class WorkerJobs:
 
         log_outcome(outcome)
         return outcome.new_items > 0
+
+    def _enabled(self) -> dict[str, SourceConfig]:
+        """The enabled sources by name (a job names one of 10,000: no scan per job)."""
+        sources = self.app.config.sources
+        if self._by_name is None or self._by_name[0] is not sources:
+            self._by_name = (sources, {s.name: s for s in sources if s.enabled})
+        return self._by_name[1]
 
     def process(self) -> list[str]:
         """Process pending items; the channels that now have due outbox rows."""
@@ -90,12 +100,13 @@ class WorkerJobs:
         with transaction(self.app.sessions) as session:
             if sources:
                 enabled = self.app.config.enabled_sources
-                rows = sync_sources(session, [(s.name, s.kind, str(s.url)) for s in enabled])
-                plan.due_sources = [
-                    s.name
-                    for s in enabled
-                    if is_due(SourceState.of(rows[s.name]), now, tolerance=DUE_TOLERANCE)
-                ]
+                if not self._synced:
+                    # rows for new sources, kinds and URLs as configured: once per process
+                    # (its configuration does not change), not on every tick
+                    sync_sources(session, [(s.name, s.kind, str(s.url)) for s in enabled])
+                    self._synced = True
+                due = due_source_names(session, now, DUE_TOLERANCE)
+                plan.due_sources = [s.name for s in enabled if s.name in due]
             plan.pending_items = bool(pending_item_ids(session, 1))
             plan.due_channels = sorted({ch for _id, ch in due_deliveries(session, now)})
         return plan
