@@ -22,27 +22,36 @@ defensive:
 - an honest User-Agent naming the project.
 
 The plumbing under requests (the watchdog, checked connections, per-hop host slots) is in
-``monitor.fetch.transport``.
+``monitor.fetch.transport``; reading a response (status to error, Retry-After, the capped
+body, headers) in ``monitor.fetch.response``; which network failures are retried, and how
+they read on one line, in ``monitor.fetch.failures``. This module keeps the request loop:
+sessions, host limits, attempts, retries and deadlines.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
 from monitor import USER_AGENT
-from monitor.errors import AddressRefused, BodyTooLarge, FetchError, HTTPStatusError, RateLimited
+from monitor.errors import AddressRefused, FetchError
+from monitor.fetch.failures import FetchCancelled, Retryable, network_error, one_line
+from monitor.fetch.response import (
+    CHUNK,
+    MAX_RETRY_AFTER,
+    header,
+    parse_retry_after,
+    raise_for_status,
+    read_capped,
+)
 from monitor.fetch.transport import (
     AddressRefusal,
     GuardedSession,
@@ -59,6 +68,18 @@ from monitor.safetext import safe_text, safe_url, strip_controls
 if TYPE_CHECKING:
     from monitor.sources.base import Defaults
 
+__all__ = [
+    "CHUNK",
+    "DEFAULT_MAX_BODY",
+    "HOST_POOLS",
+    "MAX_RETRY_AFTER",
+    "FetchCancelled",
+    "FetchResult",
+    "Fetcher",
+    "parse_retry_after",
+    "safe_url",
+]
+
 log = logging.getLogger("monitor.fetch")
 
 
@@ -74,13 +95,7 @@ for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.ret
     logging.getLogger(_name).addFilter(_MaskedLog())
 
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
-CHUNK = 64 * 1024
-MAX_RETRY_AFTER = 24 * 3600.0  # a server asking for more than a day is capped at a day
 HOST_POOLS = 64  # hosts whose kept-alive connections are kept (least recently used go)
-
-
-class FetchCancelled(FetchError):
-    """The fetcher was closed (daemon shutting down) while this request was in flight."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,31 +111,6 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-def parse_retry_after(value: str | None, server_date: str | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date.
-
-    An HTTP-date is measured against the server's own ``Date`` header when present, so a
-    skewed client clock does not shorten or stretch the wait.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    reference = datetime.now(UTC)
-    if server_date:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            parsed = parsedate_to_datetime(server_date)
-            reference = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return min(max((when - reference).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
 # --- the fetcher -------------------------------------------------------------------------
@@ -297,7 +287,7 @@ class Fetcher:
                     policy=policy,
                     ends=ends,
                 )
-            except _Retryable as exc:
+            except Retryable as exc:
                 delay = self.retry_backoff * (2**attempt)
                 if (
                     attempt >= self.retries
@@ -350,23 +340,23 @@ class Fetcher:
                     f"more than {self.max_redirects} redirects", source=source, url=shown
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise self._network_error(exc, watch, budget, source, shown) from None
+                raise network_error(exc, watch, budget, source, shown) from None
             except requests.RequestException as exc:
-                raise FetchError(_one_line(exc), source=source, url=shown) from None
+                raise FetchError(one_line(exc), source=source, url=shown) from None
             with response:
                 status = response.status_code
                 if status >= 400:
-                    self._raise_for_status(response, source, shown)
+                    raise_for_status(response, source, shown)
                 not_modified = status == 304
                 return FetchResult(
                     status=status,
                     body=b""
                     if not_modified
-                    else self._read_capped(response, watch, budget, max_body, source, shown),
-                    etag=_header(response, "ETag"),
-                    last_modified=_header(response, "Last-Modified"),
+                    else read_capped(response, watch, budget, max_body, source, shown),
+                    etag=header(response, "ETag"),
+                    last_modified=header(response, "Last-Modified"),
                     final_url=strip_controls(response.url),
-                    content_type=None if not_modified else _header(response, "Content-Type"),
+                    content_type=None if not_modified else header(response, "Content-Type"),
                 )
         except AddressRefusal as exc:
             raise AddressRefused(str(exc), source=source, url=shown) from None
@@ -378,138 +368,3 @@ class Fetcher:
             self._watchdog.remove(watch)
             watch.leave_host()
             set_current_watch(None)
-
-    def _raise_for_status(
-        self, response: requests.Response, source: str | None, shown: str
-    ) -> None:
-        status = response.status_code
-        reason = f"HTTP {status} {response.reason or ''}".strip()
-        if status in (429, 503):
-            wait = parse_retry_after(
-                response.headers.get("Retry-After"), response.headers.get("Date")
-            )
-            if wait is not None:
-                raise RateLimited(
-                    f"{reason}, retry after {wait:.0f} s",
-                    status=status,
-                    retry_after=wait,
-                    source=source,
-                    url=shown,
-                )
-        error = HTTPStatusError(reason, status=status, source=source, url=shown)
-        if status >= 500:
-            raise _Retryable(error)
-        raise error
-
-    def _read_capped(
-        self,
-        response: requests.Response,
-        watch: Watch,
-        deadline: float,
-        max_body: int,
-        source: str | None,
-        shown: str,
-    ) -> bytes:
-        too_large = BodyTooLarge(
-            f"body larger than the {_size(max_body)} cap (max_body)", source=source, url=shown
-        )
-        declared = response.headers.get("Content-Length", "")
-        # Content-Length counts compressed bytes: over the cap already means over the cap.
-        if declared.isdigit() and int(declared) > max_body:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(CHUNK):
-                size += len(chunk)
-                if size > max_body:
-                    raise too_large
-                chunks.append(chunk)
-        except (requests.RequestException, OSError) as exc:
-            raise self._network_error(exc, watch, deadline, source, shown) from None
-        if watch.expired or watch.cancelled:
-            # The socket was cut mid-body: what we have is truncated.
-            raise self._network_error(None, watch, deadline, source, shown)
-        return b"".join(chunks)
-
-    @classmethod
-    def _network_error(
-        cls,
-        exc: BaseException | None,
-        watch: Watch,
-        deadline: float,
-        source: str | None,
-        shown: str,
-    ) -> Exception:
-        """The error to raise for a network failure: retryable only when it was quick to
-        fail (refused/reset connections), never for a timeout (retrying a hang multiplies it)."""
-        error = cls._describe_network_error(exc, watch, deadline, source, shown)
-        slow = watch.expired or watch.cancelled or isinstance(exc, requests.Timeout)
-        return error if slow else _Retryable(error)
-
-    @staticmethod
-    def _describe_network_error(
-        exc: BaseException | None, watch: Watch, deadline: float, source: str | None, shown: str
-    ) -> FetchError:
-        if watch.cancelled:
-            return FetchCancelled("shutting down", source=source, url=shown)
-        if watch.expired:
-            return FetchError(
-                f"no complete response within {deadline:.0f} s", source=source, url=shown
-            )
-        if isinstance(exc, requests.ConnectTimeout):
-            return FetchError("connection timed out", source=source, url=shown)
-        if isinstance(exc, requests.ReadTimeout):
-            return FetchError("read timed out", source=source, url=shown)
-        if isinstance(exc, requests.ConnectionError):
-            return FetchError(f"connection failed: {_one_line(exc)}", source=source, url=shown)
-        return FetchError(_one_line(exc) if exc else "network error", source=source, url=shown)
-
-
-class _Retryable(Exception):
-    """Internal: wraps the error of an attempt that may be retried."""
-
-    def __init__(self, error: FetchError):
-        super().__init__(error.message)
-        self.error = error
-
-
-def _one_line(exc: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 error, on one line, without URLs."""
-    reason: BaseException = exc
-    for _ in range(5):
-        inner = reason.args[0] if reason.args else None
-        if isinstance(inner, BaseException):
-            reason = inner
-            continue
-        inner_reason = getattr(reason, "reason", None)
-        if isinstance(inner_reason, BaseException):
-            reason = inner_reason
-            continue
-        break
-    text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
-    # urllib3 messages embed "HTTPConnectionPool(host=..., port=...): Max retries ..." noise
-    if "Max retries exceeded" in text and "(Caused by" in text:
-        text = text.split("(Caused by", 1)[1].rstrip(")")
-    text = _POOL_PREFIX.sub("", text.strip())
-    text = _ERRNO.sub("", text.replace("Failed to establish a new connection: ", ""))
-    return text[:300]
-
-
-# "HTTPConnectionPool(host='x', port=80): " and "<...Connection object at 0x..>: " prefixes
-_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
-_POOL_PREFIX = re.compile(r"^(?:<[^>]*>|\w+\(host=[^)]*\)):\s*")
-
-
-def _header(response: requests.Response, name: str) -> str | None:
-    """A response header as monitor keeps it: without control characters."""
-    value = response.headers.get(name)
-    return strip_controls(value) if value is not None else None
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
