@@ -8,7 +8,7 @@ and learns when it ends (the next write that succeeds). An outage that lasted lo
 again.
 
 While the database refuses writes, the daemon cannot say so in it: it says so in its lock
-file instead (beside a SQLite database, see :mod:`monitor.daemon`), which `monitor status`
+file instead (beside a SQLite database, see :mod:`monitor.daemonlock`), which `monitor status`
 and the web desk's ``/healthz`` read (:class:`DaemonReport`).
 """
 
@@ -147,8 +147,9 @@ def parse_report(text: str, running: bool) -> DaemonReport:
 
 
 # --- reading a daemon's report (`monitor status`, the web desk's /healthz) ------------------
-# Here rather than in monitor.daemon, so that `monitor status` reads it without importing
-# the daemon (its scheduler, the tasks, the fetcher): see monitor.daemon.read_daemon_report.
+# Here rather than beside the lock in monitor.daemonlock (which needs SQLAlchemy), so that
+# `monitor status` reads it without importing SQLAlchemy or the daemon (its scheduler, the
+# tasks, the fetcher): see monitor.daemonlock.read_daemon_report.
 
 STALE_AFTER = 120.0  # a database-row lock without a heartbeat for this long is abandoned
 LOCK_KEY = "daemon.lock"  # the state row a daemon holds on a server database
@@ -172,7 +173,7 @@ def lock_file_of(backend: str, database: str | None) -> Path | None:
 def read_lock_file(path: Path) -> DaemonReport:
     """What the lock file says: a daemon holds its lock (a shared lock here fails) and
     writes its database's state into it. No file, or no lock on it: not running."""
-    import fcntl  # (where it is used, as in monitor.daemon: POSIX only)
+    import fcntl  # (where it is used, as in monitor.daemonlock: POSIX only)
 
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:

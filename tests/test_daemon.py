@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from monitor.cli import cli
-from monitor.daemon import LOCK_KEY, DaemonAlreadyRunning, DaemonLock, LogfmtFormatter
+from monitor.daemon import LogfmtFormatter
+from monitor.daemonlock import DaemonAlreadyRunning, DaemonLock
+from monitor.dbhealth import LOCK_KEY
 from monitor.store.db import make_engine, session_factory
 from monitor.store.models import ItemRow, SourceRow, StateRow
 from tests.httpserver import LocalServer, Reply, Request

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from monitor.daemon import DaemonAlreadyRunning, DaemonLock
+from monitor.daemonlock import DaemonAlreadyRunning, DaemonLock
 from monitor.store.db import make_engine, session_factory
 from tests.test_daemon import ROOT, wait_for
 

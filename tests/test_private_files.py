@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from monitor.daemon import DaemonLock
+from monitor.daemonlock import DaemonLock
 from monitor.store.db import make_engine, session_factory, upgrade
 
 

@@ -132,7 +132,7 @@ def test_the_daemon_lock_row_is_read_as_the_daemon_reads_it(
 ) -> None:
     """On PostgreSQL the report comes from the lock row (on SQLite from the lock file,
     tests/test_daemon_lock.py): fresh within STALE_AFTER of its heartbeat, then stale."""
-    from monitor.daemon import read_daemon_report
+    from monitor.daemonlock import read_daemon_report
 
     reader = readers[0]
     if fresh_db.dialect.name == "sqlite":  # the row as a server database would have it

@@ -38,7 +38,7 @@ def _schema(app: App) -> str:
 
 
 def _lock(app: App) -> str:
-    from monitor.daemon import read_daemon_report
+    from monitor.daemonlock import read_daemon_report
 
     report = read_daemon_report(app.engine)
     if report.running and not report.database_ok:

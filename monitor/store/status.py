@@ -171,7 +171,7 @@ class StatusReader:
         return [FailedDelivery(*row) for row in self._rows(_FAILED)]
 
     def daemon_report(self, now: datetime) -> DaemonReport:
-        """Whether a daemon runs on this database (as monitor.daemon.read_daemon_report)."""
+        """Whether a daemon runs on this database (as monitor.daemonlock.read_daemon_report)."""
         if self._lock_file is not None:
             return read_lock_file(self._lock_file)
         rows = self._rows(_LOCK_ROW)

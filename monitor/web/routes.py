@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from monitor.daemon import read_daemon_report
+from monitor.daemonlock import read_daemon_report
 from monitor.errors import QueryError, ReviewError
 from monitor.notify.render import safe_link
 from monitor.safetext import safe_url
