@@ -8,26 +8,30 @@ for ``html`` sources with ``follow: true``, fetch the pages of items not stored 
 enrich them -> ONE transaction storing the new items together with the source's validators
 and health. A failure (network, HTTP status, parse, or a bug in a parser) is recorded on
 that source only; the other workers never wait for it.
+
+When a source is due, and why a pass skips it, is :mod:`monitor.due`; following html items
+to their article pages is :mod:`monitor.follow`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.due import next_due_after_success, skip_reason
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
 from monitor.fetch import FetchCancelled, Fetcher, FetchResult
+from monitor.follow import follow_articles
 from monitor.netguard import normal_host
 from monitor.safetext import safe_text, safe_url
 from monitor.store.db import to_naive_utc, transaction, utcnow
@@ -35,7 +39,6 @@ from monitor.store.items import insert_source_items
 from monitor.store.models import SourceRow
 from monitor.store.sources import (
     SourceState,
-    known_urls,
     record_failure,
     record_fetched,
     source_row,
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.poll")
 
 Status = Literal["fetched", "not-modified", "failed", "skipped"]
-MAX_FOLLOW = 25  # article pages fetched per html source per pass (the rest wait a pass)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +80,6 @@ class SourceOutcome:
         if self.status == "failed":
             return f"{self.name}: failed: {error}"
         return f"{self.name}: skipped: {error}"
-
-
-def is_due(state: SourceState, now: datetime, *, tolerance: timedelta = timedelta(0)) -> bool:
-    """Due when never scheduled or its time has come, and no Retry-After is pending."""
-    if state.retry_after_until is not None and state.retry_after_until > now:
-        return False
-    return state.next_due_at is None or state.next_due_at <= now + tolerance
 
 
 def run_pass(
@@ -131,7 +126,7 @@ def run_pass(
     skipped: dict[str, SourceOutcome] = {}
     for source in selected:
         state = states[source.name]
-        reason = _skip_reason(source, state, now, config, only, force_all, scheduled)
+        reason = skip_reason(source, state, now, config, only, force_all, scheduled)
         if reason:
             skipped[source.name] = SourceOutcome(source.name, "skipped", error=reason)
         else:
@@ -221,40 +216,6 @@ def _select(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
     return [by_name[n] for n in only if not (n in seen or seen.add(n))]  # type: ignore[func-returns-value]
 
 
-def _skip_reason(
-    source: SourceConfig,
-    state: SourceState,
-    now: datetime,
-    config: Config,
-    only: Sequence[str] | None,
-    force_all: bool,
-    scheduled: bool,
-) -> str | None:
-    if state.retry_after_until is not None and state.retry_after_until > now:
-        return f"server asked to wait until {state.retry_after_until:%Y-%m-%d %H:%M:%S} UTC"
-    if scheduled:
-        if state.consecutive_failures and not is_due(state, now, tolerance=_slack(source, config)):
-            return f"backing off until {state.next_due_at:%Y-%m-%d %H:%M:%S} UTC"
-        return None
-    if only or force_all:
-        return None
-    if not is_due(state, now):
-        return f"not due until {state.next_due_at:%Y-%m-%d %H:%M:%S} UTC"
-    return None
-
-
-def _slack(source: SourceConfig, config: Config) -> timedelta:
-    # The scheduler's own jitter may fire a little before next_due_at: that counts as due.
-    settings = source.effective(config.defaults)
-    return settings.every * settings.jitter + timedelta(seconds=1)
-
-
-def next_due_after_success(source: SourceConfig, config: Config, now: datetime) -> datetime:
-    settings = source.effective(config.defaults)
-    spread = random.uniform(-settings.jitter, settings.jitter)
-    return now + settings.every * (1 + spread)
-
-
 def fetch_source(
     fetcher: Fetcher,
     source: SourceConfig,
@@ -277,27 +238,6 @@ def fetch_source(
         timeouts=(settings.connect_timeout, settings.read_timeout),
         max_body=settings.max_body,
         headers=settings.headers,
-        deadline_at=deadline_at,
-    )
-
-
-def fetch_article(
-    fetcher: Fetcher,
-    url: str,
-    source: SourceConfig,
-    settings: SourceSettings,
-    *,
-    deadline_at: float,
-) -> FetchResult:
-    """GET an item's article page with the source's timeouts and body cap, within the
-    source's deadline. The source's headers stay with the source's URL, and only the
-    source's own origin (or an allowed host) may be at an internal address."""
-    return fetcher.get(
-        url,
-        source=source.name,
-        origin=str(source.url),
-        timeouts=(settings.connect_timeout, settings.read_timeout),
-        max_body=settings.max_body,
         deadline_at=deadline_at,
     )
 
@@ -370,7 +310,7 @@ def _poll_source(
         )
         complete = True
         if getattr(source, "follow", False):
-            items, complete = _follow(
+            items, complete = follow_articles(
                 items, source, settings, writer.sessions, fetcher, deadline_at
             )
         new_count = _store(
@@ -473,66 +413,6 @@ def _reason(exc: MonitorError, source: SourceConfig) -> str:
     if isinstance(exc, FetchError) or exc.source == source.name:
         return exc.message if not exc.url else f"{exc.message} ({safe_url(exc.url)})"
     return safe_text(str(exc))
-
-
-def _follow(
-    items: list[Item],
-    source: SourceConfig,
-    settings: SourceSettings,
-    sessions: sessionmaker[Session],
-    fetcher: Fetcher,
-    deadline_at: float,
-) -> tuple[list[Item], bool]:
-    """Enrich the items not stored yet from their article pages. Returns the items to store
-    and whether every new item was followed (False: some wait for the next pass).
-
-    A page that cannot be fetched (refused, failed, too slow) costs one log line: the item
-    keeps the listing's own title and summary. Items not reached by the source's deadline
-    wait for the next pass, and so does everything after a shutdown."""
-    from monitor.sources.html import enrich_from_article
-    from monitor.store.items import canonical_url
-
-    with transaction(sessions) as session:
-        stored = known_urls(session, [item.url for item in items])
-
-    result: list[Item] = []
-    followed = 0
-    complete = True
-    for item in items:
-        key = canonical_url(item.url)
-        if not item.url or key is None or key in stored:
-            result.append(item)
-            continue
-        if followed >= MAX_FOLLOW or time.monotonic() >= deadline_at:
-            complete = False
-            continue
-        followed += 1
-        try:
-            page = fetch_article(fetcher, item.url, source, settings, deadline_at=deadline_at)
-            result.append(enrich_from_article(item, page.body, page.final_url))
-        except FetchCancelled:
-            raise
-        except MonitorError as exc:
-            if time.monotonic() >= deadline_at:  # cut by the deadline: next pass, in full
-                complete = False
-                continue
-            # The listing's own title/summary still make a usable item.
-            log.warning(
-                "follow failed source=%s url=%s error=%s",
-                source.name,
-                safe_url(item.url),
-                exc.message,
-            )
-            result.append(item)
-        except Exception as exc:
-            log.warning(
-                "follow failed source=%s url=%s error=%s",
-                source.name,
-                safe_url(item.url),
-                type(exc).__name__,
-            )
-            result.append(item)
-    return result, complete
 
 
 def summarize(outcomes: Sequence[SourceOutcome]) -> dict[str, Any]:

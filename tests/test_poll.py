@@ -435,9 +435,9 @@ def test_follow_leftovers_wait_for_the_next_full_fetch(
     fetcher: Fetcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import monitor.poll
+    import monitor.follow
 
-    monkeypatch.setattr(monitor.poll, "MAX_FOLLOW", 1)
+    monkeypatch.setattr(monitor.follow, "MAX_FOLLOW", 1)
     html = {"Content-Type": "text/html; charset=utf-8"}
 
     def listing(req: Request) -> Reply:

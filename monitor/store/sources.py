@@ -68,7 +68,7 @@ def sync_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> d
 
 def due_source_names(session: Session, now: datetime, tolerance: timedelta) -> set[str]:
     """Names of the sources due by ``now`` + ``tolerance`` with no Retry-After pending
-    (``monitor.poll.is_due`` as one query over names only: a scheduler tick over 10,000
+    (``monitor.due.is_due`` as one query over names only: a scheduler tick over 10,000
     sources reads 10,000 short strings, not 10,000 ORM rows)."""
     cutoff = now + tolerance
     query = select(SourceRow.name).where(

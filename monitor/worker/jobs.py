@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from monitor import tasks
-from monitor.poll import is_due
+from monitor.due import is_due
 from monitor.store.db import transaction, utcnow
 from monitor.store.items import pending_item_ids
 from monitor.store.outbox import due_deliveries
