@@ -102,10 +102,8 @@ def worker(
     fetcher = app.fetcher
     # per_host across every worker on this database, not per process
     fetcher.host_slots = ClusterHostSlots(app.sessions, defaults.per_host, fetcher.deadline + 30)
-    queue = make_queue(
-        engine.url.render_as_string(hide_password=False),
-        WorkerJobs(app, stalled_after=stalled_after),
-    )
+    jobs = WorkerJobs(app, stalled_after=stalled_after)
+    queue = make_queue(engine.url.render_as_string(hide_password=False), jobs)
 
     async def work() -> None:
         # Procrastinate runs a plain (sync) task in the loop's default executor, which
@@ -126,5 +124,8 @@ def worker(
     log = logging.getLogger("monitor.worker")
     queue_list = ",".join(queues)
     log.info("worker start pid=%d queues=%s concurrency=%d", os.getpid(), queue_list, jobs_at_once)
-    asyncio.run(work())
+    try:
+        asyncio.run(work())
+    finally:
+        jobs.close()
     log.info("worker stopped pid=%d", os.getpid())

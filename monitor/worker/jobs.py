@@ -1,23 +1,27 @@
 """What each worker job does, over one process's :class:`~monitor.app.App`.
 
-These call the tasks `monitor run` and `monitor once` call (monitor.tasks: polling one
-source, processing pending items, delivering a channel, source health, digests); the
-Procrastinate tasks in monitor.worker.queue only decide when.
+These call what `monitor run` and `monitor once` call (monitor.poll.poll_source, which a
+pass runs for each source; monitor.tasks: processing pending items, delivering a channel,
+source health, digests); the Procrastinate tasks in monitor.worker.queue only decide when.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from monitor import tasks
 from monitor.due import is_due
+from monitor.logs import log_outcome
+from monitor.poll import poll_source
 from monitor.store.db import transaction, utcnow
 from monitor.store.items import pending_item_ids
 from monitor.store.outbox import due_deliveries
-from monitor.store.sources import SourceState, due_source_names, sync_sources
+from monitor.store.sources import SourceState, due_source_names, source_rows, sync_sources
+from monitor.store.writer import BatchWriter
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -46,6 +50,8 @@ class WorkerJobs:
         self.stalled_after = stalled_after
         self._synced = False  # the sources' rows follow the configuration (first plan)
         self._by_name: tuple[object, dict[str, SourceConfig]] | None = None
+        self._batch_writer: BatchWriter | None = None
+        self._writer_lock = threading.Lock()
 
     def poll(self, name: str) -> bool:
         """Fetch one source if it is due (a job queued while the same source's previous
@@ -60,11 +66,25 @@ class WorkerJobs:
             state = SourceState.of(row)
         if not is_due(state, now, tolerance=DUE_TOLERANCE):
             return False
-        outcome = tasks.refresh_source(self.app, name, now=now)
-        from monitor.daemon import log_outcome
-
+        # What a pass does for each of its sources (monitor.poll.poll_source), without a
+        # pass around one source: no second read of its row, no pass threads per job,
+        # and the process's one writer commits the writes of the polls in flight together.
+        outcome = poll_source(source, state, self.app.config, self._writer(), self.app.fetcher, now)
         log_outcome(outcome)
         return outcome.new_items > 0
+
+    def _writer(self) -> BatchWriter:
+        with self._writer_lock:
+            if self._batch_writer is None:
+                self._batch_writer = BatchWriter(self.app.sessions, prepare=source_rows)
+            return self._batch_writer
+
+    def close(self) -> None:
+        """Stop the writer thread (after the last job: the worker has stopped)."""
+        with self._writer_lock:
+            writer, self._batch_writer = self._batch_writer, None
+        if writer is not None:
+            writer.close()
 
     def _enabled(self) -> dict[str, SourceConfig]:
         """The enabled sources by name (a job names one of 10,000: no scan per job)."""
