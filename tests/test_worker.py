@@ -433,3 +433,93 @@ def test_a_tick_queues_each_due_source_once_in_one_statement(pg_url: str, tmp_pa
     assert sorted((j.task_kwargs["name"], j.lock, j.queueing_lock) for j in jobs) == [
         (n, f"poll:{n}", f"poll:{n}") for n in "abcdef"
     ]
+
+
+def _analyses(engine: Engine) -> int:
+    return int(
+        scalar(
+            engine,
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'procrastinate_jobs'",
+        )
+        or 0
+    )
+
+
+def test_a_tick_that_queues_many_polls_refreshes_the_queue_statistics(
+    pg_url: str, tmp_path: Path, engine_of: Callable[[str], Engine]
+) -> None:
+    """Stale statistics (an empty table's) make every fetch check every waiting job."""
+    from monitor.worker.queue import ANALYZE_AFTER, _defer_polls, make_queue
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    pg = engine_of(pg_url)
+    app = make_queue(pg_url)
+    with app.open():
+        poll = app.tasks["monitor.poll"]
+        assert _defer_polls(app, poll, ["few"]) == 1
+        time.sleep(1.5)  # a backend reports its table statistics within a second
+        assert _analyses(pg) == 0
+        many = [f"s{n}" for n in range(ANALYZE_AFTER)]
+        assert _defer_polls(app, poll, many) == ANALYZE_AFTER
+    wait_for(lambda: _analyses(pg) == 1, 10, "ANALYZE procrastinate_jobs")
+
+
+def test_finished_jobs_are_pruned_after_their_keep_time(
+    pg_url: str, tmp_path: Path, engine_of: Callable[[str], Engine]
+) -> None:
+    import asyncio
+
+    from monitor.worker.queue import make_queue, prune_finished_jobs
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    pg = engine_of(pg_url)
+    app = make_queue(pg_url)
+    # (name, final status, finished this long ago, kept?)
+    cases = [
+        ("done-long-ago", "succeeded", "2 hours", False),
+        ("done-just-now", "succeeded", "10 minutes", True),
+        ("failed-yesterday", "failed", "1 day", True),
+        ("failed-last-month", "failed", "30 days", False),
+        ("waiting", "todo", None, True),
+    ]
+    with app.open():
+        for name, *_ in cases:
+            app.tasks["monitor.poll"].configure(lock=f"poll:{name}").defer(name=name)
+    with pg.begin() as conn:
+        for name, status, ago, _kept in cases:
+            if ago is None:
+                continue
+            job_id = conn.execute(
+                text("SELECT id FROM procrastinate_jobs WHERE args->>'name' = :n"), {"n": name}
+            ).scalar()
+            conn.execute(
+                text(
+                    "UPDATE procrastinate_jobs SET status = CAST(:s AS procrastinate_job_status) "
+                    "WHERE id = :id"
+                ),
+                {"s": status, "id": job_id},
+            )
+            # its whole history (deferred, finished) that long ago
+            conn.execute(
+                text("INSERT INTO procrastinate_events (job_id, type) VALUES (:id, :s)"),
+                {"id": job_id, "s": status},
+            )
+            conn.execute(
+                text(
+                    "UPDATE procrastinate_events SET at = now() - CAST(:ago AS interval) "
+                    "WHERE job_id = :id"
+                ),
+                {"id": job_id, "ago": ago},
+            )
+
+    async def prune() -> None:
+        async with app.open_async():
+            await prune_finished_jobs(app)
+
+    asyncio.run(prune())
+    left = {r[0] for r in rows(pg, "SELECT args->>'name' FROM procrastinate_jobs")}
+    assert left == {name for name, _s, _ago, kept in cases if kept}
