@@ -56,6 +56,12 @@ KEEP_FAILED_HOURS = 7 * 24
 # with 1,000 waiting, where the planned index walk takes 0.3 ms), and a worker fetches
 # one job at a time. Autovacuum would refresh them a minute later, or never when off.
 ANALYZE_AFTER = 100
+# The queue's own connections per worker process (fetching, finishing and deferring
+# jobs, heartbeats, LISTEN). psycopg_pool's default of 4, one of them held by LISTEN,
+# queued every job's bookkeeping of 32 concurrent jobs behind 3 connections; 10 leaves
+# room on a default PostgreSQL (100 connections) for several workers and their stores.
+QUEUE_POOL_MIN = 4
+QUEUE_POOL_MAX = 10
 # Higher runs first (Procrastinate fetches by priority, then id).
 POLL_PRIORITY = 0
 DELIVER_PRIORITY = 10
@@ -82,7 +88,9 @@ def make_queue(db_url: str, jobs: WorkerJobs | None = None) -> procrastinate.App
     import procrastinate
 
     app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(db_url)),
+        connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(db_url), min_size=QUEUE_POOL_MIN, max_size=QUEUE_POOL_MAX
+        ),
     )
     _register(app, jobs)
     return app
