@@ -21,14 +21,14 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.due import next_due_after_success, skip_reason
+from monitor.due import is_due, next_due_after_success, skip_reason
 from monitor.errors import ConfigError, FetchError, MonitorError, RateLimited
 from monitor.fetch import FetchCancelled, Fetcher, FetchResult
 from monitor.follow import follow_articles
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.poll")
 
 Status = Literal["fetched", "not-modified", "failed", "skipped"]
+NOT_DUE = "not due"  # poll_scheduled's skip reason when asked to poll only a due source
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,38 @@ def run_pass(
             # Nothing else may close the fetcher: it is the daemon's, shared by every later
             # pass (closing it on one failed pass left every poll after it "shutting down").
     return [outcomes[s.name] for s in selected if s.name in outcomes]
+
+
+def poll_scheduled(
+    config: Config,
+    sessions: sessionmaker[Session],
+    fetcher: Fetcher,
+    writer: BatchWriter,
+    source: SourceConfig,
+    *,
+    now: datetime | None = None,
+    due_within: timedelta | None = None,
+) -> SourceOutcome:
+    """One source polled as a scheduler polls it (the daemon's per-source job, a worker's
+    poll job): what ``run_pass(only=[name], scheduled=True)`` does, without a pass around
+    one source. No lookup over the whole configuration, no pass threads: the writes go to
+    the caller's long-lived ``writer``, which commits them with those of the other polls in
+    flight. ``due_within``: skip the source unless it is due by then (a worker's job
+    queued while the source's previous poll ran finds it polled already)."""
+    now = to_naive_utc(now) if now is not None else utcnow()
+    try:
+        with transaction(sessions) as session:
+            row = sync_sources(session, [(source.name, source.kind, str(source.url))])
+            state = SourceState.of(row[source.name])
+    except DBAPIError as exc:
+        error = database_reason(exc)
+        return SourceOutcome(source.name, "failed", error=error, database_error=True)
+    if due_within is not None and not is_due(state, now, tolerance=due_within):
+        return SourceOutcome(source.name, "skipped", error=NOT_DUE)
+    reason = skip_reason(source, state, now, config, [source.name], False, True)
+    if reason:
+        return SourceOutcome(source.name, "skipped", error=reason)
+    return poll_source(source, state, config, writer, fetcher, now)
 
 
 def _poll_by_host(

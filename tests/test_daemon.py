@@ -503,3 +503,51 @@ def _run_skipping_scheduler(engine: Engine, stream: Any, release: Any) -> str:
         daemon.report_skipped_polls()  # nothing new: nothing more said
         assert stream.getvalue() == said
     return str(said)
+
+
+def test_the_daemons_polls_share_one_writer_and_start_no_threads(
+    fresh_db: Engine, http_server: LocalServer
+) -> None:
+    """Each poll job stores through the daemon's one BatchWriter: a one-source pass per job
+    started a writer thread and a pool thread for every poll (4,000 threads a minute for
+    2,000 sources polled every minute)."""
+    import threading
+
+    from monitor.app import App
+    from monitor.config import parse_config
+    from monitor.daemon import Daemon
+
+    lines = ["defaults:", "  retries: 0", "sources:"]
+    for n in range(12):
+        feed = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>'
+            f"<item><title>Story {n}</title><link>https://example.org/{n}</link></item>"
+            "</channel></rss>"
+        ).encode()
+        http_server.route(f"/feed-{n}", Reply(body=feed, headers=RSS, delay=0.3))
+        lines += [
+            f"  - name: feed-{n}",
+            "    kind: feed",
+            f"    url: {http_server.url(f'/feed-{n}')}",
+        ]
+    config = parse_config("\n".join(lines) + "\n")
+    writers: set[int] = set()
+    pass_threads: set[int] = set()
+    with App(config=config, engine=fresh_db) as app:
+        daemon = Daemon(app, grace=2.0)
+        daemon.start()
+        try:
+            ends = time.monotonic() + 10  # the 12 first polls start at once
+            while time.monotonic() < ends and count_items(fresh_db) < 12:
+                for thread in threading.enumerate():
+                    if thread.name == "db-writer":
+                        writers.add(thread.ident or 0)
+                    elif thread.name.startswith("poll_"):
+                        pass_threads.add(thread.ident or 0)
+                time.sleep(0.02)
+        finally:
+            daemon.stop()
+        stored = count_items(fresh_db)
+    assert len(http_server.requests) == 12
+    assert stored == 12
+    assert len(writers) == 1 and not pass_threads, (writers, pass_threads)

@@ -77,9 +77,11 @@ class BatchWriter:
         self._queue.put(job)
         return job.done.result()
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, then stop; wait at most ``timeout`` seconds (a commit
+        hung on a dead database must not hold a stopping daemon)."""
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(timeout)
 
     def __enter__(self) -> BatchWriter:
         return self

@@ -14,13 +14,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from monitor import tasks
-from monitor.due import is_due
 from monitor.logs import log_outcome
-from monitor.poll import poll_source
+from monitor.poll import NOT_DUE, poll_scheduled
 from monitor.store.db import transaction, utcnow
 from monitor.store.items import pending_item_ids
 from monitor.store.outbox import due_deliveries
-from monitor.store.sources import SourceState, due_source_names, source_rows, sync_sources
+from monitor.store.sources import due_source_names, source_rows, sync_sources
 from monitor.store.writer import BatchWriter
 
 if TYPE_CHECKING:
@@ -60,16 +59,12 @@ class WorkerJobs:
         if source is None:
             log.info("poll source=%s skipped=not-configured", name)
             return False
-        now = utcnow()
-        with transaction(self.app.sessions) as session:
-            row = sync_sources(session, [(source.name, source.kind, str(source.url))])[name]
-            state = SourceState.of(row)
-        if not is_due(state, now, tolerance=DUE_TOLERANCE):
-            return False
-        # What a pass does for each of its sources (monitor.poll.poll_source), without a
-        # pass around one source: no second read of its row, no pass threads per job,
-        # and the process's one writer commits the writes of the polls in flight together.
-        outcome = poll_source(source, state, self.app.config, self._writer(), self.app.fetcher, now)
+        app = self.app
+        outcome = poll_scheduled(
+            app.config, app.sessions, app.fetcher, self._writer(), source, due_within=DUE_TOLERANCE
+        )
+        if outcome.status == "skipped" and outcome.error == NOT_DUE:
+            return False  # polled meanwhile by the job queued before this one
         log_outcome(outcome)
         return outcome.new_items > 0
 
