@@ -1,7 +1,7 @@
 """Pure helpers between the store's rows and the desk's templates: reading filters from a
 query string, highlighting a value in a sentence, colouring the world map, the Atom feed.
 
-No I/O and no database here; the routes in :mod:`monitor.web.routes` read and write.
+No I/O and no database here; the handlers (:mod:`monitor.web.routes`) read and write.
 """
 
 from __future__ import annotations
