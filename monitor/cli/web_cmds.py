@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import click
@@ -48,12 +49,15 @@ def serve(app: App, host: str, port: int) -> None:
       monitor serve --port 9000
       MONITOR_WEB_TOKEN=$(openssl rand -hex 24) monitor serve --host 0.0.0.0
     """
+    from monitor.logs import setup_logging
     from monitor.web.server import build_server
 
     web = web_app_for(app, host)
     app.engine  # noqa: B018 (an unusable database fails here with its one line, exit 3)
     where = f"[{host}]" if ":" in host else host
     click.echo(f"monitor web desk on http://{where}:{port}/ (Ctrl-C stops it)", err=True)
+    # Warnings (a throttled login) as the daemon's logfmt lines, not bare messages.
+    setup_logging(logging.WARNING)
     build_server(web, host, port).run()
 
 
