@@ -523,3 +523,47 @@ def test_finished_jobs_are_pruned_after_their_keep_time(
     asyncio.run(prune())
     left = {r[0] for r in rows(pg, "SELECT args->>'name' FROM procrastinate_jobs")}
     assert left == {name for name, _s, _ago, kept in cases if kept}
+
+
+def test_a_poll_that_stores_items_queues_one_process_job_a_moment_ahead(
+    pg_url: str, tmp_path: Path, http_server: LocalServer, engine_of: Callable[[str], Engine]
+) -> None:
+    """The items of the polls that finish meanwhile are processed in one run: a process
+    job queued at once, at its priority, would run after every poll on its 20 items."""
+    from monitor.app import App
+    from monitor.config import load_config
+    from monitor.store.db import make_engine
+    from monitor.worker.jobs import WorkerJobs
+    from monitor.worker.queue import PROCESS_GATHER_S, make_queue
+
+    sources = []
+    for n in range(2):
+        body = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>'
+            f"<item><title>Story {n}</title><link>https://example.org/{n}</link></item>"
+            "</channel></rss>"
+        ).encode()
+        http_server.route(f"/f{n}.xml", Reply(body=body, headers={"Content-Type": "text/xml"}))
+        sources.append((f"f{n}", http_server.url(f"/f{n}.xml")))
+    config = tmp_path / "sources.yaml"
+    config.write_text(sources_yaml(sources), encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    engine = make_engine(pg_url)
+    pg = engine_of(pg_url)
+    try:
+        with App(config=load_config(config), engine=engine) as app:
+            queue = make_queue(pg_url, WorkerJobs(app))
+            with queue.open():
+                before = scalar(pg, "SELECT now()")
+                queue.tasks["monitor.poll"](name="f0")
+                queue.tasks["monitor.poll"](name="f1")
+    finally:
+        engine.dispose()
+    assert scalar(pg, "SELECT count(*) FROM items") == 2
+    waiting = rows(
+        pg,
+        "SELECT scheduled_at FROM procrastinate_jobs "
+        "WHERE task_name = 'monitor.process' AND status = 'todo'",
+    )
+    assert len(waiting) == 1  # the second poll found it waiting
+    assert (waiting[0][0] - before).total_seconds() >= PROCESS_GATHER_S - 0.5

@@ -62,6 +62,11 @@ ANALYZE_AFTER = 100
 # room on a default PostgreSQL (100 connections) for several workers and their stores.
 QUEUE_POOL_MIN = 4
 QUEUE_POOL_MAX = 10
+# A poll that stored items queues the process job this many seconds ahead, so the items
+# of the polls meanwhile are processed in the same run: at its priority a process job
+# queued at once ran after every poll, on 20 items, and a first pass of 10,000 sources
+# on 2 workers took 314 s instead of 235 s. The queueing lock keeps one waiting.
+PROCESS_GATHER_S = 2.0
 # Higher runs first (Procrastinate fetches by priority, then id).
 POLL_PRIORITY = 0
 DELIVER_PRIORITY = 10
@@ -96,12 +101,14 @@ def make_queue(db_url: str, jobs: WorkerJobs | None = None) -> procrastinate.App
     return app
 
 
-def _defer(task: Any, *, lock: str, **kwargs: Any) -> bool:
-    """Defer unless the same job already waits in the queue; True if deferred."""
+def _defer(task: Any, *, lock: str, after: float = 0.0, **kwargs: Any) -> bool:
+    """Defer (to run ``after`` seconds from now) unless the same job already waits in the
+    queue; True if deferred."""
     import procrastinate.exceptions
 
+    when = {"schedule_in": {"seconds": after}} if after else {}
     try:
-        task.configure(lock=lock, queueing_lock=lock).defer(**kwargs)
+        task.configure(lock=lock, queueing_lock=lock, **when).defer(**kwargs)
     except procrastinate.exceptions.AlreadyEnqueued:
         return False
     return True
@@ -147,7 +154,7 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
     @app.task(name="monitor.poll", queue="fetch", priority=POLL_PRIORITY)
     def poll(name: str) -> None:
         if need().poll(name):
-            _defer(process, lock="process")
+            _defer(process, lock="process", after=PROCESS_GATHER_S)
 
     @app.task(name="monitor.process", queue="process", priority=PROCESS_PRIORITY)
     def process() -> None:
