@@ -62,10 +62,10 @@ ANALYZE_AFTER = 100
 # room on a default PostgreSQL (100 connections) for several workers and their stores.
 QUEUE_POOL_MIN = 4
 QUEUE_POOL_MAX = 10
-# A poll that stored items queues the process job this many seconds ahead, so the items
-# of the polls meanwhile are processed in the same run: at its priority a process job
-# queued at once ran after every poll, on 20 items, and a first pass of 10,000 sources
-# on 2 workers took 314 s instead of 235 s. The queueing lock keeps one waiting.
+# A poll that stored items queues the process job this many seconds ahead, so that one
+# run processes the items of the polls that finish meanwhile: at its priority, a process
+# job queued at once runs before the next poll, on its one poll's 20 items. The queueing
+# lock keeps one waiting.
 PROCESS_GATHER_S = 2.0
 # Higher runs first (Procrastinate fetches by priority, then id).
 POLL_PRIORITY = 0
