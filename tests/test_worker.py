@@ -79,6 +79,16 @@ def stop(procs: list[Any]) -> list[tuple[int, str]]:
     return results
 
 
+def empty_queue(pg_url: str, tmp_path: Path) -> Any:
+    """`monitor init` on the database with no sources; a queue app that only defers."""
+    from monitor.worker.queue import make_queue
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources: []\n", encoding="utf-8")
+    run_ok(config, pg_url, "init")
+    return make_queue(pg_url)
+
+
 @pytest.fixture
 def engine_of() -> Iterator[Callable[[str], Engine]]:
     made: list[Engine] = []
@@ -336,12 +346,7 @@ def test_a_worker_takes_schedule_then_process_then_deliver_before_queued_polls(
     the delivery it leads to) must not wait for the last poll to be fetched."""
     import asyncio
 
-    from monitor.worker.queue import make_queue
-
-    config = tmp_path / "sources.yaml"
-    config.write_text("sources: []\n", encoding="utf-8")
-    run_ok(config, pg_url, "init")
-    app = make_queue(pg_url)
+    app = empty_queue(pg_url, tmp_path)
 
     async def taken_in_order() -> list[str]:
         async with app.open_async():
@@ -411,12 +416,9 @@ def test_a_worker_runs_as_many_polls_at_once_as_its_concurrency(
 def test_a_tick_queues_each_due_source_once_in_one_statement(pg_url: str, tmp_path: Path) -> None:
     """Polls already waiting are left alone (no INSERT refused per source per tick); the
     others are queued together, each with its own lock; a race falls back to one by one."""
-    from monitor.worker.queue import _defer_polls, make_queue
+    from monitor.worker.queue import _defer_polls
 
-    config = tmp_path / "sources.yaml"
-    config.write_text("sources: []\n", encoding="utf-8")
-    run_ok(config, pg_url, "init")
-    app = make_queue(pg_url)
+    app = empty_queue(pg_url, tmp_path)
     with app.open():
         poll = app.tasks["monitor.poll"]
         assert _defer_polls(app, poll, ["a", "b", "c"]) == 3
@@ -449,13 +451,10 @@ def test_a_tick_that_queues_many_polls_refreshes_the_queue_statistics(
     pg_url: str, tmp_path: Path, engine_of: Callable[[str], Engine]
 ) -> None:
     """Stale statistics (an empty table's) make every fetch check every waiting job."""
-    from monitor.worker.queue import ANALYZE_AFTER, _defer_polls, make_queue
+    from monitor.worker.queue import ANALYZE_AFTER, _defer_polls
 
-    config = tmp_path / "sources.yaml"
-    config.write_text("sources: []\n", encoding="utf-8")
-    run_ok(config, pg_url, "init")
+    app = empty_queue(pg_url, tmp_path)
     pg = engine_of(pg_url)
-    app = make_queue(pg_url)
     with app.open():
         poll = app.tasks["monitor.poll"]
         assert _defer_polls(app, poll, ["few"]) == 1
@@ -471,13 +470,10 @@ def test_finished_jobs_are_pruned_after_their_keep_time(
 ) -> None:
     import asyncio
 
-    from monitor.worker.queue import make_queue, prune_finished_jobs
+    from monitor.worker.queue import prune_finished_jobs
 
-    config = tmp_path / "sources.yaml"
-    config.write_text("sources: []\n", encoding="utf-8")
-    run_ok(config, pg_url, "init")
+    app = empty_queue(pg_url, tmp_path)
     pg = engine_of(pg_url)
-    app = make_queue(pg_url)
     # (name, final status, finished this long ago, kept?)
     cases = [
         ("done-long-ago", "succeeded", "2 hours", False),

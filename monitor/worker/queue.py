@@ -30,6 +30,7 @@ the outbox claims each message before sending, nothing is lost or doubled.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, inspect, make_url
@@ -151,6 +152,17 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
             raise RuntimeError("this queue app cannot run jobs")
         return jobs
 
+    def periodic(name: str, cron: str) -> Callable[[Any], Any]:
+        """A schedule job: queued once per period, one at a time, cluster-wide."""
+        task = app.task(
+            name=f"monitor.{name}",
+            queue="schedule",
+            queueing_lock=name,
+            lock=name,
+            priority=SCHEDULE_PRIORITY,
+        )
+        return lambda func: app.periodic(cron=cron)(task(func))
+
     @app.task(name="monitor.poll", queue="fetch", priority=POLL_PRIORITY)
     def poll(name: str) -> None:
         if need().poll(name):
@@ -165,14 +177,7 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
     def deliver(channel: str) -> None:
         need().deliver(channel)
 
-    @app.periodic(cron=TICK_CRON)
-    @app.task(
-        name="monitor.tick",
-        queue="schedule",
-        queueing_lock="tick",
-        lock="tick",
-        priority=SCHEDULE_PRIORITY,
-    )
+    @periodic("tick", TICK_CRON)
     def tick(timestamp: int) -> None:
         plan = need().plan()
         if plan.due_sources:
@@ -182,36 +187,15 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
         for channel in plan.due_channels:
             _defer(deliver, lock=f"deliver:{channel}", channel=channel)
 
-    @app.periodic(cron=MINUTE_CRON)
-    @app.task(
-        name="monitor.health",
-        queue="schedule",
-        queueing_lock="health",
-        lock="health",
-        priority=SCHEDULE_PRIORITY,
-    )
+    @periodic("health", MINUTE_CRON)
     def health(timestamp: int) -> None:
         need().health()
 
-    @app.periodic(cron=MINUTE_CRON)
-    @app.task(
-        name="monitor.digests",
-        queue="schedule",
-        queueing_lock="digests",
-        lock="digests",
-        priority=SCHEDULE_PRIORITY,
-    )
+    @periodic("digests", MINUTE_CRON)
     def digests(timestamp: int) -> None:
         need().digests()
 
-    @app.periodic(cron=STALLED_EVERY_CRON)
-    @app.task(
-        name="monitor.stalled",
-        queue="schedule",
-        queueing_lock="stalled",
-        lock="stalled",
-        priority=SCHEDULE_PRIORITY,
-    )
+    @periodic("stalled", STALLED_EVERY_CRON)
     async def stalled(timestamp: int) -> None:
         import procrastinate.exceptions
 
@@ -234,14 +218,7 @@ def _register(app: procrastinate.App, jobs: WorkerJobs | None) -> None:
                 continue  # another twin came in between: the next round retries it
             log.info("job retry id=%s task=%s why=stalled", job.id, job.task_name)
 
-    @app.periodic(cron=PRUNE_CRON)
-    @app.task(
-        name="monitor.prune",
-        queue="schedule",
-        queueing_lock="prune",
-        lock="prune",
-        priority=SCHEDULE_PRIORITY,
-    )
+    @periodic("prune", PRUNE_CRON)
     async def prune(timestamp: int) -> None:
         await prune_finished_jobs(app)
 
