@@ -7,7 +7,6 @@ Miniflux's ``RefreshFeed`` serves its worker, CLI, API and UI alike). A task is 
 beside another copy of itself because of the database (unique keys, row claims), never
 because of an in-process lock.
 
-    refresh_source(app, name, force=False)   fetch one source, store its new items
     refresh_sources(app, names, force_all)   the due sources (or those named), concurrently
     process_pending(app)                     stored items -> facts -> changes -> outbox rows
     check_health(app)                        "source down" / "recovered" alerts into the outbox
@@ -15,6 +14,9 @@ because of an in-process lock.
     deliver_due(app)                         the above two, then send the due outbox rows
     deliver_channel(app, channel)            send one channel's due outbox rows (workers)
     ingest(app, paths)                       replay JSONL items through the same path
+
+A scheduler's poll of one source (the daemon's job, a worker's job) is
+``monitor.poll.poll_scheduled``, on the caller's long-lived writer.
 
 Every time-dependent task takes ``now`` (naive or aware UTC) so tests drive the clock;
 None means the current time.
@@ -66,21 +68,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 # --- fetching ---------------------------------------------------------------------------------
-
-
-def refresh_source(
-    app: App, name: str, force: bool = False, *, now: datetime | None = None
-) -> SourceOutcome:
-    """Fetch the source ``name`` and store its new items (not processed: see
-    :func:`process_pending`).
-
-    Without ``force`` (the daemon's per-source job) a source backing off after failures is
-    ``skipped``; with it (`monitor once --source`) it is fetched now. A pending Retry-After
-    is honoured either way. ConfigError when the configuration has no such source."""
-    (outcome,) = run_pass(
-        app.config, app.sessions, app.fetcher, only=[name], scheduled=not force, now=now
-    )
-    return outcome
 
 
 def refresh_sources(
