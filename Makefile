@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lint bench docs gazetteer clean
+.PHONY: run test venv compile lint bench docs gazetteer clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,19 @@ $(BIN)/monitor: pyproject.toml
 
 venv: $(BIN)/monitor
 
+# The extractor's hot modules compiled by mypyc (about 1.5x faster; 45 s to build). Rebuilt
+# when one of their sources changes; without a C compiler the build says so in one line and
+# the extractor runs as plain Python (monitor/extract/native.py checks the sources' hashes).
+NATIVE_SOURCES := $(addprefix monitor/extract/,textfold.py sentences.py mentions.py names.py rules.py extractor.py)
+NATIVE := monitor/extract/_native/manifest.json
+
+$(NATIVE): $(BIN)/monitor $(NATIVE_SOURCES)
+	-$(BIN)/python -m monitor.extract.build_native
+
+compile: $(NATIVE)
+
 ## Set up, initialise storage/monitor.db from storage/baseline.yaml, run the daemon.
-run: venv
+run: venv compile
 	$(BIN)/monitor init
 	$(BIN)/monitor run
 
@@ -24,7 +35,7 @@ MONITOR_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 ## Set up, lint (ruff), type-check (mypy), run the test suite on SQLite, then run its database
 ## tests again on PostgreSQL (one line and no failure if the server is unreachable, except
 ## under CI=true).
-test: lint
+test: lint compile
 	env -u MONITOR_TEST_PG_URL $(BIN)/pytest -q
 	MONITOR_TEST_PG_URL='$(MONITOR_TEST_PG_URL)' $(BIN)/pytest -q -m db
 
@@ -50,4 +61,4 @@ gazetteer: venv
 	$(BIN)/python -c "import sys; from monitor.extract.places import library_places_tsv; sys.stdout.write(library_places_tsv())" > monitor/data/gazetteer.tsv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache monitor/extract/_native

@@ -55,6 +55,7 @@ def test_doctor_passes_a_sound_installation(tmp_path: Path, db_url: str, fresh_d
         "ok    daemon",
         "ok    config",
         "ok    channels",
+        "ok    extractor",
     ]
     assert "not running" in output and "json://127.0.0.1:9" in output
 

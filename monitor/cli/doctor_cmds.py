@@ -63,12 +63,19 @@ def _channels(app: App) -> str:
     return ", ".join(c.masked for c in channels)
 
 
+def _extractor(app: App) -> str:
+    from monitor.extract import native
+
+    return native.status()  # pure Python is a working state, only slower: never a FAIL
+
+
 CHECKS: list[Check] = [
     ("database", _database),
     ("schema", _schema),
     ("daemon", _lock),
     ("config", _config),
     ("channels", _channels),
+    ("extractor", _extractor),
 ]
 
 
@@ -77,7 +84,8 @@ CHECKS: list[Check] = [
 def doctor(app: App) -> None:
     """Check this installation: the database file (SQLite's PRAGMA quick_check), its
     schema revision, the daemon lock (and whether its database takes writes), the
-    configuration and the alert channels. One line per check; exits 1 on any problem.
+    configuration, the alert channels and whether the extractor runs compiled (mypyc)
+    or as plain Python. One line per check; exits 1 on any problem.
 
     \b
     Example:

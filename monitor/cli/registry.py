@@ -38,8 +38,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "doctor": LazyCommand(
         "doctor_cmds",
         "Check this installation: the database file (SQLite's PRAGMA quick_check), its schema "
-        "revision, the daemon lock (and whether its database takes writes), the configuration "
-        "and the alert channels.",
+        "revision, the daemon lock (and whether its database takes writes), the configuration, "
+        "the alert channels and whether the extractor runs compiled (mypyc) or as plain Python.",
     ),
     "eval": LazyCommand(
         "extract_cmds",

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from monitor.extract import native
+
+native.install()  # the mypyc-compiled hot modules, when built and current
+
 if TYPE_CHECKING:
     from monitor.extract.extractor import Extractor, detect_lang
     from monitor.extract.watchlist import Watchlist, default_watchlist

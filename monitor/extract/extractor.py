@@ -50,6 +50,7 @@ from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
 STATUS_CUES = ("planned", "live")
+CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name
 # Within a group, a mention inside a longer one is dropped ("Alibaba" in "Alibaba Cloud",
 # "Mexico" in "Gulf of Mexico", "开发" in "开发者"); family hits are kept apart.
 NESTING_GROUPS = {
@@ -466,7 +467,7 @@ class Extractor:
                     found.deny((spec.entity, spec.kind, value_key(name.value)))
                 continue
             relative = self._relative_clause_cues(fld, clauses, name.end)
-            about_name = any(c.category in (*STATUS_CUES, "planned_weak") for c in relative)
+            about_name = any(c.category in CLAUSE_STATUS for c in relative)
             if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
             window = max(0, name.start - 40)
