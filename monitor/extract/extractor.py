@@ -21,6 +21,7 @@ from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatcher
 from monitor.extract.rules import (
     ANAPHORA,
+    OTHER_ACTOR,
     PREDECESSOR,
     PREDECESSOR_GATE,
     RELATIVE,
@@ -217,11 +218,12 @@ class Extractor:
         products: set[str] = set()
         has_places = False
         lead = None  # the first company named
-        for category, value, _start, _end, _kind in fld.mentions:
+        lead_end = 0
+        for category, value, _start, end, _kind in fld.mentions:
             if category == "company":
                 companies_in_item.add(value)
                 if lead is None:
-                    lead = value
+                    lead, lead_end = value, end
             elif category == "product":
                 products.add(value)
             elif category == "place":
@@ -260,7 +262,16 @@ class Extractor:
             wants_clauses = with_names or categories >= _PLACED_INFRA
             clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
             located = not categories.isdisjoint(_INFRA_OR_SERVE) and self._regions(
-                fld, s_start, s_end, sentence, categories, clauses, lead, evidence, found
+                fld,
+                s_start,
+                s_end,
+                sentence,
+                categories,
+                clauses,
+                lead,
+                lead_end <= s_start,
+                evidence,
+                found,
             )
             if not located and "deploy" in categories:
                 deployments.extend(self._deployments(fld, s_start, s_end, sentence, evidence))
@@ -313,11 +324,13 @@ class Extractor:
         categories: set[str],
         clauses: list[tuple[int, int]],
         lead: str | None,
+        lead_before: bool,
         evidence: Evidence,
         found: Collector,
     ) -> bool:
         """Record the sentence's region facts; True if it names a located place (asked
-        only for a sentence with a "deploy" cue). ``categories``: the mentions' categories."""
+        only for a sentence with a "deploy" cue). ``categories``: the mentions' categories;
+        ``lead_before``: the item's first company was named before this sentence."""
         if "place" not in categories or "regulatory" in categories:
             return False
         places = [m for m in sentence if m.category == "place"]
@@ -325,7 +338,9 @@ class Extractor:
         companies = region_companies(fld, sentence)
         if not companies:
             # no company named: the sentence must refer back to the item's company
-            refers_back = ANAPHORA.search(fld.folded, s_start, s_end)
+            refers_back = ANAPHORA.search(fld.folded, s_start, s_end) or (
+                lead_before and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+            )
             companies = [lead] if lead and refers_back else []
             if not companies and "deploy" not in categories:
                 return False  # no owner: nothing to record, and the caller asks only for "deploy"

@@ -51,7 +51,8 @@ PLANNED: dict[str, list[str]] = {
         "on track", "scheduled", "forthcoming", "to follow", "due", "in the works", "to carry",
         "delay*", "held back", "postpone*", "not yet", "pushed back",
         "could", "might", "as early as", "possibly",
-        "to be", "next month", "next quarter", "by the end of",
+        "to be", "next month", "next quarter", "by the end of", "over the next", "next twelve",
+        "next 12", "next few", "coming years",
         "eyes", "eyeing", "mulls", "weighs", "considers", "considering", "explores", "exploring",
         "to spend", "to expand", "to add", "to set up", "to deploy", "to offer", "to start",
         "to begin", "to roll out", "to establish", "to construct", "to host", "to bring",
@@ -72,7 +73,8 @@ PLANNED: dict[str, list[str]] = {
         "reporté", "reportée", "reportés", "retard*", "pas encore",
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
         "pourrait", "pourraient",
-        "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin",
+        "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin", "prochains mois",
+        "prochaines années", "prochaines semaines",
         "envisage", "étudie", "réfléchit",
         "travaille sur", "en développement", "en cours de développement", "bientôt",
         "première pierre", "table sur",
@@ -205,6 +207,14 @@ HYPOTHETICAL: dict[str, list[str]] = {
     ],
 }
 
+# Where a statement was made ("said at GITEX in Dubai", "réuni à Singapour"): not
+# infrastructure for the places after it (rules.closer_to_not_infra).
+VENUE_LATIN = [
+    "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
+    "told reporters", "told journalists", "réuni", "réunis", "réunie", "réunies",
+    "s'exprimant",
+]
+
 # Things that are not infrastructure even though a company and place share a clause.
 NOT_INFRA: dict[str, list[str]] = {
     "en": [
@@ -220,12 +230,14 @@ NOT_INFRA: dict[str, list[str]] = {
         "factory", "factories", "demand in", "demand from", "showcase*", "exhibit*",
         "exhibition", "forum", "solutions", "website", "web site", "test site",
         "manufacturing site", "production site",
+        *VENUE_LATIN,
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
         "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
         "solutions", "site web", "site internet", "site de production",
+        *VENUE_LATIN,
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",

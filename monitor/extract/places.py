@@ -247,8 +247,29 @@ def _city_names() -> list[PlaceName]:
     return names
 
 
-# The library-derived lists, in the order gazetteer() layers them (later ones win).
-LIBRARY_SECTIONS = ("subdivision", "city", "country")
+def _not_place_names() -> list[PlaceName]:
+    """Names that hold a place name but name no country, read whole as blockers: CLDR's
+    continents and world regions ("Central Asia", "Asie du Sud-Est", "中亚"; FACTS.md: no
+    single country) and its Chinese names of languages ("阿拉伯语", Arabic, holds "阿拉", a
+    town in India). Keeps "Central", a town in the United States, out of "Central Asia"."""
+    from babel import Locale
+
+    names: dict[tuple[str, str], None] = {}
+    for locale in ("en", "fr", "zh", "zh_Hant"):
+        parsed = Locale.parse(locale)
+        for code, name in parsed.territories.items():
+            if code.isdigit() and len(name) >= 2:
+                names[(name.replace("\u2019", "'"), "world")] = None
+        if locale.startswith("zh"):
+            for name in parsed.languages.values():
+                if len(name) >= 3 and has_cjk(name):
+                    names[(name, "language")] = None
+    return [PlaceName(name, "", kind, False) for name, kind in names]
+
+
+# The library-derived lists, in the order gazetteer() layers them (later ones win); the
+# last holds no places but blockers.
+LIBRARY_SECTIONS = ("subdivision", "city", "country", "blocker")
 _GAZETTEER_FILE = "data/gazetteer.tsv"
 
 
@@ -258,6 +279,7 @@ def library_places() -> dict[str, list[PlaceName]]:
         "subdivision": _subdivision_names(),
         "city": _city_names(),
         "country": _country_names(),
+        "blocker": _not_place_names(),
     }
 
 
@@ -316,4 +338,6 @@ def gazetteer() -> tuple[list[PlaceName], list[str]]:
     # a second reading stands only beside a town's first one, not a country or short form
     seconds = [p for p in second_readings if kinds.get(p.text) == "city"]
     places = list(by_text.values()) + seconds + demonyms
-    return places, [str(b) for b in data.get("blockers") or []]
+    blockers = [str(b) for b in data.get("blockers") or []]
+    blockers += [p.text for p in library["blocker"]]
+    return places, blockers

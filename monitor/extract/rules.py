@@ -16,6 +16,7 @@ from monitor.extract.lexicon import (
     SERVED_PEOPLE,
     SERVING_FROM_CJK,
     SERVING_FROM_LATIN,
+    VENUE_LATIN,
 )
 from monitor.extract.mentions import Mention
 from monitor.extract.names import NameMatch
@@ -81,6 +82,19 @@ ANAPHORA = re.compile(
     r"la société|le groupe|l'entreprise|son|sa|ses|il|elle|ils|elles)\b|其|该公司|公司|该|新地域|"
     r"新数据中心"
 )
+# Someone other than the item's company acting or speaking in a sentence that names no
+# company: its infrastructure is not the company's ("officials said", "the Commerce
+# Department cited", "EU officials in Brussels", "rivals have built"). Without one, a
+# sentence naming no company, after the company was named, continues the item's story, as
+# reporting does ("New regions are planned for Brazil, he said").
+OTHER_ACTOR = re.compile(
+    r"\b(?:officials?|government|governments|ministry|minister|department|regulators?|"
+    r"prosecutors?|(?<!vice-)(?<!its )president|analysts?|commission|authorities|lawmakers|"
+    r"investigators|rivals?|competitors?|partners?|responsables|gouvernement|ministère|"
+    r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
+    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴"
+)
+VENUE = frozenset(VENUE_LATIN)
 # Names of one list: only commas and "and"/"or" between them.
 LIST_OF_NAMES = re.compile(r"\s*(?:,|/|、|and|or|et|ou|和|与|及|以及|或)?\s*(?:and|or|et|ou)?\s*")
 # Words before a name that make it the model or chip being succeeded: it exists.
@@ -137,6 +151,8 @@ def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
         category = m.category
         if category != "infra" and category != "not_infra":
             continue
+        if m.start >= end and m.value in VENUE:
+            continue  # "in Osaka, Japan, the company said at its summit": the venue follows
         distance = m.start - end if end <= m.start else start - m.end if m.end <= start else 0
         if category == "infra":
             infra = min(infra, distance)
@@ -191,6 +207,14 @@ def is_located(
     while words and words[-1] in PLACE_MODIFIERS:  # "in northern Norway", "in the UAE"
         words.pop()
     if words and words[-1] in LOCATIVE_LATIN:
+        return True
+    # infrastructure meant for a country: "new regions are planned for Brazil", "une
+    # usine d'IA pour l'Italie" (a chip "for the Chinese market" has no infrastructure)
+    if (
+        words
+        and words[-1] in ("for", "pour")
+        and any(len(TOKEN.findall(folded[m.end : place.start])) <= 4 for m in infra_before)
+    ):
         return True
     # a list announced by a colon after infrastructure: "new regions ...: Chile, Peru and"
     if words and words[-1] in (":", "—", "–") and infra_before:
@@ -252,6 +276,9 @@ def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, b
 
 def _joined(folded: str, first: Mention, second: Mention) -> bool:
     between = folded[first.end : second.start]
+    if not between:
+        # written together, as Chinese does: "南非约翰内斯堡" is one list entry
+        return first.end == second.start
     if not between.strip():
         return False
     if len(between) <= 3 and between.strip() in _LIST_JOIN_CJK:
