@@ -21,6 +21,12 @@ from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatcher
 from monitor.extract.rules import (
     ANAPHORA,
+    APPOSITIVE,
+    APPOSITIVE_END,
+    COMPARED,
+    COMPARED_GATE,
+    COMPETED_AFTER,
+    COMPETED_BEFORE,
     OTHER_ACTOR,
     PREDECESSOR,
     PREDECESSOR_GATE,
@@ -76,6 +82,7 @@ NESTING_GROUPS = {
     "hardware": 3,  # these overlap status and infrastructure words ("installed")
     "deploy": 4,
     "existing": 6,
+    "continuing": 10,
     "timed": 8,
     "serve": 9,
 }
@@ -382,7 +389,10 @@ class Extractor:
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)
-            if status == "planned" and existing_infra(fld, clause, place):
+            if status == "planned" and (
+                existing_infra(fld, clause, place)
+                or any(c.category == "continuing" for c in clause)
+            ):
                 status, strength = "live", 2
             # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
             denied = any(c.value not in SCOPE_AFTER or c.start < place.start for c in negations)
@@ -483,6 +493,12 @@ class Extractor:
                 continue
             relative = self._relative_clause_cues(fld, clauses, name.end)
             about_name = any(c.category in CLAUSE_STATUS for c in relative)
+            appositive = None if about_name else APPOSITIVE.match(fld.folded, name.end)
+            if appositive is not None:
+                stop = APPOSITIVE_END.search(fld.folded, appositive.end(), s_end)
+                relative = self._within(fld, name.end, stop.start() if stop else s_end)
+                # only a verb decides ("the first chip from the roadmap it announced": no)
+                about_name = any(c.category in STATUS_CUES for c in relative)
             if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
             window = max(0, name.start - 40)
@@ -492,12 +508,35 @@ class Extractor:
                 # "the successor to its R1 model", "replaces GPT-4o": the older one exists
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
+            folded = fld.folded
+            if (
+                COMPARED_GATE.search(folded, window, name.start)
+                and COMPARED.search(folded, window, name.start)
+            ) or (
+                COMPETED_BEFORE.search(folded, window, name.start)
+                and COMPETED_AFTER.match(folded, name.end)
+            ):
+                # the yardstick of a comparison exists: "priced in line with Claude Opus 4.5"
+                found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
+                continue
             # a cue far from a name in a long clause is usually about something else; names
             # of one list ("Ascend 910B, 910C or 910D") share the status of the list
             # gap_span(c, g_start, g_end) <= NAME_CUE_REACH, without a call per cue
             back, on = g_start - NAME_CUE_REACH, g_end + NAME_CUE_REACH
             near = [c for c in cues if (back <= c.end if c.end <= g_start else c.start <= on)]
+            if appositive is not None and about_name:
+                near = cues  # the whole appositive is about the name, however long
             status, strength = self._status(near, g_start, g_end)
+            if status == "planned" and any(c.category == "continuing" for c in near):
+                status, strength = "live", 2  # "will continue to offer X": X exists
+            elif (
+                status == "live"
+                and any(c.value in UNVEILING for c in near)
+                and any(c.category == "planned" and c.start >= name.end for c in sentence)
+            ):
+                # unveiled now, deployed or shipped later, however far the schedule: "unveiled
+                # the X at its conference ... and said it would be deployed from 2027"
+                status = "planned"
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)

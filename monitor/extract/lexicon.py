@@ -64,6 +64,7 @@ PLANNED: dict[str, list[str]] = {
         "spotted in", "leak*", "agreed to", "agrees to", "to buy", "to purchase",
         "will buy", "a deal to", "an order for", "ordered",
         "is testing", "are testing", "testing", "samples", "sampling", "hopes to", "hoping to",
+        "taped out", "tape-out", "tapeout",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -97,7 +98,7 @@ PLANNED: dict[str, list[str]] = {
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
-        "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品",
+        "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
     ],
 }
 
@@ -154,6 +155,7 @@ LIVE: dict[str, list[str]] = {
         "a commencé", "ont commencé", "commencé à", "mis à jour", "mise à jour", "à disposition",
         "à la disposition", "déjà", "exploite", "exploitent", "propose", "proposent",
         "fournit", "sert", "dépasse", "surpasse", "bat", "fonctionne", "fonctionnent",
+        "livre depuis", "livrent depuis", "livre déjà", "livrent déjà",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -190,7 +192,7 @@ NEGATION: dict[str, list[str]] = {
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
         "暂停", "搁置", "叫停", "并无", "无计划", "不打算", "并不打算", "不计划",
         "没有", "暂无", "尚无",
-        "关闭", "关停", "撤出", "退出",
+        "关闭", "关停", "撤出", "退出", "未采用", "未部署", "未使用", "从未", "未曾",
     ],
 }
 
@@ -203,7 +205,7 @@ HYPOTHETICAL: dict[str, list[str]] = {
         "pourrait un jour", "si jamais",
     ],
     "zh": [
-        "是否", "或将", "能否",
+        "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是",
     ],
 }
 
@@ -265,7 +267,7 @@ REGULATORY: dict[str, list[str]] = {
 # "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
 NEUTRAL: dict[str, list[str]] = {
     "en": ["plan b", "data plan", "price plan", "business plan", "statement published",
-           "report published"],
+           "report published", "than expected", "than planned", "than anticipated"],
     "fr": [
         "communiqué publié", "rapport publié", "étude publiée",
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
@@ -308,6 +310,21 @@ EXISTING: dict[str, list[str]] = {
     "zh": ["现有", "既有", "原有", "扩建", "扩容"],
 }
 
+# Carrying on with what exists, whatever the tense: "will continue to offer Claude Sonnet
+# 4.5", "where it will keep its main endpoint", "将继续提供DeepSeek-R1": live.
+CONTINUING: dict[str, list[str]] = {
+    "en": [
+        "continue to", "continues to", "continuing to", "will keep", "keeps", "keep offering",
+        "still offers", "still available", "remain available", "remains available",
+    ],
+    "fr": [
+        "continuera", "continueront", "continue de", "continue à", "continuent de",
+        "continuent à", "conservera", "conserveront", "restera disponible",
+        "toujours disponible",
+    ],
+    "zh": ["继续", "仍将", "仍然提供", "保留", "照常"],
+}
+
 # A period of time. With a live verb in the present tense it is a schedule, not a fact
 # of the past: "the 950PR ships in the first quarter", "sort au second semestre".
 TIMED: dict[str, list[str]] = {
@@ -348,6 +365,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "hardware": HARDWARE,
     "deploy": DEPLOY,
     "existing": EXISTING,
+    "continuing": CONTINUING,
     "timed": TIMED,
     "serve": SERVE,
 }
@@ -361,7 +379,7 @@ PRESENT_LIVE = frozenset([
 # ("unveiled the Ascend 920, due for mass production in the second half").
 UNVEILING = frozenset([
     "unveiled", "unveils", "introduced", "introduces", "dévoilé*", "dévoile", "présenté*",
-    "debuted", "debuts",
+    "debuted", "debuts", "发表", "亮相", "登场",
 ])
 
 # Words right before a place that make it the place where something is ("in Mexico").

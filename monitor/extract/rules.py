@@ -105,6 +105,33 @@ PREDECESSOR = re.compile(
     r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
 )
 PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
+# Words before a name that make it the yardstick of a comparison: it exists ("priced in
+# line with Claude Opus 4.5", "beats GPT-5.1", "face à DeepSeek-V3", "对标GPT-5").
+COMPARED = re.compile(
+    r"(?:in line with|compared (?:with|to)|than|against|versus|vs\.?|rivals?|rivall?ing|"
+    r"compete[sd]? with|competing with|on par with|beats?|beating|outperform(?:s|ed|ing)?|"
+    r"surpass(?:es|ed|ing)?|ahead of|par rapport à|face à|dépasse|surpasse|concurrence|"
+    r"对标|超越|超过|优于|击败|比肩|媲美|胜过|落后于|相比)\s*"
+    r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的)?$"
+)
+COMPARED_GATE = re.compile(
+    r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
+    r"dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比"
+)
+# An appositive right after a name says what it is, and its verbs are about the name:
+# "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip
+# NVIDIA has been shipping since 2025", "GB300, des puces qu'elle livre depuis l'an dernier".
+APPOSITIVE = re.compile(
+    r"(?:\s+(?:systems?|chips?|gpus?|servers?|superchips?|accelerators?|processors?|"
+    r"puces?|systèmes?|serveurs?))?"
+    r"\s*[,，]\s*(?:a|an|its|the|des|une|un|le|la|ses|sa|son)\s+(?:[\w\-]+\s+){0,3}?"
+    r"(?:chips?|accelerators?|gpus?|processors?|superchips?|systems?|models?|puces?|"
+    r"accélérateurs?|processeurs?|modèles?|systèmes?)\b"
+)
+APPOSITIVE_END = re.compile(r"[,;，；]")
+# "与OpenAI的GPT-5.2的竞争": a name between "with" and a word of rivalry
+COMPETED_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:[^\s，。、]{1,8}的)?$")
+COMPETED_AFTER = re.compile(r"[^，。；,;]{0,20}?(?:竞争|抗衡|比拼|较量)")
 QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
 # A relative clause about the subject: its companies are objects, not owners.
 WHICH = re.compile(r"[,，]\s*(?:which|who|qui|dont|lequel|laquelle)\b")
