@@ -268,20 +268,31 @@ class Extractor:
                 evidence = Evidence(text[start:end], start, end, "text")
             wants_clauses = with_names or categories >= _PLACED_INFRA
             clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
-            located = not categories.isdisjoint(_INFRA_OR_SERVE) and self._regions(
-                fld,
-                s_start,
-                s_end,
-                sentence,
-                categories,
-                clauses,
-                lead,
-                lead_end <= s_start,
-                evidence,
-                found,
-            )
-            if not located and "deploy" in categories:
-                deployments.extend(self._deployments(fld, s_start, s_end, sentence, evidence))
+            located: bool = False
+            placed: set[str] = set()
+            if not categories.isdisjoint(_INFRA_OR_SERVE):
+                located, placed = self._regions(
+                    fld,
+                    s_start,
+                    s_end,
+                    sentence,
+                    categories,
+                    clauses,
+                    lead,
+                    lead_end <= s_start,
+                    evidence,
+                    found,
+                )
+            if "deploy" in categories:
+                deployed = self._deployments(fld, s_start, s_end, sentence, evidence)
+                if not located:
+                    deployments.extend(deployed)
+                elif len(placed) == 1:
+                    # chips put into the site this sentence places: "... is now running in
+                    # Abu Dhabi, on NVIDIA GB300 systems" gives the maker a region there
+                    country = next(iter(placed))
+                    for entity, status, strength, ev in deployed:
+                        found.record(Fact(entity, "region", country, status, ev), strength)
             if with_names:
                 self._named(
                     fld,
@@ -334,12 +345,13 @@ class Extractor:
         lead_before: bool,
         evidence: Evidence,
         found: Collector,
-    ) -> bool:
-        """Record the sentence's region facts; True if it names a located place (asked
-        only for a sentence with a "deploy" cue). ``categories``: the mentions' categories;
-        ``lead_before``: the item's first company was named before this sentence."""
+    ) -> tuple[bool, set[str]]:
+        """Record the sentence's region facts; return whether it names a located place and
+        the countries of the infrastructure it places (both for a "deploy" cue).
+        ``categories``: the mentions' categories; ``lead_before``: the item's first company
+        was named before this sentence."""
         if "place" not in categories or "regulatory" in categories:
-            return False
+            return False, set()
         places = [m for m in sentence if m.category == "place"]
         negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
         companies = region_companies(fld, sentence)
@@ -350,7 +362,7 @@ class Extractor:
             )
             companies = [lead] if lead and refers_back else []
             if not companies and "deploy" not in categories:
-                return False  # no owner: nothing to record, and the caller asks only for "deploy"
+                return False, set()  # no owner: nothing to record; the caller asks for "deploy"
         located: dict[int, bool] = {}
         serving = (
             {p.start for p in places if served_from(fld, p, sentence)}
@@ -362,10 +374,14 @@ class Extractor:
                 "infra" in categories and is_located(fld, place, sentence, located)
             )
         spread_over_lists(fld, places, located)
+        placed: set[str] = set()  # countries of infrastructure in this sentence
         for place in places:
-            if not companies or not located[place.start]:
+            if not located[place.start]:
                 continue
             if place.start not in serving and closer_to_not_infra(place, sentence):
+                continue
+            if not companies:
+                placed.add(place.value)
                 continue
             cues = self._clause_cues(fld, clauses, place.start)
             # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
@@ -385,6 +401,7 @@ class Extractor:
                 and not infra_next_clause(fld, clauses, place.start, self._within)
             ):
                 continue  # the infrastructure belongs to another clause ("..., where AWS ...")
+            placed.add(place.value)
             clause = cues
             if not any(c.category in STATUS_CUES for c in cues):
                 cues = sentence  # the clause says nothing about status: read the sentence
@@ -402,7 +419,7 @@ class Extractor:
                     found.deny(fact.key)
                 else:
                     found.record(fact, strength)
-        return any(located.values())
+        return any(located.values()), placed
 
     def _deployments(
         self, fld: ReadText, s_start: int, s_end: int, sentence: list[Mention], evidence: Evidence

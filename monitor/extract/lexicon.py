@@ -21,6 +21,8 @@ INFRA: dict[str, list[str]] = {
         "server farm*", "sovereign cloud", "cloud platform", "ai cloud", "ai data centre*",
         "ai data center*", "hyperscale", "capacity in", "node*", "point of presence",
         "site", "sites", "points of presence", "installed", "deployed", "facility", "facilities",
+        "computing centre*", "computing center*", "compute centre*", "compute center*",
+        "computing hub*",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -29,7 +31,8 @@ INFRA: dict[str, list[str]] = {
         "services cloud", "service cloud", "campus", "supercalculateur*", "grappe*",
         "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
-        "site", "sites",
+        "site", "sites", "centre de calcul", "centres de calcul", "centre informatique",
+        "pôle de calcul", "installation", "installations",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
@@ -37,7 +40,7 @@ INFRA: dict[str, list[str]] = {
         "智算中心", "超算", "园区", "集群", "合资", "星际之门", "基础设施", "算力", "部署",
         "据点", "机房",
         "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群", "开服", "设施",
-        "站点", "ai工厂", "云端服务",
+        "站点", "ai工厂", "云端服务", "计算中心",
     ],
 }
 
@@ -288,7 +291,7 @@ HARDWARE: dict[str, list[str]] = {
 DEPLOY: dict[str, list[str]] = {
     "en": [
         "install*", "deploy*", "fill", "fills", "filled", "house", "houses", "host", "hosts",
-        "equip*", "power", "powers", "powered", "run on", "runs on", "running on",
+        "equip*", "power", "powers", "powered", "run on", "runs on", "running on", "runs",
     ],
     "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter", "fonctionnera sur",
            "reposera sur"],
