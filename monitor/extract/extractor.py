@@ -13,7 +13,6 @@ from monitor.extract.lexicon import (
     CANCELLING,
     DENYING,
     PRESENT_LIVE,
-    SCOPE_AFTER,
     STOPPING,
     UNVEILING,
 )
@@ -39,6 +38,7 @@ from monitor.extract.rules import (
     drop_umbrella_chips,
     existing_infra,
     gap_span,
+    in_scope,
     infra_next_clause,
     is_located,
     is_question,
@@ -412,7 +412,13 @@ class Extractor:
             ):
                 status, strength = "live", 2
             # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
-            denied = any(c.value not in SCOPE_AFTER or c.start < place.start for c in negations)
+            # a Chinese negation reaches its own clause ("，请求和数据不会离开日本" denies no
+            # Tokyo data centre); a denial (否认) and other languages' negations the sentence
+            denied = any(
+                in_scope(fld.folded, c, place.start)
+                and (not clauses or c.value in DENYING or c in clause or not has_cjk(c.value))
+                for c in negations
+            )
             for entity in owners:
                 fact = Fact(entity, "region", place.value, status, evidence)
                 if denied:
@@ -500,7 +506,7 @@ class Extractor:
                 for c in cues
                 if c.category in ("negation", "hypothetical")
                 and c.value not in STOPPING
-                and (c.value not in SCOPE_AFTER or c.start < name.start)
+                and in_scope(fld.folded, c, name.start)
             ]
             if negations:
                 # "no plans to release X" denies X for the whole item; "denies its model

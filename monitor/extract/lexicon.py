@@ -351,7 +351,8 @@ TIMED: dict[str, list[str]] = {
 # there ("serves its models from Tokyo", "sert ses clients depuis Francfort", "自东京提供").
 SERVE: dict[str, list[str]] = {
     "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its"],
-    "fr": ["sert", "servir", "servent", "propose", "proposent", "héberg*", "fournit"],
+    "fr": ["sert", "servir", "servent", "servait", "servaient", "servira", "serviront",
+           "dessert", "desservent", "desservait", "propose", "proposent", "héberg*", "fournit"],
     "zh": ["提供", "服务", "托管"],
 }
 

@@ -13,6 +13,7 @@ from monitor.extract.lexicon import (
     LOCATIVE_CJK,
     LOCATIVE_LATIN,
     PLACE_MODIFIERS,
+    SCOPE_AFTER,
     SERVED_PEOPLE,
     SERVING_FROM_CJK,
     SERVING_FROM_LATIN,
@@ -154,6 +155,20 @@ def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
         if CONJUNCTION.fullmatch(fld.folded, chosen[-1].end, m.start):
             chosen.append(m)
     return list(dict.fromkeys(m.value for m in chosen))
+
+
+_PHRASE_END = re.compile(r"[,;:，；：]")
+
+
+def in_scope(folded: str, negation: Mention, start: int) -> bool:
+    """Does the negation reach what starts at ``start``? "Without" and "sans" deny only
+    what follows them in their own phrase: "without their data leaving the EU, ... began
+    serving Qwen3-Max from Frankfurt" denies neither; other negations the whole clause."""
+    if negation.value not in SCOPE_AFTER:
+        return True
+    if start < negation.start:
+        return False
+    return _PHRASE_END.search(folded, negation.end, start) is None
 
 
 def gap_span(cue: Mention, start: int, end: int) -> int:
