@@ -88,6 +88,7 @@ NESTING_GROUPS = {
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
+CJK_MODAL_REACH = 30  # ... for a Chinese modal, whose verb ends the phrase
 _QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a question
 _YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
 _START = itemgetter(2)  # Mention.start, as a C key function
@@ -206,6 +207,16 @@ class Extractor:
                 # "计划下月发布", "will go live"; "deliveries are expected", "livraisons attendues"
                 if 0 <= nearest.start - cue.end <= MODAL_REACH or (
                     0 <= cue.start - nearest.end <= MODAL_REACH
+                ):
+                    return "planned", strength
+                # a Chinese modal governs the verb that ends its phrase, however long the
+                # places between: "将在未来一年于巴西、法国与荷兰启用"
+                if (
+                    0 <= nearest.start - cue.end <= CJK_MODAL_REACH
+                    and "\u4e00" <= cue.value[0] <= "\u9fff"
+                    and not any(
+                        c.category == "live" and cue.end <= c.start < nearest.start for c in strong
+                    )
                 ):
                     return "planned", strength
             return "live", strength
