@@ -35,6 +35,7 @@ from monitor.extract.rules import (
     Collector,
     ReadText,
     closer_to_not_infra,
+    drop_name_parts,
     drop_umbrella_chips,
     existing_infra,
     gap_span,
@@ -46,6 +47,7 @@ from monitor.extract.rules import (
     possessor_of,
     region_companies,
     resolve_ambiguous_places,
+    same_phrase,
     served_from,
     spread_over_lists,
     verb_homograph,
@@ -158,6 +160,9 @@ class Extractor:
                 for m in mentions
                 if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
             ]
+            places = [m for m in mentions if m.category == "place"]
+        if places:
+            mentions = drop_name_parts(text, mentions, places)
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places)
@@ -427,7 +432,9 @@ class Extractor:
             # Tokyo data centre); a denial (否认) and other languages' negations the sentence
             denied = any(
                 in_scope(fld.folded, c, place.start)
-                and (not clauses or c.value in DENYING or c in clause or not has_cjk(c.value))
+                and (
+                    c.value in DENYING or not has_cjk(c.value) or same_phrase(fld.folded, c, place)
+                )
                 for c in negations
             )
             for entity in owners:

@@ -195,6 +195,7 @@ NEGATION: dict[str, list[str]] = {
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
         "暂停", "搁置", "叫停", "并无", "无计划", "不打算", "并不打算", "不计划",
         "没有", "暂无", "尚无",
+        "没有任何计划", "并无任何计划", "暂无任何计划",
         "关闭", "关停", "撤出", "退出", "未采用", "未部署", "未使用", "从未", "未曾",
     ],
 }
@@ -203,9 +204,11 @@ NEGATION: dict[str, list[str]] = {
 HYPOTHETICAL: dict[str, list[str]] = {
     "en": [
         "could one day", "might one day", "if it were", "whether", "could eventually",
+        "asked about",
     ],
     "fr": [
-        "pourrait un jour", "si jamais",
+        "pourrait un jour", "si jamais", "éventuel", "éventuelle", "éventuels", "éventuelles",
+        "interrogé sur", "interrogée sur",
     ],
     "zh": [
         "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是",
@@ -236,6 +239,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "exhibition", "forum", "solutions", "website", "web site", "test site",
         "manufacturing site", "production site",
         *VENUE_LATIN,
+        "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -243,13 +247,14 @@ NOT_INFRA: dict[str, list[str]] = {
         "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
         "solutions", "site web", "site internet", "site de production",
         *VENUE_LATIN,
+        "assemblé*", "actions de",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
         "峰会", "收入", "营收", "政府", "法院",
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
-        "举办",
+        "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价",
     ],
 }
 
@@ -412,7 +417,7 @@ CANCELLING = frozenset([
     "will not", "won't", "ruled out", "rules out", "not intend*", "does not plan", "did not plan",
     "n'entend pas", "n'a pas prévu", "ne compte pas", "ne va pas", "n'ouvrira pas",
     "ne lancera pas", "ne construira pas", "ne sortira pas",
-    "无计划", "不打算", "并不打算", "不计划",
+    "无计划", "不打算", "并不打算", "不计划", "没有任何计划", "并无任何计划", "暂无任何计划",
     "scrapped", "cancel*", "shelved", "abandon*", "n'a pas l'intention", "pas l'intention",
     "aucun projet", "pas de projet", "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce",
     "abandonn*", "annul*", "没有计划", "暂无计划", "无意", "不会", "放弃", "取消", "搁置", "叫停",

@@ -171,6 +171,16 @@ def in_scope(folded: str, negation: Mention, start: int) -> bool:
     return _PHRASE_END.search(folded, negation.end, start) is None
 
 
+_CJK_PHRASE_END = re.compile(r"[，；。,;]")
+
+
+def same_phrase(folded: str, a: Mention, b: Mention) -> bool:
+    """No comma or semicolon between the two: one phrase of a Chinese sentence (quotes
+    do not end it: "对在美国建设数据中心“没有任何计划”")."""
+    start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    return _CJK_PHRASE_END.search(folded, start, max(start, end)) is None
+
+
 def gap_span(cue: Mention, start: int, end: int) -> int:
     if cue.end <= start:
         return start - cue.end
@@ -214,6 +224,8 @@ def is_located(
     infra_before = [m for m in sentence if m.category == "infra" and m.end <= place.start]
     if cjk:
         before = folded[max(0, place.start - 4) : place.start]
+        if before.endswith("来自"):
+            return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
             return True
         if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
@@ -417,6 +429,41 @@ def list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
             spans[member] = span
         group = index
     return spans
+
+
+def drop_name_parts(text: str, mentions: list[Mention], places: list[Mention]) -> list[Mention]:
+    """Drop place names that are part of something longer: a town overlapping an earlier
+    place ("干州" across "塔什干州", "港区" across "香港区域"), and a Latin town inside a
+    proper name, written right before another capitalised word that starts no mention
+    ("Bell Bay", "Mobile World Congress") or right after a country ("China Mobile")."""
+    drop: set[Mention] = set()
+    kept_end = -1
+    by_end = {m.end: m for m in places}
+    for m in sorted(places, key=lambda m: (m.start, -m.end)):
+        if m.start < kept_end < m.end:
+            drop.add(m)
+            continue
+        kept_end = max(kept_end, m.end)
+        if not m.kind.startswith("city") or not ("A" <= text[m.start] <= "Z"):
+            continue
+        end = m.end
+        if (
+            text[end : end + 1] == " "
+            and "A" <= text[end + 1 : end + 2] <= "Z"
+            and not _starts_mention(mentions, end + 1)
+        ):
+            drop.add(m)
+            continue
+        before = by_end.get(m.start - 1)
+        if before is not None and before.kind in ("country", "short") and text[m.start - 1] == " ":
+            drop.add(m)
+    if not drop:
+        return mentions
+    return [m for m in mentions if m not in drop]
+
+
+def _starts_mention(mentions: list[Mention], start: int) -> bool:
+    return any(m.start == start for m in mentions)
 
 
 def resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
