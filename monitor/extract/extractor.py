@@ -35,6 +35,7 @@ from monitor.extract.rules import (
     Collector,
     ReadText,
     closer_to_not_infra,
+    continues_here,
     drop_name_parts,
     drop_umbrella_chips,
     existing_infra,
@@ -372,6 +373,10 @@ class Extractor:
         negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
         companies = region_companies(fld, sentence)
         if not companies:
+            # a company's own programme or product named instead: "Stargate UAE", "Model
+            # Studio ... from Frankfurt"
+            companies = list(dict.fromkeys(m.value for m in sentence if m.category == "product"))
+        if not companies:
             # no company named: the sentence must refer back to the item's company
             refers_back = ANAPHORA.search(fld.folded, s_start, s_end) or (
                 lead_before and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
@@ -423,8 +428,7 @@ class Extractor:
                 cues = sentence  # the clause says nothing about status: read the sentence
             status, strength = self._status(cues, place.start, place.end)
             if status == "planned" and (
-                existing_infra(fld, clause, place)
-                or any(c.category == "continuing" for c in clause)
+                existing_infra(fld, clause, place) or continues_here(clause, place)
             ):
                 status, strength = "live", 2
             # "without" and "sans" deny only what follows them ("..., sans préciser le pays")

@@ -67,7 +67,7 @@ PLANNED: dict[str, list[str]] = {
         "spotted in", "leak*", "agreed to", "agrees to", "to buy", "to purchase",
         "will buy", "a deal to", "an order for", "ordered",
         "is testing", "are testing", "testing", "samples", "sampling", "hopes to", "hoping to",
-        "taped out", "tape-out", "tapeout",
+        "taped out", "tape-out", "tapeout", "speculation", "speculate*",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -88,7 +88,7 @@ PLANNED: dict[str, list[str]] = {
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
         "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
         "échantillon*", "doit sortir", "vont acheter", "va acheter", "commandé",
-        "doit arriver", "doit être", "doivent être", "chaînes de code",
+        "doit arriver", "doit être", "doivent être", "chaînes de code", "spéculation*",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "据传", "传闻", "传言", "盛传", "外传", "据悉", "筹建",
@@ -102,6 +102,7 @@ PLANNED: dict[str, list[str]] = {
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
+        "猜测", "推测",
     ],
 }
 
@@ -146,6 +147,7 @@ LIVE: dict[str, list[str]] = {
         "updated", "has begun", "have begun", "began shipping", "now running", "now runs",
         "published", "publishes", "posted", "uploaded", "made available", "makes available",
         "provides", "serves", "is serving", "are serving", "is running", "are running",
+        "brought", "has brought", "had brought",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -281,7 +283,7 @@ NEUTRAL: dict[str, list[str]] = {
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
-           "区域总部", "地区总部"],
+           "区域总部", "地区总部", "已宣布", "已签约", "已决定", "已计划", "此前已宣布"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are
@@ -324,13 +326,15 @@ CONTINUING: dict[str, list[str]] = {
     "en": [
         "continue to", "continues to", "continuing to", "will keep", "keeps", "keep offering",
         "still offers", "still available", "remain available", "remains available",
+        # retiring a product means it exists: "will retire o3 by September"
+        "retire", "retires", "retiring", "deprecat*", "phase out", "phasing out", "sunset",
     ],
     "fr": [
         "continuera", "continueront", "continue de", "continue à", "continuent de",
         "continuent à", "conservera", "conserveront", "restera disponible",
-        "toujours disponible",
+        "toujours disponible", "retirera", "retireront", "retirer",
     ],
-    "zh": ["继续", "仍将", "仍然提供", "保留", "照常"],
+    "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役"],
 }
 
 # A period of time. With a live verb in the present tense it is a schedule, not a fact
@@ -356,7 +360,8 @@ TIMED: dict[str, list[str]] = {
 # there ("serves its models from Tokyo", "sert ses clients depuis Francfort", "自东京提供").
 SERVE: dict[str, list[str]] = {
     "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its"],
-    "fr": ["sert", "servir", "servent", "servait", "servaient", "servira", "serviront",
+    "fr": ["sert", "servir", "servent", "servait", "servaient", "servira", "serviront", "servis",
+           "servie", "servies",
            "dessert", "desservent", "desservait", "propose", "proposent", "héberg*", "fournit"],
     "zh": ["提供", "服务", "托管"],
 }

@@ -111,13 +111,15 @@ PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
 COMPARED = re.compile(
     r"(?:in line with|compared (?:with|to)|than|against|versus|vs\.?|rivals?|rivall?ing|"
     r"compete[sd]? with|competing with|on par with|beats?|beating|outperform(?:s|ed|ing)?|"
-    r"surpass(?:es|ed|ing)?|ahead of|par rapport à|face à|dépasse|surpasse|concurrence|"
-    r"对标|超越|超过|优于|击败|比肩|媲美|胜过|落后于|相比)\s*"
+    r"surpass(?:es|ed|ing)?|ahead of|above|below|par rapport à|face à|dépasse|surpasse|"
+    r"concurrence|au-dessus d[eu]|对标|超越|超过|优于|击败|比肩|媲美|胜过|落后于|相比|约为|"
+    r"相当于)\s*"
     r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的)?$"
 )
 COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
-    r"dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比"
+    r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
+    r"相当于"
 )
 # An appositive right after a name says what it is, and its verbs are about the name:
 # "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip
@@ -300,8 +302,8 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
     words = TOKEN.findall(folded[max(0, place.start - 30) : place.start])
     while words and words[-1] in PLACE_MODIFIERS:
         words.pop()
-    if len(words) > 1 and words[-2] in SERVED_PEOPLE:
-        return False
+    if len(words) > 1 and words[-2] in SERVED_PEOPLE and words[-1] != "depuis":
+        return False  # "users from China" come from there; "clients depuis Francfort" do not
     return bool(words) and words[-1] in SERVING_FROM_LATIN
 
 
@@ -514,6 +516,16 @@ def possessor_of(fld: ReadText, sentence: list[Mention], place: Mention) -> str 
         if len(TOKEN.findall(fld.folded[m.end + 2 : place.start])) <= 3:
             return m.value
     return None
+
+
+def continues_here(clause: list[Mention], place: Mention) -> bool:
+    """A "carrying on" cue is the status cue nearest the place: "will keep serving them
+    from Johannesburg" (live), not "..., pending a region in Abidjan due in 2028"."""
+    carrying = [gap(c, place) for c in clause if c.category == "continuing"]
+    if not carrying:
+        return False
+    other = [gap(c, place) for c in clause if c.category == "planned"]
+    return not other or min(carrying) < min(other)
 
 
 def existing_infra(fld: ReadText, clause: list[Mention], place: Mention) -> bool:
