@@ -27,6 +27,7 @@ from monitor.extract.rules import (
     COMPETED_AFTER,
     COMPETED_BEFORE,
     OTHER_ACTOR,
+    OTHER_SUBJECT,
     PREDECESSOR,
     PREDECESSOR_GATE,
     RELATIVE,
@@ -379,7 +380,9 @@ class Extractor:
         if not companies:
             # no company named: the sentence must refer back to the item's company
             refers_back = ANAPHORA.search(fld.folded, s_start, s_end) or (
-                lead_before and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+                lead_before
+                and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+                and not self._other_subject(fld, s_start, sentence)
             )
             companies = [lead] if lead and refers_back else []
             if not companies and "deploy" not in categories:
@@ -448,6 +451,15 @@ class Extractor:
                 else:
                     found.record(fact, strength)
         return any(located.values()), placed
+
+    @staticmethod
+    def _other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
+        """The sentence opens on a name that none of its mentions reads (an untracked
+        company, a person): what follows is that actor's, not the item's company's."""
+        found = OTHER_SUBJECT.match(fld.text, s_start)
+        if found is None:
+            return False
+        return not any(m.start < found.end() and m.end > s_start for m in sentence)
 
     def _deployments(
         self, fld: ReadText, s_start: int, s_end: int, sentence: list[Mention], evidence: Evidence

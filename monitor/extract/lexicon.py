@@ -87,6 +87,9 @@ PLANNED: dict[str, list[str]] = {
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
         "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
+        "recevra", "recevront", "accueillera", "accueilleront", "hébergera", "hébergeront",
+        "abritera", "abriteront", "entrera", "entreront", "deviendra", "deviendront",
+        "équipera", "équiperont", "installera", "installeront",
         "échantillon*", "doit sortir", "vont acheter", "va acheter", "commandé",
         "doit arriver", "doit être", "doivent être", "chaînes de code", "spéculation*",
     ],
@@ -232,7 +235,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "research center", "r&d centre", "r&d center", "conference", "summit", "listing",
         "listed", "export licen*", "sanction*", "regulator*", "ban", "banned", "tariff*",
         "customers in", "sales in", "revenue", "keynote", "event", "expo", "trade show",
-        "court*", "ministry", "minister", "government", "cloud provider*",
+        "court", "court's", "courtroom", "courthouse", "ministry", "minister", "government",
+        "cloud provider*",
         "cloud service provider*", "cloud services provider*",
         "sell", "sells", "selling", "sold", "sales", "customers", "clients",
         "manufacturing facility", "manufacturing facilities", "production facility",
@@ -283,7 +287,7 @@ NEUTRAL: dict[str, list[str]] = {
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
-           "区域总部", "地区总部", "已宣布", "已签约", "已决定", "已计划", "此前已宣布"],
+           "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划", "此前已宣布"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are

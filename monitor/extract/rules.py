@@ -79,6 +79,8 @@ class Found:
 # Words that refer back to the item's company ("the company", "its", "la société", "其").
 ANAPHORA = re.compile(
     r"\b(?:it|its|the company|the company's|the firm|the group|the provider|the facility|"
+    r"the (?:chinese|american|us|[\w]+-based) (?:provider|group|company|firm|giant|chipmaker)|"
+    r"le (?:géant|groupe) (?:chinois|américain)|"
     r"the site|the data cent(?:re|er)|the region|the new region|"
     r"la société|le groupe|l'entreprise|son|sa|ses|il|elle|ils|elles)\b|其|该公司|公司|该|新地域|"
     r"新数据中心"
@@ -93,7 +95,17 @@ OTHER_ACTOR = re.compile(
     r"prosecutors?|(?<!vice-)(?<!its )president|analysts?|commission|authorities|lawmakers|"
     r"investigators|rivals?|competitors?|partners?|responsables|gouvernement|ministère|"
     r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
-    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴"
+    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士"
+)
+# ... or a sentence opening on a name that is none of the mentions, then a comma or a verb
+# of saying: "Nscale, a London-based AI cloud company, is building ...", "Microsoft said"
+OTHER_SUBJECT = re.compile(
+    r"[\"“«]?\s*(?!(?:The|A|An|It|Its|He|She|They|This|That|These|Those|We|In|On|At|By|For|"
+    r"With|And|But|Also|Meanwhile|However|Separately|Earlier|Later|Last|Next|New|First|"
+    r"According|Le|La|Les|Il|Elle|Ils|Elles|Ce|Cette|Ces|Un|Une|Des|Selon|Dans|En|Au|Aux|"
+    r"Pour|Par|Mais|Et|Son|Sa|Ses)\b)[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}"
+    r"(?:,|\s+(?:said|says|told|announced|added|confirmed|plans|is|was|has|will|a déclaré|"
+    r"a annoncé|annonce|indique|a indiqué|prévoit|va))"
 )
 VENUE = frozenset(VENUE_LATIN)
 # Names of one list: only commas and "and"/"or" between them.
