@@ -164,7 +164,8 @@ class Extractor:
             ]
             places = [m for m in mentions if m.category == "place"]
         if places:
-            mentions = drop_name_parts(text, mentions, places)
+            # item text is "title\ntext": a headline's words are capitalised anyway
+            mentions = drop_name_parts(text, mentions, places, text.find("\n") + 1)
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places)

@@ -445,11 +445,15 @@ def list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
     return spans
 
 
-def drop_name_parts(text: str, mentions: list[Mention], places: list[Mention]) -> list[Mention]:
+def drop_name_parts(
+    text: str, mentions: list[Mention], places: list[Mention], body_start: int = 0
+) -> list[Mention]:
     """Drop place names that are part of something longer: a town overlapping an earlier
     place ("干州" across "塔什干州", "港区" across "香港区域"), and a Latin town inside a
     proper name, written right before another capitalised word that starts no mention
-    ("Bell Bay", "Mobile World Congress") or right after a country ("China Mobile")."""
+    ("Bell Bay", "Mobile World Congress"; not an acronym, "Riyadh AI campus", and not in a
+    headline from ``body_start`` on, whose words are all capitalised) or right after a
+    country ("China Mobile")."""
     drop: set[Mention] = set()
     kept_end = -1
     by_end = {m.end: m for m in places}
@@ -462,8 +466,10 @@ def drop_name_parts(text: str, mentions: list[Mention], places: list[Mention]) -
             continue
         end = m.end
         if (
-            text[end : end + 1] == " "
+            m.start >= body_start
+            and text[end : end + 1] == " "
             and "A" <= text[end + 1 : end + 2] <= "Z"
+            and "a" <= text[end + 2 : end + 3] <= "z"  # "Bay", not "AI"
             and not _starts_mention(mentions, end + 1)
         ):
             drop.add(m)
