@@ -221,7 +221,7 @@ HYPOTHETICAL: dict[str, list[str]] = {
 }
 
 # Where a statement was made ("said at GITEX in Dubai", "réuni à Singapour"): not
-# infrastructure for the places after it (rules.closer_to_not_infra).
+# infrastructure for the places after it (location.closer_to_not_infra).
 VENUE_LATIN = [
     "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
     "told reporters", "told journalists", "réuni", "réunis", "réunie", "réunies",

@@ -31,7 +31,17 @@ NATIVE_DIR = HERE / "_native"
 MANIFEST = NATIVE_DIR / "manifest.json"
 # The per-item path: scanning, names, rules, the extractor loop. The build-time modules
 # (lexicon, places, watchlist) and the corpus/evaluation code stay plain Python.
-COMPILED = ("textfold", "sentences", "mentions", "names", "rules", "extractor")
+COMPILED = (
+    "textfold",
+    "sentences",
+    "mentions",
+    "names",
+    "rules",
+    "location",
+    "cues",
+    "regions",
+    "extractor",
+)
 GROUP = "monitor_extract"  # mypyc's shared library is the top-level module GROUP__mypyc
 PURE_ENV = "MONITOR_PURE_PYTHON"
 

@@ -1,6 +1,6 @@
 """Helpers of the extractor: the read text, the fact collector, and the rules that decide
-whether a place is a location, which company a region belongs to, and which chips are
-series umbrellas. Pure functions over mentions; no state."""
+which company a region belongs to, what a negation reaches, and which chips are series
+umbrellas (where a place is: location.py). Pure functions over mentions; no state."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.extract.lexicon import (
-    LIST_JOINERS,
-    LOCATIVE_CJK,
-    LOCATIVE_LATIN,
-    PLACE_MODIFIERS,
     SCOPE_AFTER,
-    SERVED_PEOPLE,
-    SERVING_FROM_CJK,
-    SERVING_FROM_LATIN,
     VENUE_LATIN,
 )
 from monitor.extract.mentions import Mention
@@ -209,152 +202,6 @@ def gap(a: Mention, b: Mention) -> int:
     return 0
 
 
-def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
-    """An office, a conference or a regulator nearer the place than any infrastructure."""
-    infra = other = 10**9
-    start, end = place.start, place.end
-    for m in sentence:  # one pass, gap() inlined
-        category = m.category
-        if category != "infra" and category != "not_infra":
-            continue
-        if m.start >= end and m.value in VENUE:
-            continue  # "in Osaka, Japan, the company said at its summit": the venue follows
-        distance = m.start - end if end <= m.start else start - m.end if m.end <= start else 0
-        if category == "infra":
-            infra = min(infra, distance)
-        else:
-            other = min(other, distance)
-    return other < infra
-
-
-def is_located(
-    fld: ReadText, place: Mention, sentence: list[Mention], located: dict[int, bool]
-) -> bool:
-    """Is the place written as where something is: "in Mexico", "a Mexico data centre",
-    "在墨西哥", "墨西哥地域", or listed after such a place ("in Brazil, France and ...")."""
-    folded = fld.folded
-    cjk = "\u4e00" <= folded[place.start] <= "\u9fff"
-    infra_after = [m for m in sentence if m.category == "infra" and m.start >= place.end]
-    infra_before = [m for m in sentence if m.category == "infra" and m.end <= place.start]
-    if cjk:
-        before = folded[max(0, place.start - 4) : place.start]
-        if before.endswith("来自"):
-            return False  # people or firms from a country: "来自越南和菲律宾的客户"
-        if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
-            return True
-        if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
-            return True
-        for m in sentence:  # a list after a located place: "在巴西、墨西哥"
-            if (
-                m.category == "place"
-                and located.get(m.start)
-                and folded[m.end : place.start] in ("、", "和", "及", "与", "以及")
-            ):
-                return True
-        nxt = place.end
-        for m in sentence:  # skip a following city or state ("墨西哥克雷塔罗州的数据中心")
-            if m.category == "place" and m.start == nxt:
-                nxt = m.end
-        # "法兰克福第二可用区", "迪拜的新数据中心": ordinals and "new" before the noun
-        nxt = _CJK_ORDINAL.match(folded, nxt).end()  # type: ignore[union-attr]
-        between = folded[nxt : nxt + 3]
-        return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
-    # Latin script: up to two words between the place and an infrastructure noun
-    if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
-        return True
-    # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats";
-    # a region named after its city: "its region of Casablanca", "sa région de Casablanca"
-    if place.kind != "demonym" and any(
-        TOKEN.findall(folded[m.end : place.start]) in ([], ["of"], ["de"], ["d'"], ["d’"])
-        for m in infra_before
-    ):
-        return True
-    if place.kind == "demonym":  # "centre de données malaisien"
-        return any(not TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
-    words = TOKEN.findall(folded[max(0, place.start - 40) : place.start])
-    while words and words[-1] in PLACE_MODIFIERS:  # "in northern Norway", "in the UAE"
-        words.pop()
-    if words and words[-1] in LOCATIVE_LATIN:
-        return True
-    # infrastructure meant for a country: "new regions are planned for Brazil", "une
-    # usine d'IA pour l'Italie" (a chip "for the Chinese market" has no infrastructure)
-    if (
-        words
-        and words[-1] in ("for", "pour")
-        and any(len(TOKEN.findall(folded[m.end : place.start])) <= 4 for m in infra_before)
-    ):
-        return True
-    # a list announced by a colon after infrastructure: "new regions ...: Chile, Peru and"
-    if words and words[-1] in (":", "—", "–") and infra_before:
-        return True
-    for prev_start, ok in located.items():  # a list of places after a located one
-        if ok and prev_start < place.start:
-            gap_words = TOKEN.findall(folded[prev_start : place.start])[1:]
-            if all(w in LIST_JOINERS or (w.isalpha() and w[0].isupper()) for w in gap_words):
-                return True
-    return False
-
-
-_CJK_ORDINAL = re.compile(
-    r"(?:的)?(?:第[一二三四五六七八九十\d]+[个座家]?|首[个座家]?|[一两二三四五\d]+[个座家]|新的?|"
-    r"既有的?|现有的?|原有的?)?"
-)
-_LIST_JOIN_CJK = frozenset(["、", "和", "及", "与", "以及", ",", "，", "或"])
-
-
-def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
-    """The company's service runs from the place: "serves its models from Tokyo",
-    "sert ses modèles depuis Francfort", "自东京提供服务" (FACTS.md: a cloud service there)."""
-    if not any(m.category == "serve" for m in sentence):
-        return False
-    folded = fld.folded
-    if "\u4e00" <= folded[place.start] <= "\u9fff":
-        before = folded[max(0, place.start - 2) : place.start]
-        return any(before.endswith(w) for w in SERVING_FROM_CJK)
-    words = TOKEN.findall(folded[max(0, place.start - 30) : place.start])
-    while words and words[-1] in PLACE_MODIFIERS:
-        words.pop()
-    if len(words) > 1 and words[-2] in SERVED_PEOPLE and words[-1] != "depuis":
-        return False  # "users from China" come from there; "clients depuis Francfort" do not
-    return bool(words) and words[-1] in SERVING_FROM_LATIN
-
-
-def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, bool]) -> None:
-    """Places of one list share their location: "扩建墨西哥、日本和迪拜的数据中心" and
-    "Mexico, Japan and Dubai data centres" are all located when one of them is."""
-    if len(places) < 2:
-        return  # no list
-    group: list[Mention] = []
-    ordered = sorted(places, key=lambda m: m.start)
-
-    def close() -> None:
-        if len(group) > 1 and any(located.get(m.start) for m in group):
-            for m in group:
-                located[m.start] = True
-
-    for place in ordered:
-        if group and not _joined(fld.folded, group[-1], place):
-            close()
-            group = []
-        if group and group[-1].start == place.start:
-            continue  # one span, several readings
-        group.append(place)
-    close()
-
-
-def _joined(folded: str, first: Mention, second: Mention) -> bool:
-    between = folded[first.end : second.start]
-    if not between:
-        # written together, as Chinese does: "南非约翰内斯堡" is one list entry
-        return first.end == second.start
-    if not between.strip():
-        return False
-    if len(between) <= 3 and between.strip() in _LIST_JOIN_CJK:
-        return True
-    words = TOKEN.findall(between)
-    return bool(words) and all(w in LIST_JOINERS or w in PLACE_MODIFIERS for w in words)
-
-
 def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
     """Drop a chip series ("Ascend 950") when the item names its models ("Ascend 950DT")."""
     chips = [f for f in facts if f.kind == "chip"]
@@ -443,84 +290,6 @@ def list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
             spans[member] = span
         group = index
     return spans
-
-
-def drop_name_parts(
-    text: str, mentions: list[Mention], places: list[Mention], body_start: int = 0
-) -> list[Mention]:
-    """Drop place names that are part of something longer: a town overlapping an earlier
-    place ("干州" across "塔什干州", "港区" across "香港区域"), and a Latin town inside a
-    proper name, written right before another capitalised word that starts no mention
-    ("Bell Bay", "Mobile World Congress"; not an acronym, "Riyadh AI campus", and not in a
-    headline from ``body_start`` on, whose words are all capitalised) or right after a
-    country ("China Mobile")."""
-    drop: set[Mention] = set()
-    kept_end = -1
-    by_end = {m.end: m for m in places}
-    for m in sorted(places, key=lambda m: (m.start, -m.end)):
-        if m.start < kept_end < m.end:
-            drop.add(m)
-            continue
-        kept_end = max(kept_end, m.end)
-        if not m.kind.startswith("city") or not ("A" <= text[m.start] <= "Z"):
-            continue
-        end = m.end
-        if (
-            m.start >= body_start
-            and text[end : end + 1] == " "
-            and "A" <= text[end + 1 : end + 2] <= "Z"
-            and "a" <= text[end + 2 : end + 3] <= "z"  # "Bay", not "AI"
-            and not _starts_mention(mentions, end + 1)
-        ):
-            drop.add(m)
-            continue
-        before = by_end.get(m.start - 1)
-        if before is not None and before.kind in ("country", "short") and text[m.start - 1] == " ":
-            drop.add(m)
-    if not drop:
-        return mentions
-    return [m for m in mentions if m not in drop]
-
-
-def _starts_mention(mentions: list[Mention], start: int) -> bool:
-    return any(m.start == start for m in mentions)
-
-
-def resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
-    """A city name of several countries is the one whose country the item names elsewhere;
-    with no such country, a town's most populous reading ("city", not "city-alt") stands.
-    A city written right after a country ("智利聖地牙哥", Santiago) is not a namesake in
-    another country (San Diego)."""
-    countries_ending = {m.end: m.value for m in places if m.kind == "country"}
-    if len({(m.start, m.end) for m in places}) == len(places) and not any(
-        m.start in countries_ending for m in places
-    ):
-        return mentions  # the usual case: nothing ambiguous, no city after a country
-    by_span: dict[tuple[int, int], set[str]] = {}
-    # a city written right after its country ("智利聖地牙哥") is in that country
-    mentions = [
-        m
-        for m in mentions
-        if m.category != "place"
-        or not m.kind.startswith("city")
-        or countries_ending.get(m.start, m.value) == m.value
-    ]
-    for m in mentions:
-        if m.category == "place":
-            by_span.setdefault((m.start, m.end), set()).add(m.value)
-    if all(len(values) == 1 for values in by_span.values()):
-        return mentions
-    sure = {next(iter(v)) for v in by_span.values() if len(v) == 1}
-    result = []
-    for m in mentions:
-        values = by_span.get((m.start, m.end)) if m.category == "place" else None
-        if values and len(values) > 1:
-            if values & sure and m.value not in sure:
-                continue  # another reading's country is named in the item
-            if not values & sure and m.kind == "city-alt":
-                continue  # no reading confirmed: the most populous town stands
-        result.append(m)
-    return result
 
 
 def possessor_of(fld: ReadText, sentence: list[Mention], place: Mention) -> str | None:

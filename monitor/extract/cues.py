@@ -1,0 +1,86 @@
+"""The status cues around a mention: the mentions of a span, of a clause, of a relative
+clause after a name, and the status their nearest cue gives. Pure functions."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from monitor.extract.lexicon import PRESENT_LIVE, UNVEILING
+from monitor.extract.mentions import Mention
+from monitor.extract.rules import RELATIVE, TOKEN, ReadText, gap_span
+
+STATUS_CUES = ("planned", "live")
+CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name
+MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
+CJK_MODAL_REACH = 30  # ... for a Chinese modal, whose verb ends the phrase
+
+
+def within(fld: ReadText, start: int, end: int) -> list[Mention]:
+    """The mentions inside [start, end)."""
+    lo = bisect_left(fld.starts, start)
+    hi = bisect_left(fld.starts, end)
+    return [m for m in fld.mentions[lo:hi] if m.end <= end]
+
+
+def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
+    """(status, strength) from the cue nearest to [start, end); ('live', 0) if none.
+
+    Weak cues (announce, invest, build) count only when no other cue is there. A
+    future or modal cue just before a live verb governs it: "计划下月发布" and
+    "expected to go live" are planned.
+    """
+    strong = [c for c in cues if c.category in STATUS_CUES]
+    pool = strong or [c for c in cues if c.category == "planned_weak"]
+    if not pool:
+        return "live", 0
+    strength = 2 if strong else 1
+    nearest = min(pool, key=lambda c: gap_span(c, start, end))
+    if nearest.category == "live":
+        if nearest.value in UNVEILING and any(c.category == "planned" for c in strong):
+            return "planned", strength  # unveiled now, due later
+        if nearest.value in PRESENT_LIVE and any(
+            c.category == "timed" or c.value == "later year" for c in cues
+        ):
+            return "planned", strength  # "ships in the second half": a schedule
+        for cue in strong:
+            if cue.category != "planned":
+                continue
+            # "计划下月发布", "will go live"; "deliveries are expected", "livraisons attendues"
+            if 0 <= nearest.start - cue.end <= MODAL_REACH or (
+                0 <= cue.start - nearest.end <= MODAL_REACH
+            ):
+                return "planned", strength
+            # a Chinese modal governs the verb that ends its phrase, however long the
+            # places between: "将在未来一年于巴西、法国与荷兰启用"
+            if (
+                0 <= nearest.start - cue.end <= CJK_MODAL_REACH
+                and "\u4e00" <= cue.value[0] <= "\u9fff"
+                and not any(
+                    c.category == "live" and cue.end <= c.start < nearest.start for c in strong
+                )
+            ):
+                return "planned", strength
+        return "live", strength
+    return "planned", strength
+
+
+def clause_cues(fld: ReadText, clauses: list[tuple[int, int]], start: int) -> list[Mention]:
+    for c_start, c_end in clauses:
+        if c_start <= start < c_end:
+            return within(fld, c_start, c_end)
+    return []
+
+
+def relative_clause_cues(fld: ReadText, clauses: list[tuple[int, int]], end: int) -> list[Mention]:
+    """Cues of a relative clause right after a name ("X, which began shipping")."""
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start < end <= c_end:
+            if index + 1 == len(clauses):
+                return []
+            n_start, n_end = clauses[index + 1]
+            if not RELATIVE.match(fld.folded, n_start):  # the cheaper test first
+                return []
+            if len(TOKEN.findall(fld.folded[end:c_end])) > 2:  # name not at clause end
+                return []
+            return within(fld, n_start, n_end)
+    return []

@@ -1,0 +1,183 @@
+"""Region facts of a sentence: which company owns the infrastructure it places, where,
+and with what status; chips deployed at a site give their maker a region (FACTS.md)."""
+
+from __future__ import annotations
+
+from monitor.extract.cues import STATUS_CUES, clause_cues, status_of, within
+from monitor.extract.lexicon import DENYING
+from monitor.extract.location import (
+    closer_to_not_infra,
+    is_located,
+    served_from,
+    spread_over_lists,
+)
+from monitor.extract.mentions import Mention
+from monitor.extract.rules import (
+    ANAPHORA,
+    OTHER_ACTOR,
+    OTHER_SUBJECT,
+    WHICH,
+    Collector,
+    ReadText,
+    continues_here,
+    existing_infra,
+    in_scope,
+    infra_next_clause,
+    possessor_of,
+    region_companies,
+    same_phrase,
+)
+from monitor.extract.textfold import has_cjk
+from monitor.types import Evidence, Fact
+
+
+def read_regions(
+    fld: ReadText,
+    s_start: int,
+    s_end: int,
+    sentence: list[Mention],
+    categories: set[str],
+    clauses: list[tuple[int, int]],
+    lead: str | None,
+    lead_before: bool,
+    evidence: Evidence,
+    found: Collector,
+) -> tuple[bool, set[str]]:
+    """Record the sentence's region facts; return whether it names a located place and
+    the countries of the infrastructure it places (both for a "deploy" cue).
+    ``categories``: the mentions' categories; ``lead_before``: the item's first company
+    was named before this sentence."""
+    if "place" not in categories or "regulatory" in categories:
+        return False, set()
+    places = [m for m in sentence if m.category == "place"]
+    negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
+    companies = region_companies(fld, sentence)
+    if not companies:
+        # a company's own programme or product named instead: "Stargate UAE", "Model
+        # Studio ... from Frankfurt"
+        companies = list(dict.fromkeys(m.value for m in sentence if m.category == "product"))
+    if not companies:
+        # no company named: the sentence must refer back to the item's company
+        refers_back = ANAPHORA.search(fld.folded, s_start, s_end) or (
+            lead_before
+            and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+            and not other_subject(fld, s_start, sentence)
+        )
+        companies = [lead] if lead and refers_back else []
+        if not companies and "deploy" not in categories:
+            return False, set()  # no owner: nothing to record; the caller asks for "deploy"
+    located: dict[int, bool] = {}
+    serving = (
+        {p.start for p in places if served_from(fld, p, sentence)}
+        if "serve" in categories  # served_from needs a "serve" cue in the sentence
+        else set()
+    )
+    for place in places:
+        located[place.start] = place.start in serving or (
+            "infra" in categories and is_located(fld, place, sentence, located)
+        )
+    spread_over_lists(fld, places, located)
+    placed: set[str] = set()  # countries of infrastructure in this sentence
+    for place in places:
+        if not located[place.start]:
+            continue
+        if place.start not in serving and closer_to_not_infra(place, sentence):
+            continue
+        if not companies:
+            placed.add(place.value)
+            continue
+        cues = clause_cues(fld, clauses, place.start)
+        # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
+        # ... but a company inside "X, which competes with Y in Thailand," is an object
+        in_relative = False
+        for a, b in clauses:  # clauses do not overlap: one holds the place, or none
+            if a <= place.start < b:
+                in_relative = WHICH.match(fld.folded, a) is not None
+                break
+        owners = (not in_relative and region_companies(fld, cues)) or companies
+        possessor = possessor_of(fld, sentence, place)
+        if possessor and possessor not in owners:
+            owners = [*owners, possessor]  # "... in Tencent Cloud's Frankfurt region"
+        if (
+            place.start not in serving
+            and not any(c.category == "infra" for c in cues)
+            and not infra_next_clause(fld, clauses, place.start, within)
+        ):
+            continue  # the infrastructure belongs to another clause ("..., where AWS ...")
+        placed.add(place.value)
+        clause = cues
+        if not any(c.category in STATUS_CUES for c in cues):
+            cues = sentence  # the clause says nothing about status: read the sentence
+        status, strength = status_of(cues, place.start, place.end)
+        if status == "planned" and (
+            existing_infra(fld, clause, place) or continues_here(clause, place)
+        ):
+            status, strength = "live", 2
+        # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
+        # a Chinese negation reaches its own clause ("，请求和数据不会离开日本" denies no
+        # Tokyo data centre); a denial (否认) and other languages' negations the sentence
+        denied = any(
+            in_scope(fld.folded, c, place.start)
+            and (c.value in DENYING or not has_cjk(c.value) or same_phrase(fld.folded, c, place))
+            for c in negations
+        )
+        for entity in owners:
+            fact = Fact(entity, "region", place.value, status, evidence)
+            if denied:
+                found.deny(fact.key)
+            else:
+                found.record(fact, strength)
+    return any(located.values()), placed
+
+
+def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
+    """The sentence opens on a name that none of its mentions reads (an untracked
+    company, a person): what follows is that actor's, not the item's company's."""
+    found = OTHER_SUBJECT.match(fld.text, s_start)
+    if found is None:
+        return False
+    return not any(m.start < found.end() and m.end > s_start for m in sentence)
+
+
+def deployments_in(
+    fld: ReadText,
+    s_start: int,
+    s_end: int,
+    sentence: list[Mention],
+    evidence: Evidence,
+    chip_makers: set[str],
+) -> list[tuple[str, str, int, Evidence]]:
+    """(entity, status, strength, evidence) for chips put into an unnamed site here:
+    "NVIDIA GPUs will fill the sites", "18,000 GB300 chips to be installed"."""
+    if not any(m.category == "deploy" for m in sentence):
+        return []
+    owners = {
+        n.spec.entity for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"
+    }
+    if any(m.category == "hardware" for m in sentence):
+        owners |= {m.value for m in sentence if m.category == "company" and m.value in chip_makers}
+    if not owners or any(m.category in ("negation", "hypothetical") for m in sentence):
+        return []
+    deploy = next(m for m in sentence if m.category == "deploy")
+    status, strength = status_of(sentence, deploy.start, deploy.end)
+    return [(entity, status, strength, evidence) for entity in sorted(owners)]
+
+
+def deployed_regions(
+    fld: ReadText,
+    text_offset: int,
+    deployments: list[tuple[str, str, int, Evidence]],
+    found: Collector,
+) -> None:
+    """Chips deployed at a site the item places in one country count for their maker
+    (FACTS.md): the country is the item's only region, or its title's only place."""
+    countries = {f.value for f in found.facts() if f.kind == "region"}
+    if not countries:
+        countries = {
+            m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
+        }
+    if len(countries) != 1:
+        return
+    country = countries.pop()
+    for entity, status, strength, evidence in deployments:
+        found.record(Fact(entity, "region", country, status, evidence), strength)
