@@ -185,10 +185,12 @@ class Extractor:
         has_places = False
         lead = None  # the first company named
         lead_end = 0
-        for category, value, _start, end, _kind in fld.mentions:
+        name_starts_at = {n.start for n in fld.names}
+        for category, value, start, end, _kind in fld.mentions:
             if category == "company":
                 companies_in_item.add(value)
-                if lead is None:
+                # the developer inside a model's name ("DeepSeek-V3.2") leads no story
+                if lead is None and start not in name_starts_at:
                     lead, lead_end = value, end
             elif category == "product":
                 products.add(value)

@@ -246,6 +246,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "manufacturing site", "production site",
         *VENUE_LATIN,
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
+        "plant", "plants", "lenders", "banks", "users",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -253,14 +254,14 @@ NOT_INFRA: dict[str, list[str]] = {
         "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
         "solutions", "site web", "site internet", "site de production",
         *VENUE_LATIN,
-        "assemblé*", "actions de",
+        "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
         "峰会", "收入", "营收", "政府", "法院",
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
-        "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价",
+        "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
     ],
 }
 
@@ -332,11 +333,13 @@ CONTINUING: dict[str, list[str]] = {
         "still offers", "still available", "remain available", "remains available",
         # retiring a product means it exists: "will retire o3 by September"
         "retire", "retires", "retiring", "deprecat*", "phase out", "phasing out", "sunset",
+        "will remain",
     ],
     "fr": [
         "continuera", "continueront", "continue de", "continue à", "continuent de",
         "continuent à", "conservera", "conserveront", "restera disponible",
-        "toujours disponible", "retirera", "retireront", "retirer",
+        "toujours disponible", "retirera", "retireront", "retirer", "restera", "resteront",
+        "demeurera",
     ],
     "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役"],
 }

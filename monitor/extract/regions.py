@@ -51,7 +51,17 @@ def read_regions(
         return False, set()
     places = [m for m in sentence if m.category == "place"]
     negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
-    companies = region_companies(fld, sentence)
+    # a company named only inside a model's name ("runs DeepSeek-V3.2 on its own servers")
+    # is the model's developer, not who runs the servers
+    name_spans = [(n.start, n.end) for n in fld.names if n.start < s_end and n.end > s_start]
+    owners_from = sentence
+    if name_spans:
+        owners_from = [
+            m
+            for m in sentence
+            if m.category != "company" or not any(a <= m.start < b for a, b in name_spans)
+        ]
+    companies = region_companies(fld, owners_from)
     if not companies:
         # a company's own programme or product named instead: "Stargate UAE", "Model
         # Studio ... from Frankfurt"
@@ -110,7 +120,7 @@ def read_regions(
             cues = sentence  # the clause says nothing about status: read the sentence
         status, strength = status_of(cues, place.start, place.end)
         if status == "planned" and (
-            existing_infra(fld, clause, place) or continues_here(clause, place)
+            existing_infra(fld, clause, place) or continues_here(cues, place)
         ):
             status, strength = "live", 2
         # "without" and "sans" deny only what follows them ("..., sans préciser le pays")

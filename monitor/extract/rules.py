@@ -312,7 +312,7 @@ def continues_here(clause: list[Mention], place: Mention) -> bool:
     if not carrying:
         return False
     other = [gap(c, place) for c in clause if c.category == "planned"]
-    return not other or min(carrying) < min(other)
+    return not other or min(carrying) <= min(other)  # "will remain": "will" inside it
 
 
 def existing_infra(fld: ReadText, clause: list[Mention], place: Mention) -> bool:
