@@ -86,7 +86,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
 def write_build(folder: Path, sources: dict[str, str]) -> None:
     """A stand-in build: the manifest and (empty) files under the expected names."""
     folder.mkdir(exist_ok=True)
-    manifest = native._expected_manifest() | {"sources": sources}
+    manifest = native.expected_manifest() | {"sources": sources}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     suffix = str(manifest["suffix"])
     for name in [*native.COMPILED, f"{native.GROUP}__mypyc"]:

@@ -10,7 +10,6 @@ plain Python and exits 1 with one line saying why (``make`` carries on).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -46,12 +45,8 @@ def build(verbose: bool = False) -> Path:
             work / "monitor",
             ignore=shutil.ignore_patterns("_native", "__pycache__", "*.so", "*.pyd", "data"),
         )
-        hashes = {
-            name: hashlib.sha256(
-                (work / "monitor" / "extract" / f"{name}.py").read_bytes()
-            ).hexdigest()
-            for name in native.COMPILED
-        }
+        # the manifest holds the hashes of the copies compiled, not of the sources now
+        manifest = native.expected_manifest(work / "monitor" / "extract")
         paths = [f"monitor/extract/{name}.py" for name in native.COMPILED]
         (work / "setup.py").write_text(_SETUP.format(paths=paths, group=native.GROUP))
         (work / "mypy.ini").write_text(_MYPY_INI)
@@ -64,7 +59,7 @@ def build(verbose: bool = False) -> Path:
         if done.returncode != 0:
             tail = (done.stderr or done.stdout or "").strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(f"mypyc build failed: {tail[0]}")
-        suffix = native._expected_manifest()["suffix"]
+        suffix = manifest["suffix"]
         built = {name: work / "monitor" / "extract" / f"{name}{suffix}" for name in native.COMPILED}
         built[f"{native.GROUP}__mypyc"] = work / f"{native.GROUP}__mypyc{suffix}"
         missing = [p.name for p in built.values() if not p.is_file()]
@@ -76,7 +71,6 @@ def build(verbose: bool = False) -> Path:
         target.mkdir()
         for path in built.values():
             shutil.copy2(path, target / path.name)
-        manifest = native._expected_manifest() | {"sources": hashes}
         native.MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return target
 

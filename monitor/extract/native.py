@@ -1,12 +1,14 @@
 """The extractor's hot modules compiled by mypyc, used only while they match their source.
 
-``python -m monitor.extract.build_native`` (run by ``make venv``) compiles the modules in
+``python -m monitor.extract.build_native`` (run by ``make compile``) compiles the modules in
 ``COMPILED`` into ``monitor/extract/_native/`` with a manifest of their sources' SHA-256.
-Importing ``monitor.extract`` calls ``install()``: if every hash still matches, a finder
-serves those module names from the compiled files; otherwise (a source edited since, no C
-compiler at install time, ``MONITOR_PURE_PYTHON=1``) nothing changes and the plain
-modules load. All or nothing, because compiled modules call each other natively: a
-compiled module beside the plain version of another would run stale code.
+Importing ``monitor.extract`` calls ``install()``, which only puts a finder on the import
+path: the hashes are checked when the first of those modules is imported (a command that
+extracts nothing pays nothing). If every hash still matches, the finder serves the
+modules from the compiled files; otherwise (a source edited since, no C compiler at
+install time, ``MONITOR_PURE_PYTHON=1``) it serves nothing and the plain modules load.
+All or nothing, because compiled modules call each other natively: a compiled module
+beside the plain version of another would run stale code.
 
 The compiled files sit in their own folder, not beside the sources: Python prefers an
 extension module to a ``.py`` of the same name, so one left beside an edited source would
@@ -15,10 +17,8 @@ silently run the old code.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import importlib.util
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -48,17 +48,21 @@ PURE_ENV = "MONITOR_PURE_PYTHON"
 _state: dict[str, str] = {"status": "not checked"}
 
 
-def source_hashes() -> dict[str, str]:
+def source_hashes(folder: Path = HERE) -> dict[str, str]:
+    """SHA-256 of each compiled module's source in ``folder``."""
+    import hashlib
+
     return {
-        name: hashlib.sha256((HERE / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED
+        name: hashlib.sha256((folder / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED
     }
 
 
-def _expected_manifest() -> dict[str, object]:
+def expected_manifest(folder: Path = HERE) -> dict[str, object]:
+    """The manifest a build of the sources in ``folder`` writes for this interpreter."""
     return {
         "cache_tag": sys.implementation.cache_tag,
         "suffix": importlib.machinery.EXTENSION_SUFFIXES[0],
-        "sources": source_hashes(),
+        "sources": source_hashes(folder),
     }
 
 
@@ -68,11 +72,13 @@ def check() -> tuple[dict[str, Path] | None, str]:
         return None, f"pure Python ({PURE_ENV} is set)"
     if not MANIFEST.is_file():
         return None, "pure Python (not compiled: make compile)"
+    import json
+
     try:
         manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, "pure Python (compiled manifest unreadable: make compile)"
-    expected = _expected_manifest()
+    expected = expected_manifest()
     if not isinstance(manifest, dict) or any(manifest.get(k) != v for k, v in expected.items()):
         return None, "pure Python (compiled files older than the sources: make compile)"
     suffix = str(expected["suffix"])
@@ -85,32 +91,43 @@ def check() -> tuple[dict[str, Path] | None, str]:
 
 
 class _NativeFinder:
-    """A meta-path finder for the compiled modules: imports stay lazy, as for plain ones."""
+    """A meta-path finder for the compiled modules: imports stay lazy, as for plain ones,
+    and the sources are hashed once, when the first compiled module is asked for."""
 
-    def __init__(self, paths: dict[str, Path]):
-        self.paths = paths
+    def __init__(self) -> None:
+        self.paths: dict[str, Path] | None = None
+        self.checked = False
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        location = self.paths.get(fullname)
-        if location is None:
+        if fullname not in _NAMES:
             return None
-        return importlib.util.spec_from_file_location(fullname, location)
+        if not self.checked:
+            self.checked = True
+            self.paths, _state["status"] = check()
+            already = [name for name in _NAMES if name in sys.modules]
+            if self.paths is not None and already:  # mixing the two is not safe
+                self.paths = None
+                _state["status"] = f"pure Python ({already[0]} was imported first)"
+        if self.paths is None:
+            return None
+        return importlib.util.spec_from_file_location(fullname, self.paths[fullname])
 
 
-def install() -> str:
-    """Serve the compiled modules if they match their sources; returns what is in use."""
-    if _state["status"] != "not checked":
-        return _state["status"]
-    paths, status = check()
-    already = [name for name in (paths or {}) if name in sys.modules]
-    if paths is not None and not already:
-        sys.meta_path.insert(0, _NativeFinder(paths))
-    elif paths is not None:  # a plain module loaded first: mixing the two is not safe
-        status = f"pure Python ({already[0]} was imported before the compiled files)"
-    _state["status"] = status
-    return status
+_NAMES = frozenset([*(f"{PACKAGE}.{name}" for name in COMPILED), f"{GROUP}__mypyc"])
+
+
+def install() -> None:
+    """Put the finder of the compiled modules on the import path (once)."""
+    if _state["status"] != "not checked" or any(
+        isinstance(f, _NativeFinder) for f in sys.meta_path
+    ):
+        return
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        _state["status"] = f"pure Python ({PURE_ENV} is set)"
+        return
+    sys.meta_path.insert(0, _NativeFinder())
 
 
 def status() -> str:
