@@ -222,11 +222,13 @@ HYPOTHETICAL: dict[str, list[str]] = {
 
 # Where a statement was made ("said at GITEX in Dubai", "réuni à Singapour"): not
 # infrastructure for the places after it (location.closer_to_not_infra).
-VENUE_LATIN = [
-    "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
-    "told reporters", "told journalists", "réuni", "réunis", "réunie", "réunies",
-    "s'exprimant",
-]
+VENUE: dict[str, list[str]] = {
+    "en": [
+        "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
+        "told reporters", "told journalists",
+    ],
+    "fr": ["réuni", "réunis", "réunie", "réunies", "s'exprimant"],
+}
 
 # Things that are not infrastructure even though a company and place share a clause.
 NOT_INFRA: dict[str, list[str]] = {
@@ -244,7 +246,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "factory", "factories", "demand in", "demand from", "showcase*", "exhibit*",
         "exhibition", "forum", "solutions", "website", "web site", "test site",
         "manufacturing site", "production site",
-        *VENUE_LATIN,
+        *VENUE["en"],
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
         "plant", "plants", "lenders", "banks", "users",
     ],
@@ -253,7 +255,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
         "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
         "solutions", "site web", "site internet", "site de production",
-        *VENUE_LATIN,
+        *VENUE["fr"],
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
     ],
     "zh": [
@@ -288,7 +290,7 @@ NEUTRAL: dict[str, list[str]] = {
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
-           "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划", "此前已宣布"],
+           "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are

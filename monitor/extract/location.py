@@ -14,9 +14,12 @@ from monitor.extract.lexicon import (
     SERVED_PEOPLE,
     SERVING_FROM_CJK,
     SERVING_FROM_LATIN,
+    VENUE,
 )
 from monitor.extract.mentions import Mention
-from monitor.extract.rules import TOKEN, VENUE, ReadText
+from monitor.extract.rules import TOKEN, ReadText
+
+_VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 
 
 def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
@@ -27,7 +30,7 @@ def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
         category = m.category
         if category != "infra" and category != "not_infra":
             continue
-        if m.start >= end and m.value in VENUE:
+        if m.start >= end and m.value in _VENUE_CUES:
             continue  # "in Osaka, Japan, the company said at its summit": the venue follows
         distance = m.start - end if end <= m.start else start - m.end if m.end <= start else 0
         if category == "infra":

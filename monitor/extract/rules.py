@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from monitor.extract.lexicon import (
     SCOPE_AFTER,
-    VENUE_LATIN,
 )
 from monitor.extract.mentions import Mention
 from monitor.extract.names import NameMatch
@@ -100,7 +99,6 @@ OTHER_SUBJECT = re.compile(
     r"(?:,|\s+(?:said|says|told|announced|added|confirmed|plans|is|was|has|will|a déclaré|"
     r"a annoncé|annonce|indique|a indiqué|prévoit|va))"
 )
-VENUE = frozenset(VENUE_LATIN)
 # Names of one list: only commas and "and"/"or" between them.
 LIST_OF_NAMES = re.compile(r"\s*(?:,|/|、|and|or|et|ou|和|与|及|以及|或)?\s*(?:and|or|et|ou)?\s*")
 # Words before a name that make it the model or chip being succeeded: it exists.
