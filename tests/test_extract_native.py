@@ -143,3 +143,16 @@ def test_the_build_fails_in_one_line_without_a_compiler(tmp_path: Path) -> None:
     assert len(lines) == 1 and "extractor not compiled, it runs as plain Python" in lines[0]
     after = native.MANIFEST.read_bytes() if native.MANIFEST.is_file() else None
     assert after == before  # a failed build leaves the last good one alone
+
+
+def test_a_current_build_is_not_built_again() -> None:
+    compiled_paths()
+    before = native.MANIFEST.stat().st_mtime_ns
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.extract.build_native", "--if-stale"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and not done.stdout and not done.stderr
+    assert native.MANIFEST.stat().st_mtime_ns == before

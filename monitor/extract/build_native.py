@@ -78,7 +78,12 @@ def build(verbose: bool = False) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show the compiler's output")
+    parser.add_argument(
+        "--if-stale", action="store_true", help="build only if the last build no longer matches"
+    )
     args = parser.parse_args(argv)
+    if args.if_stale and native.check()[0] is not None:
+        return 0  # the compiled files match every source: nothing to do
     try:
         target = build(verbose=args.verbose)
     except (RuntimeError, OSError) as exc:
