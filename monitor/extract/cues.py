@@ -13,6 +13,7 @@ STATUS_CUES = ("planned", "live")
 CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 CJK_MODAL_REACH = 30  # ... for a Chinese modal, whose verb ends the phrase
+_PERFECTIVE_CJK = frozenset(["已", "已经", "现已"])  # a verb after them has happened
 
 
 def within(fld: ReadText, start: int, end: int) -> list[Mention]:
@@ -42,6 +43,10 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
             c.category == "timed" or c.value == "later year" for c in cues
         ):
             return "planned", strength  # "ships in the second half": a schedule
+        if nearest.value not in _PERFECTIVE_CJK and any(
+            c.value in _PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong
+        ):
+            return "live", strength  # "将基于已发布的X": 已 makes the verb past, whatever modal
         for cue in strong:
             if cue.category != "planned":
                 continue
@@ -84,3 +89,31 @@ def relative_clause_cues(fld: ReadText, clauses: list[tuple[int, int]], end: int
                 return []
             return within(fld, n_start, n_end)
     return []
+
+
+# A Chinese clause joined by 并 ("and also") shares the modal of the clause before it:
+# "将在墨西哥新建数据中心，并在巴西开设首个可用区" plans both.
+_COORDINATING_CJK = ("并", "同时", "并将", "并于", "也将")
+_OWN_TENSE = frozenset(["planned", "existing", "continuing"])
+
+
+def coordinated_planned(fld: ReadText, clauses: list[tuple[int, int]], start: int) -> bool:
+    """The clause holding ``start`` opens on 并, has no tense of its own (a modal, 已, an
+    existing site), and the clause before it has a Chinese modal ("将", "计划", "拟")."""
+    for index, (c_start, c_end) in enumerate(clauses):
+        if c_start <= start < c_end:
+            if index == 0:
+                return False
+            opening = fld.folded[c_start : c_start + 3].lstrip("，,；; ")
+            if not opening.startswith(_COORDINATING_CJK):
+                return False
+            for c in within(fld, c_start, c_end):
+                # its own modal, or what is already there ("并扩充其已营运的设施")
+                if c.category in _OWN_TENSE or c.value in _PERFECTIVE_CJK:
+                    return False
+            p_start, p_end = clauses[index - 1]
+            return any(
+                c.category == "planned" and "\u4e00" <= c.value[0] <= "\u9fff"
+                for c in within(fld, p_start, p_end)
+            )
+    return False

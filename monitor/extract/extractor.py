@@ -13,6 +13,7 @@ from monitor.extract.cues import (
     CLAUSE_STATUS,
     STATUS_CUES,
     clause_cues,
+    coordinated_planned,
     relative_clause_cues,
     status_of,
     within,
@@ -363,6 +364,8 @@ class Extractor:
                 # unveiled now, deployed or shipped later, however far the schedule: "unveiled
                 # the X at its conference ... and said it would be deployed from 2027"
                 status = "planned"
+            elif status == "live" and coordinated_planned(fld, clauses, name.start):
+                status = "planned"  # "将发布X，并推出Y"
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)

@@ -22,7 +22,7 @@ INFRA: dict[str, list[str]] = {
         "ai data center*", "hyperscale", "capacity in", "node*", "point of presence",
         "site", "sites", "points of presence", "installed", "deployed", "facility", "facilities",
         "computing centre*", "computing center*", "compute centre*", "compute center*",
-        "computing hub*",
+        "computing hub*", "infrastructure",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -32,7 +32,7 @@ INFRA: dict[str, list[str]] = {
         "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
         "site", "sites", "centre de calcul", "centres de calcul", "centre informatique",
-        "pôle de calcul", "installation", "installations",
+        "pôle de calcul", "installation", "installations", "infrastructure", "infrastructures",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
@@ -173,7 +173,9 @@ LIVE: dict[str, list[str]] = {
         "目前", "在售", "销售",
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
-        "更新", "升级", "即日起", "可使用", "已可使用", "提供", "超过", "超越", "击败", "优于",
+        "更新", "升级", "即日起", "可使用", "已可使用", "现可", "现已",
+        "安装了", "装设了", "配备了", "引进了", "导入了", "采用了", "搭载了",
+        "提供", "超过", "超越", "击败", "优于",
     ],
 }
 
@@ -186,6 +188,7 @@ NEGATION: dict[str, list[str]] = {
         "halted", "suspend*", "paused", "pulled out", "withdr*", "has no", "have no", "without",
         "distanced", "walked back", "retracted", "not intend*", "does not plan", "did not plan",
         "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
+        "not build*", "not open*", "not launch*", "not deploy*", "no new",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
@@ -216,7 +219,7 @@ HYPOTHETICAL: dict[str, list[str]] = {
         "interrogé sur", "interrogée sur",
     ],
     "zh": [
-        "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是",
+        "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是", "有可能",
     ],
 }
 
@@ -264,6 +267,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
+        "区域总部", "地区总部",
     ],
 }
 
@@ -297,7 +301,8 @@ NEUTRAL: dict[str, list[str]] = {
 # being put into a site ("NVIDIA GPUs will fill the sites").
 HARDWARE: dict[str, list[str]] = {
     "en": ["gpus", "gpu", "chips", "accelerators", "superchips", "processors"],
-    "fr": ["processeurs graphiques", "puces", "gpu", "accélérateurs", "processeurs"],
+    "fr": ["processeurs graphiques", "puces", "gpu", "accélérateurs", "processeurs",
+           "superpuces"],
     "zh": ["芯片", "gpu", "加速卡", "算力卡", "显卡", "处理器", "晶片", "绘图芯片"],
 }
 
@@ -306,9 +311,11 @@ DEPLOY: dict[str, list[str]] = {
     "en": [
         "install*", "deploy*", "fill", "fills", "filled", "house", "houses", "host", "hosts",
         "equip*", "power", "powers", "powered", "run on", "runs on", "running on", "runs",
+        "rented", "leased", "trained on", "training it on", "trains on",
     ],
     "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter", "fonctionnera sur",
-           "reposera sur"],
+           "reposera sur", "fonctionnent", "tournent", "abrite", "abritent", "abritera",
+           "abriteront"],
     "zh": ["部署", "搭载", "配备", "装设", "安装", "采用", "导入", "引进", "进驻", "建置", "布建"],
 }
 
@@ -368,7 +375,8 @@ TIMED: dict[str, list[str]] = {
 # Serving from a place: with SERVING_FROM before the place, the company's service runs
 # there ("serves its models from Tokyo", "sert ses clients depuis Francfort", "自东京提供").
 SERVE: dict[str, list[str]] = {
-    "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its"],
+    "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its",
+           "runs services", "run services", "running services", "operates services"],
     "fr": ["sert", "servir", "servent", "servait", "servaient", "servira", "serviront", "servis",
            "servie", "servies",
            "dessert", "desservent", "desservait", "propose", "proposent", "héberg*", "fournit"],
@@ -407,6 +415,7 @@ UNVEILING = frozenset([
 
 # Words right before a place that make it the place where something is ("in Mexico").
 LOCATIVE_LATIN = frozenset([
+    "covers", "covering", "spans", "spanning", "couvre", "couvrant",
     "across", "at", "au", "aux", "dans", "en", "in", "inside", "into", "near", "près",
     "throughout", "vers", "à", "including", "notamment", "dont",
 ])
@@ -460,7 +469,8 @@ SERVING_FROM_CJK = ("从", "自", "通过", "经由")
 # "serves users from China" are users who are from China, not a service run there.
 SERVED_PEOPLE = frozenset([
     "users", "customers", "clients", "developers", "people", "visitors", "subscribers",
-    "utilisateurs", "clients", "abonnés", "développeurs",
+    "officials", "delegates", "ministers", "executives", "companies", "firms", "banks",
+    "utilisateurs", "clients", "abonnés", "développeurs", "responsables", "entreprises",
 ])
 # Words that may sit between two places of one list ("in Brazil, France and the Netherlands").
 LIST_JOINERS = frozenset([

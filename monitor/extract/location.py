@@ -123,12 +123,16 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
     folded = fld.folded
     if "\u4e00" <= folded[place.start] <= "\u9fff":
         before = folded[max(0, place.start - 2) : place.start]
+        if before.endswith("来自"):
+            return False  # "来自越南的客户": customers come from there
         return any(before.endswith(w) for w in SERVING_FROM_CJK)
     words = TOKEN.findall(folded[max(0, place.start - 30) : place.start])
     while words and words[-1] in PLACE_MODIFIERS:
         words.pop()
     if len(words) > 1 and words[-2] in SERVED_PEOPLE and words[-1] != "depuis":
         return False  # "users from China" come from there; "clients depuis Francfort" do not
+    if len(words) > 1 and words[-2] == "out" and words[-1] == "of":
+        return True  # "runs services out of Silicon Valley"
     return bool(words) and words[-1] in SERVING_FROM_LATIN
 
 

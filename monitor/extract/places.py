@@ -21,6 +21,7 @@ an extractor, so it is done once, by ``make gazetteer`` (``library_places_tsv()`
 
 from __future__ import annotations
 
+import gettext
 import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -145,11 +146,43 @@ _GENERIC_WORDS = frozenset([
 _CN_SUFFIXES = (" Sheng", " Shi", " Zizhiqu", " Huizu Zizhiqu", " Zhuangzu Zizhiqu")
 
 
+# pycountry's translations of ISO 3166-2 names (Debian's iso-codes): "古吉拉特邦" (Gujarat),
+# "得克萨斯州", "柔佛州", "Californie".
+_SUBDIVISION_LOCALES = ("zh_CN", "zh_TW", "fr")
+_CJK_SUBDIVISION_SUFFIXES = ("州", "省", "邦", "府", "县", "縣", "市", "区", "區")
+
+
+def _translated_subdivision(name: str, translations: list[Any]) -> list[str]:
+    """The Chinese and French names of a subdivision; a Chinese name also without its
+    州/省/邦 suffix when three characters or more remain ("得克萨斯", not "中央" of
+    中央邦, Madhya Pradesh)."""
+    forms: list[str] = []
+    for translation in translations:
+        translated = translation.gettext(name).split("[")[0].strip()
+        if translated == name or "," in translated or "(" in translated:
+            continue
+        if has_cjk(translated):
+            simplified = fold_chinese(translated)
+            if len(simplified) >= 2:
+                forms.append(simplified)
+            for suffix in _CJK_SUBDIVISION_SUFFIXES:
+                bare = simplified.removesuffix(suffix)
+                if bare != simplified and len(bare) >= 3:
+                    forms.append(bare)
+        elif len(translated) >= 4 and translated[0].isupper():
+            forms.append(translated)
+    return sorted(set(forms))
+
+
 def _subdivision_names() -> list[PlaceName]:
     """States and provinces from pycountry (ISO 3166-2): "Johor", "Texas", "Guangdong".
     A name used by subdivisions of several countries ("Central") is left out."""
     import pycountry
 
+    translations = [
+        gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[locale])
+        for locale in _SUBDIVISION_LOCALES
+    ]
     by_name: dict[str, set[str]] = {}
     for sub in pycountry.subdivisions:
         if sub.type not in _SUBDIVISION_TYPES:
@@ -163,6 +196,10 @@ def _subdivision_names() -> list[PlaceName]:
             generic = all(w in _GENERIC_WORDS for w in form.lower().split())
             if len(form) >= 4 and form[0].isupper() and "," not in form and not generic:
                 by_name.setdefault(form, set()).add(sub.country_code)
+        if all(w in _GENERIC_WORDS for w in name.lower().split()):
+            continue  # "East" in Chinese or French is a compass word too
+        for form in _translated_subdivision(sub.name, translations):
+            by_name.setdefault(form, set()).add(sub.country_code)
     return [
         PlaceName(name, codes.pop(), "city", True)
         for name, codes in by_name.items()
@@ -352,6 +389,9 @@ def gazetteer() -> tuple[list[PlaceName], list[str]]:
         for code, forms in (data.get("demonyms") or {}).items()
         for form in forms
     ]
+    for code, forms in (data.get("second_readings") or {}).items():
+        for form in forms:  # "德州": Dezhou in China, and Texas where the item names the US
+            second_readings.append(PlaceName(fold_chinese(form), code, "city-alt", True))
     kinds = {text: place.kind for text, place in by_text.items()}
     # a second reading stands only beside a town's first one, not a country or short form
     seconds = [p for p in second_readings if kinds.get(p.text) == "city"]

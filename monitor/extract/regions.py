@@ -3,7 +3,16 @@ and with what status; chips deployed at a site give their maker a region (FACTS.
 
 from __future__ import annotations
 
-from monitor.extract.cues import STATUS_CUES, clause_cues, status_of, within
+import itertools
+import re
+
+from monitor.extract.cues import (
+    STATUS_CUES,
+    clause_cues,
+    coordinated_planned,
+    status_of,
+    within,
+)
 from monitor.extract.lexicon import DENYING
 from monitor.extract.location import (
     closer_to_not_infra,
@@ -30,6 +39,10 @@ from monitor.extract.rules import (
 from monitor.extract.textfold import has_cjk
 from monitor.types import Evidence, Fact
 
+# what joins two places of one list: "Dubai and Jakarta", "Dubaï et Djakarta", "迪拜和雅加达"
+LIST_JOIN = re.compile(r"\s*(?:,\s*)?(?:and|et|or|ou|、|和|及|与|以及)?\s*")
+POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
+
 
 def read_regions(
     fld: ReadText,
@@ -53,7 +66,19 @@ def read_regions(
     negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
     # a company named only inside a model's name ("runs DeepSeek-V3.2 on its own servers")
     # is the model's developer, not who runs the servers
-    name_spans = [(n.start, n.end) for n in fld.names if n.start < s_end and n.end > s_start]
+    names_here = [n for n in fld.names if n.start < s_end and n.end > s_start]
+    name_spans = [(n.start, n.end) for n in names_here]
+    # ... and so is a company whose possessive opens its model's name ("OpenAI's
+    # open-weight gpt-oss-120b", "DeepSeek's R1")
+    for m in sentence:
+        if m.category == "company" and fld.folded.startswith(("'s ", "’s "), m.end):
+            for n in names_here:
+                if (
+                    n.spec.kind == "model"  # a maker's chips in a site are its hardware there
+                    and n.spec.entity == m.value
+                    and 0 <= n.start - m.end <= POSSESSED_NAME_REACH
+                ):
+                    name_spans.append((m.start, n.end))
     owners_from = sentence
     if name_spans:
         owners_from = [
@@ -62,16 +87,25 @@ def read_regions(
             if m.category != "company" or not any(a <= m.start < b for a, b in name_spans)
         ]
     companies = region_companies(fld, owners_from)
+    # a programme that is itself the site ("Stargate Norway ... will host Nvidia GPUs")
+    # belongs to its owner, whoever else the sentence names
+    infra_starts = {m.start for m in sentence if m.category == "infra"}
+    site_owners = [m.value for m in sentence if m.category == "product" and m.start in infra_starts]
+    if companies:
+        companies = list(dict.fromkeys([*companies, *site_owners]))
     if not companies:
         # a company's own programme or product named instead: "Stargate UAE", "Model
         # Studio ... from Frankfurt"
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "product"))
     if not companies:
         # no company named: the sentence must refer back to the item's company
-        refers_back = ANAPHORA.search(fld.folded, s_start, s_end) or (
-            lead_before
-            and not OTHER_ACTOR.search(fld.folded, s_start, s_end)
-            and not other_subject(fld, s_start, sentence)
+        # (an anaphor refers back: to a company named before, not one named only later)
+        refers_back = lead_before and (
+            ANAPHORA.search(fld.folded, s_start, s_end)
+            or (
+                not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+                and not other_subject(fld, s_start, sentence)
+            )
         )
         companies = [lead] if lead and refers_back else []
         if not companies and "deploy" not in categories:
@@ -82,6 +116,9 @@ def read_regions(
         if "serve" in categories  # served_from needs a "serve" cue in the sentence
         else set()
     )
+    for before, after in itertools.pairwise(places):  # "out of Dubai and Jakarta"
+        if before.start in serving and LIST_JOIN.fullmatch(fld.folded, before.end, after.start):
+            serving.add(after.start)
     for place in places:
         located[place.start] = place.start in serving or (
             "infra" in categories and is_located(fld, place, sentence, located)
@@ -104,7 +141,11 @@ def read_regions(
             if a <= place.start < b:
                 in_relative = WHICH.match(fld.folded, a) is not None
                 break
+        if owners_from is not sentence:  # the same developers left out of the clause
+            cues = [c for c in cues if c.category != "company" or c in owners_from]
         owners = (not in_relative and region_companies(fld, cues)) or companies
+        if site_owners:
+            owners = list(dict.fromkeys([*owners, *site_owners]))
         possessor = possessor_of(fld, sentence, place)
         if possessor and possessor not in owners:
             owners = [*owners, possessor]  # "... in Tencent Cloud's Frankfurt region"
@@ -123,6 +164,8 @@ def read_regions(
             existing_infra(fld, clause, place) or continues_here(cues, place)
         ):
             status, strength = "live", 2
+        elif status == "live" and coordinated_planned(fld, clauses, place.start):
+            status = "planned"
         # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
         # a Chinese negation reaches its own clause ("，请求和数据不会离开日本" denies no
         # Tokyo data centre); a denial (否认) and other languages' negations the sentence
