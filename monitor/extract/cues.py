@@ -43,6 +43,13 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
             c.category == "timed" or c.value == "later year" for c in cues
         ):
             return "planned", strength  # "ships in the second half": a schedule
+        if "\u4e00" <= nearest.value[0] <= "\u9fff" and any(
+            c.category == "timed"
+            and 0 <= nearest.start - c.end <= 2
+            and not c.value.startswith("去")  # "去年底发布": last year's
+            for c in cues
+        ):
+            return "planned", max(strength, 1)  # "秋季投用", "下半年上线": a schedule
         if nearest.value not in _PERFECTIVE_CJK and any(
             c.value in _PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong
         ):

@@ -81,6 +81,7 @@ NESTING_GROUPS = {
     "continuing": 10,
     "timed": 8,
     "serve": 9,
+    "consumer": 11,
 }
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 _QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a question

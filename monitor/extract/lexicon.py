@@ -33,6 +33,8 @@ INFRA: dict[str, list[str]] = {
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
         "site", "sites", "centre de calcul", "centres de calcul", "centre informatique",
         "pôle de calcul", "installation", "installations", "infrastructure", "infrastructures",
+        # also planned: the one phrase is both ("pour déployer des GPU en Italie")
+        "pour déployer", "afin de déployer", "pour installer", "afin d'installer",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
@@ -92,6 +94,9 @@ PLANNED: dict[str, list[str]] = {
         "équipera", "équiperont", "installera", "installeront",
         "échantillon*", "doit sortir", "vont acheter", "va acheter", "commandé",
         "doit arriver", "doit être", "doivent être", "chaînes de code", "spéculation*",
+        # a purpose is not done yet: "des partenariats pour déployer des GPU en Italie"
+        "pour déployer", "pour construire", "pour bâtir", "pour installer", "pour ouvrir",
+        "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "据传", "传闻", "传言", "盛传", "外传", "据悉", "筹建",
@@ -105,7 +110,7 @@ PLANNED: dict[str, list[str]] = {
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
-        "猜测", "推测",
+        "猜测", "推测", "字符串", "代码中发现",
     ],
 }
 
@@ -174,7 +179,7 @@ LIVE: dict[str, list[str]] = {
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
         "更新", "升级", "即日起", "可使用", "已可使用", "现可", "现已",
-        "安装了", "装设了", "配备了", "引进了", "导入了", "采用了", "搭载了",
+        "安装了", "装设了", "配备了", "引进了", "导入了", "采用了", "搭载了", "投用",
         "提供", "超过", "超越", "击败", "优于",
     ],
 }
@@ -216,6 +221,8 @@ HYPOTHETICAL: dict[str, list[str]] = {
     ],
     "fr": [
         "pourrait un jour", "si jamais", "éventuel", "éventuelle", "éventuels", "éventuelles",
+        "précisé si", "préciser si", "précise pas si", "indiqué si", "dit si", "confirmé si",
+        "savoir si", "se demande si",
         "interrogé sur", "interrogée sur",
     ],
     "zh": [
@@ -252,6 +259,7 @@ NOT_INFRA: dict[str, list[str]] = {
         *VENUE["en"],
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
         "plant", "plants", "lenders", "banks", "users",
+        "domestic market", "home market", "market for",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -260,6 +268,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "solutions", "site web", "site internet", "site de production",
         *VENUE["fr"],
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
+        "pour le marché", "marché intérieur", "marché domestique",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -267,7 +276,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
-        "区域总部", "地区总部",
+        "区域总部", "地区总部", "市场",
     ],
 }
 
@@ -277,11 +286,14 @@ REGULATORY: dict[str, list[str]] = {
     "en": [
         "export licence*", "export license*", "export control*", "export rule*", "licences to",
         "licenses to", "licence to", "license to", "export ban*", "entity list", "sanction*",
-        "diverted", "diversion", "smuggl*",
+        "diverted", "diversion", "smuggl*", "prosecutors", "indicted", "indictment",
+        "fraud charges",
     ],
     "fr": ["licence d'exportation", "licences d'exportation", "contrôle des exportations",
-           "contrôles à l'exportation", "sanction*", "contrebande", "détourn*"],
-    "zh": ["出口管制", "出口许可", "许可证", "实体清单", "制裁", "走私", "转运"],
+           "contrôles à l'exportation", "sanction*", "contrebande", "détourn*", "parquet",
+           "procureur*", "mis en examen", "inculp*"],
+    "zh": ["出口管制", "出口许可", "许可证", "实体清单", "制裁", "走私", "转运", "检方", "起诉",
+           "指控", "涉案", "欺诈"],
 }
 
 # Words that contain a cue but are not one ("开发者" is a developer, not "开发" develop;
@@ -368,19 +380,34 @@ TIMED: dict[str, list[str]] = {
     ],
     "zh": [
         "一季度", "二季度", "三季度", "四季度", "第一季", "第二季", "第三季", "第四季", "上半年",
-        "下半年", "年底", "年中",
+        "下半年", "年底", "年中", "秋季", "春季", "夏季", "冬季", "今秋", "今夏", "年内", "月底",
+        "月内",
+        # last year's, read whole so that "年底" in them is no schedule
+        "去年底", "去年年底", "去年下半年", "去年上半年", "去年年中", "去年秋季", "去年夏季",
+        "去年春季", "去年冬季",
     ],
 }
 
 # Serving from a place: with SERVING_FROM before the place, the company's service runs
 # there ("serves its models from Tokyo", "sert ses clients depuis Francfort", "自东京提供").
 SERVE: dict[str, list[str]] = {
-    "en": ["serve*", "serving", "hosts its", "hosted", "offers its", "runs its", "delivers its",
-           "runs services", "run services", "running services", "operates services"],
+    "en": ["serve", "serves", "served", "serving", "hosts its", "hosted", "offers its", "runs its",
+           "delivers its", "runs services", "run services", "running services",
+           "operates services"],
     "fr": ["sert", "servir", "servent", "servait", "servaient", "servira", "serviront", "servis",
            "servie", "servies",
            "dessert", "desservent", "desservait", "propose", "proposent", "héberg*", "fournit"],
     "zh": ["提供", "服务", "托管"],
+}
+
+# Consumer devices: a chip that goes into a phone or a laptop is not AI hardware deployed
+# at a site ("Mate 80 搭载麒麟9030芯片", "phones equipped with Kirin chips").
+CONSUMER: dict[str, list[str]] = {
+    "en": ["phone", "phones", "smartphone*", "handset*", "laptop*", "tablet*", "wearable*",
+           "game console*", "gaming console*", "smartwatch*"],
+    "fr": ["téléphone*", "smartphone*", "ordinateur portable", "ordinateurs portables",
+           "tablette*", "console de jeu*", "montre connectée", "montres connectées"],
+    "zh": ["手机", "平板", "笔记本电脑", "游戏机", "智能手表", "耳机", "机型", "起售价"],
 }
 
 CATEGORIES: dict[str, dict[str, list[str]]] = {
@@ -399,6 +426,7 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "continuing": CONTINUING,
     "timed": TIMED,
     "serve": SERVE,
+    "consumer": CONSUMER,
 }
 # Live verbs in the present tense: with a period of time (TIMED, a later year) they
 # announce a schedule ("ships in the second half").

@@ -20,6 +20,16 @@ from monitor.extract.mentions import Mention
 from monitor.extract.rules import TOKEN, ReadText
 
 _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
+# a locative, a capitalised name and a comma right before the place ("in Zhangbei, ")
+_TOWN_COMMA = re.compile(
+    r"\b(?:in|at|near|à|près de|dans)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2},\s*$"
+)
+# right before a place that is the site's neighbour, not the site
+_BORDERING = re.compile(
+    r"\b(?:borders?|bordering|near the border with|on the border with|across from|"
+    r"frontière avec|frontière de|frontalier de|frontalière de|face à)\s+"
+    r"(?:the\s+|la\s+|le\s+|les\s+|l'|l’)?$"
+)
 
 
 def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
@@ -72,6 +82,10 @@ def is_located(
         nxt = _CJK_ORDINAL.match(folded, nxt).end()  # type: ignore[union-attr]
         between = folded[nxt : nxt + 3]
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
+    if _BORDERING.search(folded, max(0, place.start - 30), place.start):
+        return False  # the neighbour of the site: "à Johor, à la frontière avec Singapour"
+    if _TOWN_COMMA.search(fld.text, max(0, place.start - 50), place.start):
+        return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
         return True

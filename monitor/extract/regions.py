@@ -42,6 +42,7 @@ from monitor.types import Evidence, Fact
 # what joins two places of one list: "Dubai and Jakarta", "Dubaï et Djakarta", "迪拜和雅加达"
 LIST_JOIN = re.compile(r"\s*(?:,\s*)?(?:and|et|or|ou|、|和|及|与|以及)?\s*")
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
+_NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
 
 
 def read_regions(
@@ -209,8 +210,8 @@ def deployments_in(
     }
     if any(m.category == "hardware" for m in sentence):
         owners |= {m.value for m in sentence if m.category == "company" and m.value in chip_makers}
-    if not owners or any(m.category in ("negation", "hypothetical") for m in sentence):
-        return []
+    if not owners or any(m.category in _NO_DEPLOYMENT for m in sentence):
+        return []  # denied, hypothetical, a court case, or a phone's chip
     deploy = next(m for m in sentence if m.category == "deploy")
     status, strength = status_of(sentence, deploy.start, deploy.end)
     return [(entity, status, strength, evidence) for entity in sorted(owners)]

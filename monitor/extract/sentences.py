@@ -74,8 +74,9 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 _RELATIVE_START = re.compile(r",\s+(?:which|who|qui|dont|lequel|laquelle)\b")
 _RELATIVE_CLOSE = re.compile(
     r",\s+(?=(?:plans|will|is|has|had|said|says|expects|aims|intends|wants|opened|opens|"
-    r"launched|launches|unveiled|released|announced|began|started|operates|prévoit|va|compte|"
-    r"entend|est|a|ouvre|lance|annonce)\s)"
+    r"launched|launches|unveiled|released|announced|began|started|operates|prepares|readies|"
+    r"builds|invests|targets|prévoit|va|compte|entend|est|a|ouvre|lance|annonce|prépare|"
+    r"s'apprête|construit|investit|vise|veut|mise|déploie)\s)"
 )
 
 
