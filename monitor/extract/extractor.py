@@ -198,8 +198,8 @@ class Extractor:
                 products.add(value)
             elif category == "place":
                 has_places = True
-        if not fld.names and not (has_places and companies_in_item):
-            return []  # no model, chip, or company with a place: skip sentence splitting
+        if not fld.names and not (has_places and (companies_in_item or products)):
+            return []  # no model, chip, or company (or its programme) with a place
         # FACTS.md: a short name (o2, R1, V3) counts where the item ties it to its
         # developer: the company, one of its products, or one of its models in full
         tied = companies_in_item | products
@@ -355,6 +355,9 @@ class Extractor:
             if appositive is not None and about_name:
                 near = cues  # the whole appositive is about the name, however long
             status, strength = status_of(near, g_start, g_end)
+            if not strength and any(c.category == "timed" for c in near):
+                # no verb near the name, only a date: "suivi au quatrième trimestre par X"
+                status, strength = "planned", 1
             if status == "planned" and any(c.category == "continuing" for c in near):
                 status, strength = "live", 2  # "will continue to offer X": X exists
             elif (

@@ -97,6 +97,7 @@ PLANNED: dict[str, list[str]] = {
         # a purpose is not done yet: "des partenariats pour déployer des GPU en Italie"
         "pour déployer", "pour construire", "pour bâtir", "pour installer", "pour ouvrir",
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
+        "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "据传", "传闻", "传言", "盛传", "外传", "据悉", "筹建",
@@ -111,6 +112,7 @@ PLANNED: dict[str, list[str]] = {
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
         "猜测", "推测", "字符串", "代码中发现",
+        "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址",
     ],
 }
 
@@ -260,6 +262,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
         "plant", "plants", "lenders", "banks", "users",
         "domestic market", "home market", "market for",
+        "data center revenue", "data centre revenue", "data center sales", "data centre sales",
+        "data center business", "data centre business", "data center segment",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -276,7 +280,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
-        "区域总部", "地区总部", "市场",
+        "区域总部", "地区总部", "市场", "区域办公室", "区域办事处", "地区办公室", "地区办事处",
+        "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入",
     ],
 }
 
@@ -306,7 +311,9 @@ NEUTRAL: dict[str, list[str]] = {
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
-           "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划"],
+           "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划",
+           # not saying is no denial: "并未披露新加坡节点所用的算力供应商"
+           "并未披露", "未披露", "并未透露", "未透露", "并未说明", "未说明", "并未公布", "未公布"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are

@@ -24,6 +24,11 @@ _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 _TOWN_COMMA = re.compile(
     r"\b(?:in|at|near|à|près de|dans)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2},\s*$"
 )
+# right after a place that says where a company comes from
+_EPITHET = re.compile(
+    r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
+    r"provider|operator|lab)\b"
+)
 # right before a place that is the site's neighbour, not the site
 _BORDERING = re.compile(
     r"\b(?:borders?|bordering|near the border with|on the border with|across from|"
@@ -82,6 +87,8 @@ def is_located(
         nxt = _CJK_ORDINAL.match(folded, nxt).end()  # type: ignore[union-attr]
         between = folded[nxt : nxt + 3]
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
+    if _EPITHET.match(folded, place.end):
+        return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
     if _BORDERING.search(folded, max(0, place.start - 30), place.start):
         return False  # the neighbour of the site: "à Johor, à la frontière avec Singapour"
     if _TOWN_COMMA.search(fld.text, max(0, place.start - 50), place.start):
@@ -164,6 +171,10 @@ def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, b
                 located[m.start] = True
 
     for place in ordered:
+        if _EPITHET.match(fld.folded, place.end):  # "..., the Shenzhen company said"
+            close()
+            group = []
+            continue
         if group and not _joined(fld.folded, group[-1], place):
             close()
             group = []
@@ -194,10 +205,14 @@ def drop_name_parts(
     proper name, written right before another capitalised word that starts no mention
     ("Bell Bay", "Mobile World Congress"; not an acronym, "Riyadh AI campus", and not in a
     headline from ``body_start`` on, whose words are all capitalised) or right after a
-    country ("China Mobile")."""
+    country ("China Mobile"); and two places joined by a hyphen ("UAE-US AI Campus")."""
     drop: set[Mention] = set()
     kept_end = -1
     by_end = {m.end: m for m in places}
+    for m in places:  # two countries' compound names neither: "UAE-US AI Campus", "US-China"
+        other = by_end.get(m.start - 1)
+        if other is not None and text[m.start - 1] in "-–/":
+            drop.update((m, other))
     for m in sorted(places, key=lambda m: (m.start, -m.end)):
         if m.start < kept_end < m.end:
             drop.add(m)

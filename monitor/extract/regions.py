@@ -101,11 +101,16 @@ def read_regions(
     if not companies:
         # no company named: the sentence must refer back to the item's company
         # (an anaphor refers back: to a company named before, not one named only later)
-        refers_back = lead_before and (
-            ANAPHORA.search(fld.folded, s_start, s_end)
-            or (
-                not OTHER_ACTOR.search(fld.folded, s_start, s_end)
-                and not other_subject(fld, s_start, sentence)
+        # (and "its" after a country opening the sentence is the country's)
+        refers_back = (
+            lead_before
+            and not country_subject(fld, s_start, sentence)
+            and (
+                ANAPHORA.search(fld.folded, s_start, s_end)
+                or (
+                    not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+                    and not other_subject(fld, s_start, sentence)
+                )
             )
         )
         companies = [lead] if lead and refers_back else []
@@ -193,6 +198,17 @@ def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
     return not any(m.start < found.end() and m.end > s_start for m in sentence)
 
 
+def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
+    """The sentence opens on a country, its government: "The UAE has pledged to match its
+    spending with investment in American AI infrastructure"."""
+    first = sentence[0] if sentence else None
+    if first is None or first.category != "place" or first.kind not in ("country", "short"):
+        return False
+    if has_cjk(first.value) or "\u4e00" <= fld.folded[first.start] <= "\u9fff":
+        return False  # "中国移动", "沙特公共投资基金旗下...": a company's name or attribute
+    return fld.folded[s_start : first.start].strip() in ("", "the", "la", "le", "l'")
+
+
 def deployments_in(
     fld: ReadText,
     s_start: int,
@@ -225,13 +241,31 @@ def deployed_regions(
 ) -> None:
     """Chips deployed at a site the item places in one country count for their maker
     (FACTS.md): the country is the item's only region, or its title's only place."""
-    countries = {f.value for f in found.facts() if f.kind == "region"}
+    regions = [f for f in found.facts() if f.kind == "region" and f.evidence is not None]
+    countries = {f.value for f in regions}
     if not countries:
         countries = {
             m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
         }
-    if len(countries) != 1:
-        return
-    country = countries.pop()
     for entity, status, strength, evidence in deployments:
-        found.record(Fact(entity, "region", country, status, evidence), strength)
+        here = countries
+        if len(here) > 1:
+            # several sites in the item: the one of the nearest sentence before ("... Stargate
+            # UAE, in Abu Dhabi. The site runs on NVIDIA GB300 systems.")
+            here = _nearest_before(regions, evidence)
+        if len(here) == 1:
+            found.record(Fact(entity, "region", next(iter(here)), status, evidence), strength)
+
+
+def _nearest_before(regions: list[Fact], evidence: Evidence) -> set[str]:
+    """The countries of the region facts of the nearest sentence before ``evidence``."""
+
+    def position(e: Evidence) -> tuple[int, int]:
+        return (0 if e.field == "title" else 1, e.start)
+
+    at = position(evidence)
+    before = [f for f in regions if f.evidence and position(f.evidence) < at]
+    if not before:
+        return set()
+    last = max(position(f.evidence) for f in before if f.evidence)
+    return {f.value for f in before if f.evidence and position(f.evidence) == last}

@@ -22,14 +22,15 @@ _ABBREVIATIONS = frozenset(
 # The first character is a set (the regex engine skips to it in C). Most candidates are
 # spaces before an ordinary word: the alternatives after a space start with a letter
 # (skipped at once when it differs) and check the space by a look-behind only then.
-_JOINT_VERB = (
+# ... per language: "and a second zone" is no new clause (the French "a" is a verb)
+_JOINT_VERB_EN = (
     r"(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
-    r"launched|unveiled|released|announced|began|started|signed|said|va|prévoit|compte|"
-    r"prépare|envisage|a)\b)"
+    r"launched|unveiled|released|announced|began|started|signed|said)\b)"
 )
+_JOINT_VERB_FR = r"(?=(?:va|prévoit|compte|prépare|envisage|a|annonce|ouvre|lance)\b)"
 _CLAUSE = re.compile(
     r"[;；:：,，\s](?:b(?<=\sb)ut\s|w(?<=\sw)h(?:ile|ereas)\s|m(?<=\sm)ais\s|"  # \s but \s
-    rf"a(?<=\sa)nd\s+{_JOINT_VERB}|e(?<=\se)t\s+{_JOINT_VERB}|"  # \s and \s+ will
+    rf"a(?<=\sa)nd\s+{_JOINT_VERB_EN}|e(?<=\se)t\s+{_JOINT_VERB_FR}|"  # \s and \s+ will
     r"\s(?<=:\s)|"  # :\s
     r"\s(?<=,\s)\s*(?:while|whereas|but|although|though|and\s+(?=it|its|the)|"  # ,\s+ which
     r"which|where|qui|dont|où|tandis que|alors que|mais|et\s+(?=il|elle|son|sa))\b|"
