@@ -89,9 +89,14 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
-    if _BORDERING.search(folded, max(0, place.start - 30), place.start):
+    window = folded[max(0, place.start - 30) : place.start]
+    if ("bord" in window or "front" in window or "face" in window or "across" in window) and (
+        _BORDERING.search(window)
+    ):
         return False  # the neighbour of the site: "à Johor, à la frontière avec Singapour"
-    if _TOWN_COMMA.search(fld.text, max(0, place.start - 50), place.start):
+    if fld.text[max(0, place.start - 2) : place.start].rstrip().endswith(",") and (
+        _TOWN_COMMA.search(fld.text, max(0, place.start - 50), place.start)
+    ):
         return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
