@@ -144,7 +144,8 @@ PLANNED_WEAK: dict[str, list[str]] = {
 LIVE: dict[str, list[str]] = {
     "en": [
         "opened", "opens", "launched", "launches", "went live", "goes live", "is live",
-        "now live", "available", "availability", "operational", "began operations",
+        "now live", "available", "availability", "operational", "began operations", "from today",
+        "as of today", "starting today",
         "begins operations", "operates", "operating", "inaugurat*", "released", "releases",
         "rolled out", "rolling out", "rolls out", "shipping", "shipped", "ships", "deployed",
         "installed", "started", "switched on", "came online", "comes online", "open-sourced",

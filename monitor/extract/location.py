@@ -24,6 +24,23 @@ _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 _TOWN_COMMA = re.compile(
     r"\b(?:in|at|near|à|près de|dans)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2},\s*$"
 )
+_OF = frozenset(["of", "de", "du", "d'", "d’"])
+_PART_OF_A_PLACE = frozenset(
+    [
+        "outskirts",
+        "suburbs",
+        "edge",
+        "heart",
+        "outside",
+        "banlieue",
+        "périphérie",
+        "environs",
+        "abords",
+        "portes",
+        "cœur",
+        "coeur",
+    ]
+)
 # right after a place that says where a company comes from
 _EPITHET = re.compile(
     r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
@@ -39,6 +56,13 @@ _BORDERING = re.compile(
 
 def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
     """An office, a conference or a regulator nearer the place than any infrastructure."""
+    infra, other = cue_distances(place, sentence)
+    return other < infra
+
+
+def cue_distances(place: Mention, sentence: list[Mention]) -> tuple[int, int]:
+    """Characters from the place to the nearest infrastructure cue and to the nearest
+    not-infrastructure cue (office, conference, regulator...)."""
     infra = other = 10**9
     start, end = place.start, place.end
     for m in sentence:  # one pass, gap() inlined
@@ -52,7 +76,7 @@ def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
             infra = min(infra, distance)
         else:
             other = min(other, distance)
-    return other < infra
+    return infra, other
 
 
 def is_located(
@@ -70,6 +94,13 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
             return True
+        if folded[place.start - 1 : place.start] == "的" and any(
+            m.category in ("place", "blocker")
+            and m.end == place.start - 1
+            and any(folded[max(0, m.start - 3) : m.start].endswith(w) for w in LOCATIVE_CJK)
+            for m in sentence
+        ):
+            return True  # "在东南亚的泰国、新加坡、印尼均设有可用区"
         if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
             return True
         for m in sentence:  # a list after a located place: "在巴西、墨西哥"
@@ -115,6 +146,14 @@ def is_located(
         words.pop()
     if words and words[-1] in LOCATIVE_LATIN:
         return True
+    if len(words) > 1 and words[-1] in _OF and words[-2] in _PART_OF_A_PLACE:
+        return True  # "on the outskirts of São Paulo", "dans la banlieue de Riyad"
+    if (
+        words
+        and words[-1] in ("after", "après")
+        and any(len(TOKEN.findall(folded[m.end : place.start])) <= 1 for m in infra_before)
+    ):
+        return True  # "a fourth African region after Johannesburg, Cairo and Lagos"
     # infrastructure meant for a country: "new regions are planned for Brazil", "une
     # usine d'IA pour l'Italie" (a chip "for the Chinese market" has no infrastructure)
     if (
@@ -135,7 +174,7 @@ def is_located(
 
 
 _CJK_ORDINAL = re.compile(
-    r"(?:的)?(?:第[一二三四五六七八九十\d]+[个座家]?|首[个座家]?|[一两二三四五\d]+[个座家]|新的?|"
+    r"(?:方面)?(?:的)?(?:第[一二三四五六七八九十\d]+[个座家]?|首[个座家]?|[一两二三四五\d]+[个座家]|新的?|"
     r"既有的?|现有的?|原有的?)?"
 )
 _LIST_JOIN_CJK = frozenset(["、", "和", "及", "与", "以及", ",", "，", "或"])
@@ -162,15 +201,22 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
     return bool(words) and words[-1] in SERVING_FROM_LATIN
 
 
-def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, bool]) -> None:
+def spread_over_lists(
+    fld: ReadText, places: list[Mention], located: dict[int, bool]
+) -> dict[int, tuple[int, int]]:
     """Places of one list share their location: "扩建墨西哥、日本和迪拜的数据中心" and
-    "Mexico, Japan and Dubai data centres" are all located when one of them is."""
+    "Mexico, Japan and Dubai data centres" are all located when one of them is. Returns
+    the span of each listed place's list, by the place's start."""
+    spans: dict[int, tuple[int, int]] = {}
     if len(places) < 2:
-        return  # no list
+        return spans  # no list
     group: list[Mention] = []
     ordered = sorted(places, key=lambda m: m.start)
 
     def close() -> None:
+        if len(group) > 1:
+            for m in group:
+                spans[m.start] = (group[0].start, group[-1].end)
         if len(group) > 1 and any(located.get(m.start) for m in group):
             for m in group:
                 located[m.start] = True
@@ -187,6 +233,7 @@ def spread_over_lists(fld: ReadText, places: list[Mention], located: dict[int, b
             continue  # one span, several readings
         group.append(place)
     close()
+    return spans
 
 
 def _joined(folded: str, first: Mention, second: Mention) -> bool:

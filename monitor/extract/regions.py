@@ -16,6 +16,7 @@ from monitor.extract.cues import (
 from monitor.extract.lexicon import DENYING
 from monitor.extract.location import (
     closer_to_not_infra,
+    cue_distances,
     is_located,
     served_from,
     spread_over_lists,
@@ -129,13 +130,21 @@ def read_regions(
         located[place.start] = place.start in serving or (
             "infra" in categories and is_located(fld, place, sentence, located)
         )
-    spread_over_lists(fld, places, located)
+    list_spans = spread_over_lists(fld, places, located)
     placed: set[str] = set()  # countries of infrastructure in this sentence
     for place in places:
         if not located[place.start]:
             continue
         if place.start not in serving and closer_to_not_infra(place, sentence):
-            continue
+            # ... unless its list is nearer the infrastructure than the place to the other
+            # cue: "大会上宣布将新开土耳其伊斯坦布尔、埃及开罗和哈萨克斯坦阿拉木图三个云区域"
+            span = list_spans.get(place.start)
+            if span is None:
+                continue
+            other = cue_distances(place, sentence)[1]
+            members = [p for p in places if span[0] <= p.start < span[1]]
+            if other < min(cue_distances(p, sentence)[0] for p in members):
+                continue
         if not companies:
             placed.add(place.value)
             continue
