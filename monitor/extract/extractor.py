@@ -30,7 +30,12 @@ from monitor.extract.location import (
 )
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatcher
-from monitor.extract.regions import deployed_regions, deployments_in, read_regions
+from monitor.extract.regions import (
+    deployed_regions,
+    deployment_places,
+    deployments_in,
+    read_regions,
+)
 from monitor.extract.rules import (
     APPOSITIVE,
     APPOSITIVE_END,
@@ -250,6 +255,11 @@ class Extractor:
                 deployed = deployments_in(
                     fld, s_start, s_end, sentence, evidence, self._chip_makers
                 )
+                if deployed and not located and categories.isdisjoint(_INFRA_OR_SERVE):
+                    # no site named, but a place where the chips go: "à Narvik, où Nscale
+                    # prévoit d'installer 100 000 GPU Nvidia"
+                    placed = deployment_places(fld, sentence)
+                    located = bool(placed)
                 if not located:
                     deployments.extend(deployed)
                 elif len(placed) == 1:

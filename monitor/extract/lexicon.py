@@ -158,7 +158,7 @@ LIVE: dict[str, list[str]] = {
         "updated", "has begun", "have begun", "began shipping", "now running", "now runs",
         "published", "publishes", "posted", "uploaded", "made available", "makes available",
         "provides", "serves", "is serving", "are serving", "is running", "are running",
-        "brought", "has brought", "had brought",
+        "brought", "has brought", "had brought", "completed", "has completed", "finished",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -166,6 +166,7 @@ LIVE: dict[str, list[str]] = {
         "dévoilé*", "dévoile", "publié*", "présenté*", "sorti", "sortie", "livré*",
         "commercialis*", "met en service", "entre en service", "entré en service",
         "en production", "mis en ligne", "utilise",
+        "achevé", "achevée", "terminé", "terminée", "finalisé",
         "actuellement", "livraisons",
         "ouvre", "démarre", "est opérationnel", "entre en production",
         "a commencé", "ont commencé", "commencé à", "mis à jour", "mise à jour", "à disposition",

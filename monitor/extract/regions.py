@@ -242,6 +242,21 @@ def deployments_in(
     return [(entity, status, strength, evidence) for entity in sorted(owners)]
 
 
+def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:
+    """The one country a sentence with no site noun puts its chips in ("à Narvik, où Nscale
+    prévoit d'installer 100 000 GPU Nvidia"): its places written as locations, none nearer
+    an office or a conference; empty unless exactly one country."""
+    countries = {
+        m.value
+        for m in sentence
+        if m.category == "place"
+        and m.kind != "demonym"
+        and is_located(fld, m, sentence, {})
+        and not closer_to_not_infra(m, sentence)
+    }
+    return countries if len(countries) == 1 else set()
+
+
 def deployed_regions(
     fld: ReadText,
     text_offset: int,

@@ -27,7 +27,10 @@ _JOINT_VERB_EN = (
     r"(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
     r"launched|unveiled|released|announced|began|started|signed|said)\b)"
 )
-_JOINT_VERB_FR = r"(?=(?:va|prévoit|compte|prépare|envisage|a|annonce|ouvre|lance)\b)"
+_JOINT_VERB_FR = (
+    r"(?=(?:va|prévoit|compte|prépare|envisage|a|annonce|ouvre|lance|commencera|ouvrira|"
+    r"lancera|sera|devrait|entend|vise)\b)"
+)
 _CLAUSE = re.compile(
     r"[;；:：,，\s](?:b(?<=\sb)ut\s|w(?<=\sw)h(?:ile|ereas)\s|m(?<=\sm)ais\s|"  # \s but \s
     rf"a(?<=\sa)nd\s+{_JOINT_VERB_EN}|e(?<=\se)t\s+{_JOINT_VERB_FR}|"  # \s and \s+ will
