@@ -50,8 +50,12 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
             for c in cues
         ):
             return "planned", max(strength, 1)  # "秋季投用", "下半年上线": a schedule
-        if nearest.value not in _PERFECTIVE_CJK and any(
-            c.value in _PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong
+        if (
+            nearest.value not in _PERFECTIVE_CJK
+            and any(c.value in _PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong)
+        ) or (
+            nearest.value in _PERFECTIVE_CJK
+            and any(c.category == "live" and 0 <= c.start - nearest.end <= 1 for c in strong)
         ):
             return "live", strength  # "将基于已发布的X": 已 makes the verb past, whatever modal
         for cue in strong:

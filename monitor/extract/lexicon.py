@@ -98,6 +98,9 @@ PLANNED: dict[str, list[str]] = {
         "pour déployer", "pour construire", "pour bâtir", "pour installer", "pour ouvrir",
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
         "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
+        "ouvrirait", "ouvriraient", "lancerait", "lanceraient", "construirait", "construiraient",
+        "déploierait", "déploieraient", "installerait", "installeraient", "investirait",
+        "implanterait",
     ],
     "zh": [
         "计划", "将", "拟", "预计", "即将", "据传", "传闻", "传言", "盛传", "外传", "据悉", "筹建",
@@ -112,7 +115,7 @@ PLANNED: dict[str, list[str]] = {
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
         "猜测", "推测", "字符串", "代码中发现",
-        "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址",
+        "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
     ],
 }
 
@@ -159,6 +162,7 @@ LIVE: dict[str, list[str]] = {
         "published", "publishes", "posted", "uploaded", "made available", "makes available",
         "provides", "serves", "is serving", "are serving", "is running", "are running",
         "brought", "has brought", "had brought", "completed", "has completed", "finished",
+        "gpus installed", "has operated", "have operated", "has been operating", "operated since",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -183,7 +187,8 @@ LIVE: dict[str, list[str]] = {
         "发表", "问世", "面世",
         "开业", "投产", "揭牌", "营运", "投入营运", "启动", "启用仪式",
         "更新", "升级", "即日起", "可使用", "已可使用", "现可", "现已",
-        "安装了", "装设了", "配备了", "引进了", "导入了", "采用了", "搭载了", "投用",
+        "安装了", "装设了", "配备了", "引进了", "导入了", "采用了", "搭载了",
+        "投入运行", "投运", "完成部署", "完成安装", "部署完成", "安装完成", "投用",
         "提供", "超过", "超越", "击败", "优于",
     ],
 }
@@ -315,7 +320,10 @@ NEUTRAL: dict[str, list[str]] = {
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
            "区域总部", "地区总部", "将军", "已宣布", "已签约", "已决定", "已计划",
            # not saying is no denial: "并未披露新加坡节点所用的算力供应商"
-           "并未披露", "未披露", "并未透露", "未透露", "并未说明", "未说明", "并未公布", "未公布"],
+           "并未披露", "未披露", "并未透露", "未透露", "并未说明", "未说明", "并未公布", "未公布",
+           # what was bought: "采购的英伟达H200已完成部署" (a purchase is planned, a purchased
+           # chip is not)
+           "采购的", "订购的"],
 }
 
 # Unnamed AI hardware: with a chip maker and a deployment verb, the maker's chips are
@@ -363,15 +371,17 @@ CONTINUING: dict[str, list[str]] = {
         "still offers", "still available", "remain available", "remains available",
         # retiring a product means it exists: "will retire o3 by September"
         "retire", "retires", "retiring", "deprecat*", "phase out", "phasing out", "sunset",
-        "will remain",
+        "will remain", "will be discontinued", "discontinue*", "ramp up production",
+        "ramping up production", "boost output",
     ],
     "fr": [
         "continuera", "continueront", "continue de", "continue à", "continuent de",
         "continuent à", "conservera", "conserveront", "restera disponible",
         "toujours disponible", "retirera", "retireront", "retirer", "restera", "resteront",
-        "demeurera",
+        "demeurera", "ne sera plus disponible", "cessera", "montée en cadence",
     ],
-    "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役"],
+    "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役", "停止服务",
+           "停止提供", "停止支持", "产量", "扩产", "增产"],
 }
 
 # A period of time. With a live verb in the present tense it is a schedule, not a fact
