@@ -98,6 +98,7 @@ PLANNED: dict[str, list[str]] = {
         "pour déployer", "pour construire", "pour bâtir", "pour installer", "pour ouvrir",
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
         "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
+        "doit suivre", "doivent suivre", "suivra", "suivront",
         "ouvrirait", "ouvriraient", "lancerait", "lanceraient", "construirait", "construiraient",
         "déploierait", "déploieraient", "installerait", "installeraient", "investirait",
         "implanterait",
@@ -217,7 +218,8 @@ NEGATION: dict[str, list[str]] = {
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
         "暂停", "搁置", "叫停", "并无", "无计划", "不打算", "并不打算", "不计划",
         "没有", "暂无", "尚无",
-        "没有任何计划", "并无任何计划", "暂无任何计划",
+        "没有任何计划", "并无任何计划", "暂无任何计划", "没有相关计划", "并无相关计划",
+        "暂无相关计划", "无相关计划", "未公布任何", "并未公布任何", "没有公布任何",
         "关闭", "关停", "撤出", "退出", "未采用", "未部署", "未使用", "从未", "未曾",
     ],
 }
@@ -244,9 +246,11 @@ HYPOTHETICAL: dict[str, list[str]] = {
 VENUE: dict[str, list[str]] = {
     "en": [
         "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
-        "told reporters", "told journalists",
+        "told reporters", "told journalists", "press conference", "news conference",
+        "press briefing",
     ],
-    "fr": ["réuni", "réunis", "réunie", "réunies", "s'exprimant"],
+    "fr": ["réuni", "réunis", "réunie", "réunies", "s'exprimant", "lors d'une rencontre",
+           "conférence de presse", "rencontre avec la presse"],
 }
 
 # Things that are not infrastructure even though a company and place share a clause.
@@ -288,7 +292,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
         "区域总部", "地区总部", "市场", "区域办公室", "区域办事处", "地区办公室", "地区办事处",
-        "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入",
+        "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入", "下载量",
     ],
 }
 
@@ -426,7 +430,8 @@ CONSUMER: dict[str, list[str]] = {
            "game console*", "gaming console*", "smartwatch*"],
     "fr": ["téléphone*", "smartphone*", "ordinateur portable", "ordinateurs portables",
            "tablette*", "console de jeu*", "montre connectée", "montres connectées"],
-    "zh": ["手机", "平板", "笔记本电脑", "游戏机", "智能手表", "耳机", "机型", "起售价"],
+    "zh": ["手机", "平板", "笔记本电脑", "游戏机", "智能手表", "耳机", "机型", "起售价", "折叠机",
+           "折叠屏", "开卖", "售罄", "首销"],
 }
 
 CATEGORIES: dict[str, dict[str, list[str]]] = {
@@ -472,6 +477,7 @@ LOCATIVE_CJK = (
 # Denials of a report: they govern the whole sentence ("针对...报道，华为否认").
 DENYING = frozenset([
     "denies", "denied", "deny", "dément", "démenti", "否认", "辟谣", "不实",
+    "没有相关计划", "并无相关计划", "暂无相关计划", "无相关计划",
 ])
 # Negations that stop something rather than deny it: a chip whose sales are halted
 # or a model withdrawn from an API still exists (they count for regions only).
@@ -488,6 +494,7 @@ CANCELLING = frozenset([
     "n'entend pas", "n'a pas prévu", "ne compte pas", "ne va pas", "n'ouvrira pas",
     "ne lancera pas", "ne construira pas", "ne sortira pas",
     "无计划", "不打算", "并不打算", "不计划", "没有任何计划", "并无任何计划", "暂无任何计划",
+    "没有相关计划", "并无相关计划", "暂无相关计划", "无相关计划",
     "scrapped", "cancel*", "shelved", "abandon*", "n'a pas l'intention", "pas l'intention",
     "aucun projet", "pas de projet", "ne prévoit pas", "n'envisage pas", "a renoncé", "renonce",
     "abandonn*", "annul*", "没有计划", "暂无计划", "无意", "不会", "放弃", "取消", "搁置", "叫停",

@@ -41,6 +41,8 @@ _PART_OF_A_PLACE = frozenset(
         "coeur",
     ]
 )
+# right after a place that is where something will be: "Norway will host", "accueillera"
+_HOSTS = re.compile(r"\s+(?:will\s+|to\s+)?(?:hosts?|house[sd]?|accueill|héberg)")
 # right after a place that says where a company comes from
 _EPITHET = re.compile(
     r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
@@ -129,6 +131,10 @@ def is_located(
         _TOWN_COMMA.search(fld.text, max(0, place.start - 50), place.start)
     ):
         return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
+    if _HOSTS.match(folded, place.end):
+        return (
+            True  # the place hosts it: "le Mexique ... accueilleront de nouvelles infrastructures"
+        )
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
         return True

@@ -42,6 +42,11 @@ from monitor.types import Evidence, Fact
 
 # what joins two places of one list: "Dubai and Jakarta", "Dubaï et Djakarta", "迪拜和雅加达"
 LIST_JOIN = re.compile(r"\s*(?:,\s*)?(?:and|et|or|ou|、|和|及|与|以及)?\s*")
+GOVERNMENT_VERB = re.compile(
+    r"\s+(?:has\s+|have\s+|will\s+|a\s+|va\s+)?(?:pledg|urg|said|says|want|approv|sign|agree|"
+    r"announc|order|bann|requir|ask|call|invest|commit|promis|demand|insist|exig|promet|veut|"
+    r"annonc|sign|souhait|demand)"
+)
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
 _NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
 
@@ -215,7 +220,10 @@ def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> boo
         return False
     if has_cjk(first.value) or "\u4e00" <= fld.folded[first.start] <= "\u9fff":
         return False  # "中国移动", "沙特公共投资基金旗下...": a company's name or attribute
-    return fld.folded[s_start : first.start].strip() in ("", "the", "la", "le", "l'")
+    if fld.folded[s_start : first.start].strip() not in ("", "the", "la", "le", "l'"):
+        return False
+    # ... and a government's verb follows ("La Thaïlande doit suivre": the next site)
+    return GOVERNMENT_VERB.match(fld.folded, first.end) is not None
 
 
 def deployments_in(
