@@ -22,7 +22,8 @@ INFRA: dict[str, list[str]] = {
         "ai data center*", "hyperscale", "capacity in", "node*", "point of presence",
         "site", "sites", "points of presence", "installed", "deployed", "facility", "facilities",
         "computing centre*", "computing center*", "compute centre*", "compute center*",
-        "computing hub*", "infrastructure",
+        "computing hub*", "infrastructure", "data residency", "in-country processing",
+        "in-country data processing",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -33,6 +34,7 @@ INFRA: dict[str, list[str]] = {
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
         "site", "sites", "centre de calcul", "centres de calcul", "centre informatique",
         "pôle de calcul", "installation", "installations", "infrastructure", "infrastructures",
+        "résidence des données", "hébergement local des données",
         # also planned: the one phrase is both ("pour déployer des GPU en Italie")
         "pour déployer", "afin de déployer", "pour installer", "afin d'installer",
     ],
@@ -42,7 +44,7 @@ INFRA: dict[str, list[str]] = {
         "智算中心", "超算", "园区", "集群", "合资", "星际之门", "基础设施", "算力", "部署",
         "据点", "机房",
         "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群", "开服", "设施",
-        "站点", "ai工厂", "云端服务", "计算中心",
+        "站点", "ai工厂", "云端服务", "计算中心", "数据驻留", "数据本地驻留",
     ],
 }
 
@@ -203,7 +205,7 @@ NEGATION: dict[str, list[str]] = {
         "halted", "suspend*", "paused", "pulled out", "withdr*", "has no", "have no", "without",
         "distanced", "walked back", "retracted", "not intend*", "does not plan", "did not plan",
         "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
-        "not build*", "not open*", "not launch*", "not deploy*", "no new",
+        "not build*", "not open*", "not launch*", "not deploy*", "no new", "not a customer",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
@@ -272,7 +274,7 @@ NOT_INFRA: dict[str, list[str]] = {
         *VENUE["en"],
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
         "plant", "plants", "lenders", "banks", "users",
-        "domestic market", "home market", "market for",
+        "domestic market", "home market", "market for", "retailers", "stores", "shops",
         "data center revenue", "data centre revenue", "data center sales", "data centre sales",
         "data center business", "data centre business", "data center segment",
     ],
@@ -283,7 +285,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "solutions", "site web", "site internet", "site de production",
         *VENUE["fr"],
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
-        "pour le marché", "marché intérieur", "marché domestique",
+        "pour le marché", "marché intérieur", "marché domestique", "détaillants", "magasins",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -291,7 +293,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "云服务商", "云厂商", "服务商",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
-        "区域总部", "地区总部", "市场", "区域办公室", "区域办事处", "地区办公室", "地区办事处",
+        "区域总部", "地区总部", "市场", "零售商", "门店", "区域办公室", "区域办事处", "地区办公室", "地区办事处",
         "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入", "下载量",
     ],
 }
@@ -427,6 +429,7 @@ SERVE: dict[str, list[str]] = {
 # at a site ("Mate 80 搭载麒麟9030芯片", "phones equipped with Kirin chips").
 CONSUMER: dict[str, list[str]] = {
     "en": ["phone", "phones", "smartphone*", "handset*", "laptop*", "tablet*", "wearable*",
+           "graphics card*", "gamers", "gaming pc*",
            "game console*", "gaming console*", "smartwatch*"],
     "fr": ["téléphone*", "smartphone*", "ordinateur portable", "ordinateurs portables",
            "tablette*", "console de jeu*", "montre connectée", "montres connectées"],
@@ -473,6 +476,7 @@ LOCATIVE_LATIN = frozenset([
 ])
 LOCATIVE_CJK = (
     "在", "于", "位于", "落地", "落户", "进驻", "进入", "赴", "至", "到", "布局", "登陆", "包括",
+    "覆盖",
 )
 # Denials of a report: they govern the whole sentence ("针对...报道，华为否认").
 DENYING = frozenset([
@@ -529,6 +533,6 @@ SERVED_PEOPLE = frozenset([
 # Words that may sit between two places of one list ("in Brazil, France and the Netherlands").
 LIST_JOINERS = frozenset([
     ",", "and", "au", "aux", "de", "des", "du", "en", "et", "l'", "la", "le", "les", "or", "ou",
-    "the", "、", "与", "及", "和",
+    "the", "、", "与", "及", "和", "ainsi", "qu'en", "qu’en", "que", "as", "well",
 ])
 # fmt: on

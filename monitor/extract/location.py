@@ -41,6 +41,12 @@ _PART_OF_A_PLACE = frozenset(
         "coeur",
     ]
 )
+# a place that is only a landmark for the place before it
+_NEAR_ANOTHER = re.compile(r",\s*(?:near|close to|not far from|près de|non loin de)\s+(?:the\s+)?$")
+# between a place and the site it was chosen for
+_FOR_ITS = re.compile(
+    r"\s+(?:for|pour)\s+(?:its|their|sa|son|ses|leur|leurs)\s+(?:[\w'’-]+\s+){0,2}"
+)
 # right after a place that is where something will be: "Norway will host", "accueillera"
 _HOSTS = re.compile(r"\s+(?:will\s+|to\s+)?(?:hosts?|house[sd]?|accueill|héberg)")
 # right after a place that says where a company comes from
@@ -132,11 +138,17 @@ def is_located(
     ):
         return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
     if _HOSTS.match(folded, place.end):
-        return (
-            True  # the place hosts it: "le Mexique ... accueilleront de nouvelles infrastructures"
-        )
+        return True  # the place hosts it: "le Mexique ... accueilleront des infrastructures"
+    if _NEAR_ANOTHER.search(folded, max(0, place.start - 16), place.start) and any(
+        m.category == "place" and 0 < place.start - m.end <= 40 for m in sentence
+    ):
+        return False  # a landmark for the place before: "on Batam island, near Singapore"
     # Latin script: up to two words between the place and an infrastructure noun
     if any(len(TOKEN.findall(folded[place.end : m.start])) <= 2 for m in infra_after):
+        return True
+    # chosen for a site: "picked Portugal for its first data centre", "le Maroc pour sa
+    # troisième région"
+    if any(_FOR_ITS.fullmatch(folded, place.end, m.start) for m in infra_after):
         return True
     # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats";
     # a region named after its city: "its region of Casablanca", "sa région de Casablanca"
@@ -196,12 +208,21 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         before = folded[max(0, place.start - 2) : place.start]
         if before.endswith("来自"):
             return False  # "来自越南的客户": customers come from there
+        if before.endswith("由"):
+            return True  # "改由新加坡节点提供服务"
         return any(before.endswith(w) for w in SERVING_FROM_CJK)
     words = TOKEN.findall(folded[max(0, place.start - 30) : place.start])
     while words and words[-1] in PLACE_MODIFIERS:
         words.pop()
     if len(words) > 1 and words[-2] in SERVED_PEOPLE and words[-1] != "depuis":
-        return False  # "users from China" come from there; "clients depuis Francfort" do not
+        # "users from China" come from there ("clients depuis Francfort" do not); but a
+        # service's customers are served from cities: "serves international customers from
+        # Jakarta, Bangkok and Frankfurt"
+        return (
+            words[-1] == "from"
+            and place.kind.startswith("city")
+            and any(m.category == "serve" and 0 <= place.start - m.end <= 40 for m in sentence)
+        )
     if len(words) > 1 and words[-2] == "out" and words[-1] == "of":
         return True  # "runs services out of Silicon Valley"
     return bool(words) and words[-1] in SERVING_FROM_LATIN

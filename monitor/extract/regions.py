@@ -189,8 +189,11 @@ def read_regions(
         # "without" and "sans" deny only what follows them ("..., sans préciser le pays")
         # a Chinese negation reaches its own clause ("，请求和数据不会离开日本" denies no
         # Tokyo data centre); a denial (否认) and other languages' negations the sentence
+        # (a Chinese headline's two halves are two statements: "阿里云否认在台设数据中心
+        # 台湾客户仍由香港、新加坡服务" denies nothing about Hong Kong)
         denied = any(
             in_scope(fld.folded, c, place.start)
+            and not _headline_gap(fld.folded, c, place)
             and (c.value in DENYING or not has_cjk(c.value) or same_phrase(fld.folded, c, place))
             for c in negations
         )
@@ -210,6 +213,17 @@ def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
     if found is None:
         return False
     return not any(m.start < found.end() and m.end > s_start for m in sentence)
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")
+
+
+def _headline_gap(folded: str, cue: Mention, place: Mention) -> bool:
+    """A space between Chinese characters lies between the cue and the place."""
+    if not has_cjk(cue.value):
+        return False
+    a, b = (cue.end, place.start) if cue.end <= place.start else (place.end, cue.start)
+    return _CJK_SPACE.search(folded, a, b) is not None
 
 
 def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:

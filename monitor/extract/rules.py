@@ -85,7 +85,8 @@ ANAPHORA = re.compile(
 OTHER_ACTOR = re.compile(
     r"\b(?:officials?|government|governments|ministry|minister|department|regulators?|"
     r"prosecutors?|(?<!vice-)(?<!its )president|analysts?|commission|authorities|lawmakers|"
-    r"investigators|rivals?|competitors?|partners?|operators|responsables|gouvernement|ministère|"
+    r"investigators|rivals?|competitors?|partners?|operators|retailers|responsables|"
+    r"gouvernement|ministère|"
     r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
     r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士"
 )
