@@ -101,6 +101,9 @@ PLANNED: dict[str, list[str]] = {
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
         "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
         "doit suivre", "doivent suivre", "suivra", "suivront",
+        "verraient le jour", "verra le jour", "verront le jour", "voir le jour",
+        "accueillerait", "accueilleraient", "hébergerait", "hébergeraient", "abriterait",
+        "abriteraient", "équiperait", "équiperaient", "servira", "serviront",
         "ouvrirait", "ouvriraient", "lancerait", "lanceraient", "construirait", "construiraient",
         "déploierait", "déploieraient", "installerait", "installeraient", "investirait",
         "implanterait",
@@ -205,6 +208,7 @@ NEGATION: dict[str, list[str]] = {
         "halted", "suspend*", "paused", "pulled out", "withdr*", "has no", "have no", "without",
         "distanced", "walked back", "retracted", "not intend*", "does not plan", "did not plan",
         "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
+        "did not mention", "made no mention",
         "not build*", "not open*", "not launch*", "not deploy*", "no new", "not a customer",
     ],
     "fr": [
@@ -219,7 +223,7 @@ NEGATION: dict[str, list[str]] = {
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
         "暂停", "搁置", "叫停", "并无", "无计划", "不打算", "并不打算", "不计划",
-        "没有", "暂无", "尚无",
+        "没有", "暂无", "尚无", "未提及", "并未提及", "没有提及",
         "没有任何计划", "并无任何计划", "暂无任何计划", "没有相关计划", "并无相关计划",
         "暂无相关计划", "无相关计划", "未公布任何", "并未公布任何", "没有公布任何",
         "关闭", "关停", "撤出", "退出", "未采用", "未部署", "未使用", "从未", "未曾",
@@ -239,7 +243,8 @@ HYPOTHETICAL: dict[str, list[str]] = {
         "interrogé sur", "interrogée sur",
     ],
     "zh": [
-        "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是", "有可能",
+        "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是", "有可能", "有一天",
+        "有朝一日",
     ],
 }
 
@@ -275,6 +280,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "shares of", "stock", "stocks", "assembled", "assembles", "assembly", "guidance",
         "plant", "plants", "lenders", "banks", "users",
         "domestic market", "home market", "market for", "retailers", "stores", "shops",
+        "blocked",
         "data center revenue", "data centre revenue", "data center sales", "data centre sales",
         "data center business", "data centre business", "data center segment",
     ],
@@ -286,6 +292,7 @@ NOT_INFRA: dict[str, list[str]] = {
         *VENUE["fr"],
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
         "pour le marché", "marché intérieur", "marché domestique", "détaillants", "magasins",
+        "bloquée", "bloqué", "bloquées", "bloqués",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
