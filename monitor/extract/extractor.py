@@ -164,7 +164,7 @@ class Extractor:
             mentions = drop_name_parts(text, mentions, places, text.find("\n") + 1)
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
-            mentions = resolve_ambiguous_places(mentions, places)
+            mentions = resolve_ambiguous_places(mentions, places, text)
         if year is not None:  # a later year than the item's is a future date: planned
             for found in _YEAR.finditer(text):
                 before = text[found.start() - 1 : found.start()]

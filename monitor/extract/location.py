@@ -321,7 +321,9 @@ def _starts_mention(mentions: list[Mention], start: int) -> bool:
     return any(m.start == start for m in mentions)
 
 
-def resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> list[Mention]:
+def resolve_ambiguous_places(
+    mentions: list[Mention], places: list[Mention], text: str = ""
+) -> list[Mention]:
     """A city name of several countries is the one whose country the item names elsewhere;
     with no such country, a town's most populous reading ("city", not "city-alt") stands.
     A city written right after a country ("智利聖地牙哥", Santiago) is not a namesake in
@@ -345,14 +347,32 @@ def resolve_ambiguous_places(mentions: list[Mention], places: list[Mention]) -> 
             by_span.setdefault((m.start, m.end), set()).add(m.value)
     if all(len(values) == 1 for values in by_span.values()):
         return mentions
-    sure = {next(iter(v)) for v in by_span.values() if len(v) == 1}
+    # a reading is confirmed by its country named near it, not anywhere in the item
+    sure_at = [
+        (m.start, m.value)
+        for m in mentions
+        if m.category == "place" and len(by_span[(m.start, m.end)]) == 1
+    ]
     result = []
     for m in mentions:
         values = by_span.get((m.start, m.end)) if m.category == "place" else None
         if values and len(values) > 1:
+            sure = {v for at, v in sure_at if _confirms(text, at, m.start)}
             if values & sure and m.value not in sure:
-                continue  # another reading's country is named in the item
+                continue  # another reading's country is named nearby
             if not values & sure and m.kind == "city-alt":
                 continue  # no reading confirmed: the most populous town stands
         result.append(m)
     return result
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s|[。！？\n]")
+
+
+def _confirms(text: str, at: int, start: int) -> bool:
+    """A country named at ``at`` confirms a reading of the town at ``start``: in its
+    sentence or the one before ("... Stargate UK ... The first site is near Newcastle"),
+    not after it ("... depuis Sydney. Au Canada, rien n'est prévu")."""
+    if at > start:
+        return _SENTENCE_END.search(text, start, at) is None
+    return len(_SENTENCE_END.findall(text, at, start)) <= 1
