@@ -541,6 +541,6 @@ SERVED_PEOPLE = frozenset([
 # Words that may sit between two places of one list ("in Brazil, France and the Netherlands").
 LIST_JOINERS = frozenset([
     ",", "and", "au", "aux", "de", "des", "du", "en", "et", "l'", "la", "le", "les", "or", "ou",
-    "the", "、", "与", "及", "和", "ainsi", "qu'en", "qu’en", "que", "as", "well",
+    "the", "、", "与", "及", "和", "ainsi", "qu'en", "qu’en", "que", "as", "well", "to",
 ])
 # fmt: on

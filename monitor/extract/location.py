@@ -168,10 +168,11 @@ def is_located(
         return True  # "on the outskirts of São Paulo", "dans la banlieue de Riyad"
     if (
         words
-        and words[-1] in ("after", "après")
-        and any(len(TOKEN.findall(folded[m.end : place.start])) <= 1 for m in infra_before)
+        and words[-1] in ("from", "after", "après")
+        and any(len(TOKEN.findall(folded[m.end : place.start])) <= 3 for m in infra_before)
     ):
-        return True  # "a fourth African region after Johannesburg, Cairo and Lagos"
+        return True  # "a fourth African region after Johannesburg, Cairo and Lagos", "22
+        # regions worldwide, from Seoul and Bangkok to São Paulo"
     # infrastructure meant for a country: "new regions are planned for Brazil", "une
     # usine d'IA pour l'Italie" (a chip "for the Chinese market" has no infrastructure)
     if (

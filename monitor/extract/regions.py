@@ -164,6 +164,9 @@ def read_regions(
         if owners_from is not sentence:  # the same developers left out of the clause
             cues = [c for c in cues if c.category != "company" or c in owners_from]
         owners = (not in_relative and region_companies(fld, cues)) or companies
+        if lead and lead_before and _possessed_before_companies(fld, s_start, sentence, place):
+            owners = [lead]  # "follows the opening of its first South Korean facility ... as
+            # Huawei Cloud and Tencent Cloud court the same customers": its = the item's
         if site_owners:
             owners = list(dict.fromkeys([*owners, *site_owners]))
         possessor = possessor_of(fld, sentence, place)
@@ -224,6 +227,20 @@ def _headline_gap(folded: str, cue: Mention, place: Mention) -> bool:
         return False
     a, b = (cue.end, place.start) if cue.end <= place.start else (place.end, cue.start)
     return _CJK_SPACE.search(folded, a, b) is not None
+
+
+_POSSESSIVE = re.compile(r"\b(?:its|their|son|sa|ses|leur|leurs)\b")
+
+
+def _possessed_before_companies(
+    fld: ReadText, s_start: int, sentence: list[Mention], place: Mention
+) -> bool:
+    """The place comes before any company the sentence names, after a possessive that
+    can only refer back ("its first South Korean facility")."""
+    first_company = next((m.start for m in sentence if m.category == "company"), None)
+    if first_company is None or first_company < place.start:
+        return False
+    return _POSSESSIVE.search(fld.folded, s_start, place.start) is not None
 
 
 def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
