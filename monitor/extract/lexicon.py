@@ -101,7 +101,8 @@ PLANNED: dict[str, list[str]] = {
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",
         "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
         "doit suivre", "doivent suivre", "suivra", "suivront",
-        "verraient le jour", "verra le jour", "verront le jour", "voir le jour",
+        "verraient le jour", "verra le jour", "verront le jour", "voir le jour", "futur",
+        "future", "futurs", "futures",
         "accueillerait", "accueilleraient", "hébergerait", "hébergeraient", "abriterait",
         "abriteraient", "équiperait", "équiperaient", "servira", "serviront",
         "ouvrirait", "ouvriraient", "lancerait", "lanceraient", "construirait", "construiraient",
@@ -169,6 +170,7 @@ LIVE: dict[str, list[str]] = {
         "provides", "serves", "is serving", "are serving", "is running", "are running",
         "brought", "has brought", "had brought", "completed", "has completed", "finished",
         "gpus installed", "has operated", "have operated", "has been operating", "operated since",
+        "live since", "running since", "in operation since", "in service since",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -218,7 +220,7 @@ NEGATION: dict[str, list[str]] = {
         "ne compte pas", "ne va pas", "n'ouvrira pas", "ne lancera pas", "ne construira pas",
         "ne sortira pas", "renonce",
         "abandonn*", "suspend*", "annul*", "sans", "n'a aucun", "n'a pas de", "aucune", "aucun",
-        "ferme", "fermeture", "se retire",
+        "ferme", "fermeture", "se retire", "écarte", "a écarté",
     ],
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",

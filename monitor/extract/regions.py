@@ -212,10 +212,18 @@ def read_regions(
 def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
     """The sentence opens on a name that none of its mentions reads (an untracked
     company, a person): what follows is that actor's, not the item's company's."""
-    found = OTHER_SUBJECT.match(fld.text, s_start)
+    dateline = DATELINE.match(fld.text, s_start)  # "DHAHRAN: Aramco Digital has ..."
+    opening = dateline.end() if dateline else s_start
+    found = OTHER_SUBJECT.match(fld.text, opening)
     if found is None:
         return False
-    return not any(m.start < found.end() and m.end > s_start for m in sentence)
+    return not any(m.start < found.end() and m.end > opening for m in sentence)
+
+
+# a wire's dateline: "DHAHRAN:", "BENGALURU, March 30 -", "LONDON, March 12 (EIW) -"
+DATELINE = re.compile(
+    r"[A-ZÀ-Ý][A-ZÀ-Ý .'-]{2,30}(?:,[^-—–:()]{1,30})?\s*(?:\([^)]{1,30}\))?\s*[-—–:]\s+"
+)
 
 
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")

@@ -116,13 +116,15 @@ COMPARED = re.compile(
     r"(?:in line with|compared (?:with|to)|than|against|versus|vs\.?|rivals?|rivall?ing|"
     r"compete[sd]? with|competing with|on par with|beats?|beating|outperform(?:s|ed|ing)?|"
     r"surpass(?:es|ed|ing)?|ahead of|above|below|par rapport à|face à|dépasse|surpasse|"
-    r"concurrence|rivalisera avec|rivaliser avec|au-dessus d[eu]|对标|超越|超过|优于|击败|比肩|"
+    r"concurrence|rivalisera avec|rivaliser avec|alongside|aux côtés d[eu]|au-dessus d[eu]|"
+    r"对标|超越|超过|优于|击败|比肩|"
     r"媲美|胜过|落后于|相比|约为|"
     r"相当于)\s*"
     r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的)?$"
 )
 COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
+    r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
     r"相当于"
 )

@@ -29,7 +29,7 @@ _JOINT_VERB_EN = (
 )
 _JOINT_VERB_FR = (
     r"(?=(?:va|prévoit|compte|prépare|envisage|a|annonce|ouvre|lance|commencera|ouvrira|"
-    r"lancera|sera|devrait|entend|vise)\b)"
+    r"lancera|sera|devrait|entend|vise|annoncé|ouvert|lancé|inauguré|signé)\b)"
 )
 _CLAUSE = re.compile(
     r"[;；:：,，\s](?:b(?<=\sb)ut\s|w(?<=\sw)h(?:ile|ereas)\s|m(?<=\sm)ais\s|"  # \s but \s
