@@ -197,6 +197,10 @@ _CJK_ORDINAL = re.compile(
     r"既有的?|现有的?|原有的?)?"
 )
 _LIST_JOIN_CJK = frozenset(["、", "和", "及", "与", "以及", ",", "，", "或"])
+# a list's members grouped with a count between them: "两个拉美市场、", "两个欧洲国家，以及"
+_CJK_COUNTED_JOIN = re.compile(
+    r"[两二三四五六七八九十\d]+个[\u4e00-\u9fff]{1,6}(?:、|，|,|和|及|与)(?:以及|及|和)?"
+)
 
 
 def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
@@ -273,6 +277,8 @@ def _joined(folded: str, first: Mention, second: Mention) -> bool:
         return False
     if len(between) <= 3 and between.strip() in _LIST_JOIN_CJK:
         return True
+    if _CJK_COUNTED_JOIN.fullmatch(between):
+        return True  # "巴西与墨西哥两个拉美市场、法国和荷兰两个欧洲国家，以及泰国"
     words = TOKEN.findall(between)
     return bool(words) and all(w in LIST_JOINERS or w in PLACE_MODIFIERS for w in words)
 
