@@ -156,7 +156,8 @@ class Extractor:
             mentions = [
                 m
                 for m in mentions
-                if m.category != "place" or not any(a <= m.start and m.end <= b for a, b in blocked)
+                # inside a blocker, or across its end ("美国" across "南美|国家")
+                if m.category != "place" or not any(m.start < b and a < m.end for a, b in blocked)
             ]
             places = [m for m in mentions if m.category == "place"]
         if places:
