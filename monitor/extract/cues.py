@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from monitor.extract.lexicon import PRESENT_LIVE, UNVEILING
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import RELATIVE, TOKEN, ReadText, gap_span
+from monitor.extract.wordsets import PRESENT_LIVE, UNVEILING
 
 STATUS_CUES = ("planned", "live")
 CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name

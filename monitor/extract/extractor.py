@@ -18,12 +18,6 @@ from monitor.extract.cues import (
     status_of,
     within,
 )
-from monitor.extract.lexicon import (
-    CANCELLING,
-    DENYING,
-    STOPPING,
-    UNVEILING,
-)
 from monitor.extract.location import (
     drop_name_parts,
     resolve_ambiguous_places,
@@ -56,6 +50,7 @@ from monitor.extract.rules import (
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist, default_watchlist
+from monitor.extract.wordsets import CANCELLING, DENYING, STOPPING, UNVEILING
 from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field

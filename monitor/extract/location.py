@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 
-from monitor.extract.lexicon import (
+from monitor.extract.lexicon import VENUE
+from monitor.extract.mentions import Mention
+from monitor.extract.rules import TOKEN, ReadText
+from monitor.extract.wordsets import (
     LIST_JOINERS,
     LOCATIVE_CJK,
     LOCATIVE_LATIN,
@@ -14,10 +17,7 @@ from monitor.extract.lexicon import (
     SERVED_PEOPLE,
     SERVING_FROM_CJK,
     SERVING_FROM_LATIN,
-    VENUE,
 )
-from monitor.extract.mentions import Mention
-from monitor.extract.rules import TOKEN, ReadText
 
 _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 # a locative, a capitalised name and a comma right before the place ("in Zhangbei, ")

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from monitor.extract.lexicon import CJK_VERB_GOVERNORS, NOT_A_PRODUCT_AFTER
 from monitor.extract.textfold import fold_chinese
 from monitor.extract.watchlist import Family, Watchlist
+from monitor.extract.wordsets import CJK_VERB_GOVERNORS, NOT_A_PRODUCT_AFTER
 
 # Suffixes a value drops: sizes, mixture-of-experts activations, tuning and build tags.
 _DROP = (

@@ -13,7 +13,6 @@ from monitor.extract.cues import (
     status_of,
     within,
 )
-from monitor.extract.lexicon import DENYING
 from monitor.extract.location import (
     closer_to_not_infra,
     cue_distances,
@@ -38,6 +37,7 @@ from monitor.extract.rules import (
     same_phrase,
 )
 from monitor.extract.textfold import has_cjk
+from monitor.extract.wordsets import DENYING
 from monitor.types import Evidence, Fact
 
 # what joins two places of one list: "Dubai and Jakarta", "Dubaï et Djakarta", "迪拜和雅加达"

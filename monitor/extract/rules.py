@@ -8,11 +8,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.extract.lexicon import (
-    SCOPE_AFTER,
-)
 from monitor.extract.mentions import Mention
 from monitor.extract.names import NameMatch
+from monitor.extract.wordsets import SCOPE_AFTER
 from monitor.types import Fact
 
 
