@@ -44,7 +44,7 @@ INFRA: dict[str, list[str]] = {
         "智算中心", "超算", "园区", "集群", "合资", "星际之门", "基础设施", "算力", "部署",
         "据点", "机房",
         "服务器", "伺服器", "超级电脑", "超级计算机", "云端资料中心", "算力集群", "开服", "设施",
-        "站点", "ai工厂", "云端服务", "计算中心", "数据驻留", "数据本地驻留",
+        "站点", "ai工厂", "计算中心", "数据驻留", "数据本地驻留",
     ],
 }
 
@@ -79,7 +79,7 @@ PLANNED: dict[str, list[str]] = {
         "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
-        "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "ouvrira", "fournira",
+        "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "fournira",
         "pourrait", "pourraient",
         "l'an prochain", "l'année prochaine", "mois prochain", "d'ici la fin", "prochains mois",
         "prochaines années", "prochaines semaines",
@@ -116,7 +116,7 @@ PLANNED: dict[str, list[str]] = {
         "推迟", "延迟", "延后", "尚未", "还未",
         "可能", "或于",
         "明年", "下月", "下个月", "年内", "年底前",
-        "计画", "筹画", "预定", "拟于",
+        "计画", "筹画", "预定",
         "考虑", "研究", "洽谈", "商谈",
         "正在研发", "研发中", "正在训练", "训练中", "开发中", "筹备", "着手",
         "开工", "动工", "奠基", "正式开工", "开工建设", "签约",
@@ -289,7 +289,7 @@ NOT_INFRA: dict[str, list[str]] = {
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
         "salon", "sommet", "gouvernement", "ministre", "tribunal",
-        "vend", "vendent", "vendre", "ventes", "clients", "demande", "salon", "forum",
+        "vend", "vendent", "vendre", "ventes", "clients", "demande", "forum",
         "solutions", "site web", "site internet", "site de production",
         *VENUE["fr"],
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",

@@ -258,7 +258,7 @@ def spread_over_lists(
             close()
             group = []
             continue
-        if group and not _joined(fld.folded, group[-1], place):
+        if group and not joined(fld.folded, group[-1], place):
             close()
             group = []
         if group and group[-1].start == place.start:
@@ -268,7 +268,8 @@ def spread_over_lists(
     return spans
 
 
-def _joined(folded: str, first: Mention, second: Mention) -> bool:
+def joined(folded: str, first: Mention, second: Mention) -> bool:
+    """The two places are neighbours in one list ("Brazil, France and", "墨西哥、日本")."""
     between = folded[first.end : second.start]
     if not between:
         # written together, as Chinese does: "南非约翰内斯堡" is one list entry
@@ -329,7 +330,7 @@ def _starts_mention(mentions: list[Mention], start: int) -> bool:
 
 
 def resolve_ambiguous_places(
-    mentions: list[Mention], places: list[Mention], text: str = ""
+    mentions: list[Mention], places: list[Mention], text: str
 ) -> list[Mention]:
     """A city name of several countries is the one whose country the item names elsewhere;
     with no such country, a town's most populous reading ("city", not "city-alt") stands.

@@ -17,6 +17,7 @@ from monitor.extract.location import (
     closer_to_not_infra,
     cue_distances,
     is_located,
+    joined,
     served_from,
     spread_over_lists,
 )
@@ -40,12 +41,10 @@ from monitor.extract.textfold import has_cjk
 from monitor.extract.wordsets import DENYING
 from monitor.types import Evidence, Fact
 
-# what joins two places of one list: "Dubai and Jakarta", "Dubaï et Djakarta", "迪拜和雅加达"
-LIST_JOIN = re.compile(r"\s*(?:,\s*)?(?:and|et|or|ou|、|和|及|与|以及)?\s*")
 GOVERNMENT_VERB = re.compile(
     r"\s+(?:has\s+|have\s+|will\s+|a\s+|va\s+)?(?:pledg|urg|said|says|want|approv|sign|agree|"
     r"announc|order|bann|requir|ask|call|invest|commit|promis|demand|insist|exig|promet|veut|"
-    r"annonc|sign|souhait|demand)"
+    r"annonc|souhait)"
 )
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
 _NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
@@ -129,7 +128,7 @@ def read_regions(
         else set()
     )
     for before, after in itertools.pairwise(places):  # "out of Dubai and Jakarta"
-        if before.start in serving and LIST_JOIN.fullmatch(fld.folded, before.end, after.start):
+        if before.start in serving and joined(fld.folded, before, after):
             serving.add(after.start)
     for place in places:
         located[place.start] = place.start in serving or (
@@ -257,7 +256,7 @@ def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> boo
     first = sentence[0] if sentence else None
     if first is None or first.category != "place" or first.kind not in ("country", "short"):
         return False
-    if has_cjk(first.value) or "\u4e00" <= fld.folded[first.start] <= "\u9fff":
+    if "\u4e00" <= fld.folded[first.start] <= "\u9fff":
         return False  # "中国移动", "沙特公共投资基金旗下...": a company's name or attribute
     if fld.folded[s_start : first.start].strip() not in ("", "the", "la", "le", "l'"):
         return False
@@ -312,8 +311,12 @@ def deployed_regions(
 ) -> None:
     """Chips deployed at a site the item places in one country count for their maker
     (FACTS.md): the country is the item's only region, or its title's only place."""
-    regions = [f for f in found.facts() if f.kind == "region" and f.evidence is not None]
-    countries = {f.value for f in regions}
+    regions = [
+        (_position(f.evidence), f.value)
+        for f in found.facts()
+        if f.kind == "region" and f.evidence is not None
+    ]
+    countries = {value for _at, value in regions}
     if not countries:
         countries = {
             m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
@@ -323,20 +326,20 @@ def deployed_regions(
         if len(here) > 1:
             # several sites in the item: the one of the nearest sentence before ("... Stargate
             # UAE, in Abu Dhabi. The site runs on NVIDIA GB300 systems.")
-            here = _nearest_before(regions, evidence)
+            here = _nearest_before(regions, _position(evidence))
         if len(here) == 1:
             found.record(Fact(entity, "region", next(iter(here)), status, evidence), strength)
 
 
-def _nearest_before(regions: list[Fact], evidence: Evidence) -> set[str]:
-    """The countries of the region facts of the nearest sentence before ``evidence``."""
+def _position(evidence: Evidence) -> tuple[int, int]:
+    """Where a sentence is in the item: the title first, then the text."""
+    return (0 if evidence.field == "title" else 1, evidence.start)
 
-    def position(e: Evidence) -> tuple[int, int]:
-        return (0 if e.field == "title" else 1, e.start)
 
-    at = position(evidence)
-    before = [f for f in regions if f.evidence and position(f.evidence) < at]
+def _nearest_before(regions: list[tuple[tuple[int, int], str]], at: tuple[int, int]) -> set[str]:
+    """The countries of the region facts of the nearest sentence before ``at``."""
+    before = [position for position, _value in regions if position < at]
     if not before:
         return set()
-    last = max(position(f.evidence) for f in before if f.evidence)
-    return {f.value for f in before if f.evidence and position(f.evidence) == last}
+    last = max(before)
+    return {value for position, value in regions if position == last}
