@@ -25,6 +25,7 @@ from monitor.extract.location import (
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
 from monitor.extract.names import NameMatcher
 from monitor.extract.regions import (
+    Deployment,
     deployed_regions,
     deployment_places,
     deployments_in,
@@ -213,7 +214,8 @@ class Extractor:
         starts = fld.starts
         mentions = fld.mentions
         full_text = fld.text
-        deployments: list[tuple[str, str, int, Evidence]] = []
+        deployments: list[Deployment] = []
+        sites: list[tuple[Evidence, set[str]]] = []  # sentences placing no owner's sites
         for s_start, s_end in sentence_spans(full_text):
             if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
@@ -232,10 +234,10 @@ class Extractor:
                 evidence = Evidence(text[start:end], start, end, "text")
             wants_clauses = with_names or categories >= _PLACED_INFRA
             clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
-            located: bool = False
+            located = owned = False
             placed: set[str] = set()
             if not categories.isdisjoint(_INFRA_OR_SERVE):
-                located, placed = read_regions(
+                located, placed, owned = read_regions(
                     fld,
                     s_start,
                     s_end,
@@ -247,6 +249,8 @@ class Extractor:
                     evidence,
                     found,
                 )
+                if placed and not owned:
+                    sites.append((evidence, placed))
             if "deploy" in categories:
                 deployed = deployments_in(
                     fld, s_start, s_end, sentence, evidence, self._chip_makers
@@ -256,13 +260,15 @@ class Extractor:
                     # prévoit d'installer 100 000 GPU Nvidia"
                     placed = deployment_places(fld, sentence)
                     located = bool(placed)
-                if not located:
+                if not located or (deployed and deployed[0].each):
+                    # ... or into each site of a list before: "Chaque site accueillera des
+                    # GPU Nvidia, ... qui exploite déjà une usine d'IA à Johannesburg"
                     deployments.extend(deployed)
                 elif len(placed) == 1:
                     # chips put into the site this sentence places: "... is now running in
                     # Abu Dhabi, on NVIDIA GB300 systems" gives the maker a region there
                     country = next(iter(placed))
-                    for entity, status, strength, ev in deployed:
+                    for entity, status, strength, ev, _each in deployed:
                         found.record(Fact(entity, "region", country, status, ev), strength)
             if with_names:
                 self._named(
@@ -277,7 +283,7 @@ class Extractor:
                     found,
                 )
         if deployments:
-            deployed_regions(fld, text_offset, deployments, found)
+            deployed_regions(fld, text_offset, deployments, sites, found)
         return drop_umbrella_chips(found.facts())
 
     def _named(

@@ -10,6 +10,7 @@ from monitor.extract.lexicon import VENUE
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import TOKEN, ReadText
 from monitor.extract.wordsets import (
+    INFRA_PRONOUNS,
     LIST_JOINERS,
     LOCATIVE_CJK,
     LOCATIVE_LATIN,
@@ -25,6 +26,7 @@ _TOWN_COMMA = re.compile(
     r"\b(?:in|at|near|à|près de|dans)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2},\s*$"
 )
 _OF = frozenset(["of", "de", "du", "d'", "d’"])
+_PRONOUN_REACH = 60  # characters from the infrastructure noun to its pronoun's place
 _PART_OF_A_PLACE = frozenset(
     [
         "outskirts",
@@ -160,6 +162,13 @@ def is_located(
     if place.kind == "demonym":  # "centre de données malaisien"
         return any(not TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
     words = TOKEN.findall(folded[max(0, place.start - 40) : place.start])
+    if (
+        len(words) > 1
+        and words[-1] in _OF
+        and words[-2] in INFRA_PRONOUNS
+        and any(0 <= place.start - m.end <= _PRONOUN_REACH for m in infra_before)
+    ):
+        return True  # "sa deuxième région, après celle de Johannesburg"
     while words and words[-1] in PLACE_MODIFIERS:  # "in northern Norway", "in the UAE"
         words.pop()
     if words and words[-1] in LOCATIVE_LATIN:

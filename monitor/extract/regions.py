@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import NamedTuple
 
 from monitor.extract.cues import (
     STATUS_CUES,
@@ -46,6 +47,14 @@ GOVERNMENT_VERB = re.compile(
     r"announc|order|bann|requir|ask|call|invest|commit|promis|demand|insist|exig|promet|veut|"
     r"annonc|souhait)"
 )
+# chips put into each of several sites, named in a sentence before
+EACH_SITE = re.compile(
+    r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?(?:new\s+)?"
+    r"(?:sites?|campus(?:es)?|facilit(?:y|ies)|data\s+cent(?:re|er)s?|hubs?|factor(?:y|ies))\b"
+    r"|\b(?:chaque|chacun|chacune|tous\s+les|toutes\s+les)\s+(?:de\s+ces\s+|des\s+)?"
+    r"(?:nouveaux\s+|nouvelles\s+)?(?:sites?|campus|centres?|usines?|installations?)\b"
+    r"|(?:每个|每一个|每座|每一座|各个|各)(?:站点|园区|数据中心|中心|基地|工厂)"
+)
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
 _NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
 
@@ -61,13 +70,14 @@ def read_regions(
     lead_before: bool,
     evidence: Evidence,
     found: Collector,
-) -> tuple[bool, set[str]]:
-    """Record the sentence's region facts; return whether it names a located place and
-    the countries of the infrastructure it places (both for a "deploy" cue).
+) -> tuple[bool, set[str], bool]:
+    """Record the sentence's region facts; return whether it names a located place, the
+    countries of the infrastructure it places (for a "deploy" cue here or in a later
+    sentence: "Chaque site accueillera des GPU Nvidia") and whether it names their owner.
     ``categories``: the mentions' categories; ``lead_before``: the item's first company
     was named before this sentence."""
     if "place" not in categories or "regulatory" in categories:
-        return False, set()
+        return False, set(), False
     places = [m for m in sentence if m.category == "place"]
     negations = [m for m in sentence if m.category in ("negation", "hypothetical")]
     # a company named only inside a model's name ("runs DeepSeek-V3.2 on its own servers")
@@ -119,8 +129,6 @@ def read_regions(
             )
         )
         companies = [lead] if lead and refers_back else []
-        if not companies and "deploy" not in categories:
-            return False, set()  # no owner: nothing to record; the caller asks for "deploy"
     located: dict[int, bool] = {}
     serving = (
         {p.start for p in places if served_from(fld, p, sentence)}
@@ -205,7 +213,7 @@ def read_regions(
                 found.deny(fact.key)
             else:
                 found.record(fact, strength)
-    return any(located.values()), placed
+    return any(located.values()), placed, bool(companies)
 
 
 def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
@@ -264,6 +272,16 @@ def country_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> boo
     return GOVERNMENT_VERB.match(fld.folded, first.end) is not None
 
 
+class Deployment(NamedTuple):
+    """Chips of ``entity`` put into a site the sentence does not place."""
+
+    entity: str
+    status: str
+    strength: int
+    evidence: Evidence
+    each: bool  # into each of several sites: "Chaque site accueillera des GPU Nvidia"
+
+
 def deployments_in(
     fld: ReadText,
     s_start: int,
@@ -271,7 +289,7 @@ def deployments_in(
     sentence: list[Mention],
     evidence: Evidence,
     chip_makers: set[str],
-) -> list[tuple[str, str, int, Evidence]]:
+) -> list[Deployment]:
     """(entity, status, strength, evidence) for chips put into an unnamed site here:
     "NVIDIA GPUs will fill the sites", "18,000 GB300 chips to be installed"."""
     if not any(m.category == "deploy" for m in sentence):
@@ -285,7 +303,8 @@ def deployments_in(
         return []  # denied, hypothetical, a court case, or a phone's chip
     deploy = next(m for m in sentence if m.category == "deploy")
     status, strength = status_of(sentence, deploy.start, deploy.end)
-    return [(entity, status, strength, evidence) for entity in sorted(owners)]
+    each = EACH_SITE.search(fld.folded, s_start, s_end) is not None
+    return [Deployment(entity, status, strength, evidence, each) for entity in sorted(owners)]
 
 
 def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:
@@ -306,11 +325,15 @@ def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:
 def deployed_regions(
     fld: ReadText,
     text_offset: int,
-    deployments: list[tuple[str, str, int, Evidence]],
+    deployments: list[Deployment],
+    sites: list[tuple[Evidence, set[str]]],
     found: Collector,
 ) -> None:
     """Chips deployed at a site the item places in one country count for their maker
-    (FACTS.md): the country is the item's only region, or its title's only place."""
+    (FACTS.md): the country is the item's only region, or its title's only place; chips
+    put into each of several sites go to the countries of the nearest sentence before
+    that places infrastructure, whoever owns it. ``sites``: sentences that place
+    infrastructure without naming its owner, and their countries."""
     regions = [
         (_position(f.evidence), f.value)
         for f in found.facts()
@@ -321,14 +344,20 @@ def deployed_regions(
         countries = {
             m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
         }
-    for entity, status, strength, evidence in deployments:
+    for entity, status, strength, evidence, each in deployments:
         here = countries
-        if len(here) > 1:
+        if each:
+            # "... prévoit d'étendre au Nigeria, au Kenya et au Maroc son réseau de centres
+            # de calcul. Chaque site accueillera des GPU Nvidia."
+            placed = [(_position(at), c) for at, countries in sites for c in countries]
+            here = _nearest_before(regions + placed, _position(evidence))
+        elif len(here) > 1:
             # several sites in the item: the one of the nearest sentence before ("... Stargate
             # UAE, in Abu Dhabi. The site runs on NVIDIA GB300 systems.")
             here = _nearest_before(regions, _position(evidence))
-        if len(here) == 1:
-            found.record(Fact(entity, "region", next(iter(here)), status, evidence), strength)
+        if len(here) == 1 or each:
+            for country in sorted(here):
+                found.record(Fact(entity, "region", country, status, evidence), strength)
 
 
 def _position(evidence: Evidence) -> tuple[int, int]:

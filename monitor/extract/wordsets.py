@@ -29,6 +29,9 @@ LOCATIVE_CJK = (
     "在", "于", "位于", "落地", "落户", "进驻", "进入", "赴", "至", "到", "布局", "登陆", "包括",
     "覆盖",
 )
+# Pronouns that stand for an infrastructure noun said before them, before "de"/"of" and a
+# place: "sa deuxième région, après celle de Johannesburg", "compléteront celles de Francfort".
+INFRA_PRONOUNS = frozenset(["celle", "celles", "celui", "ceux", "those"])
 # Denials of a report: they govern the whole sentence ("针对...报道，华为否认").
 DENYING = frozenset([
     "denies", "denied", "deny", "dément", "démenti", "否认", "辟谣", "不实",
