@@ -7,7 +7,7 @@ from bisect import bisect_left
 
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import RELATIVE, TOKEN, ReadText, gap_span
-from monitor.extract.wordsets import PRESENT_LIVE, UNVEILING
+from monitor.extract.wordsets import PRESENT_LIVE, TENSELESS_LIVE, UNVEILING
 
 STATUS_CUES = ("planned", "live")
 CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name
@@ -36,6 +36,12 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
         return "live", 0
     strength = 2 if strong else 1
     nearest = min(pool, key=lambda c: gap_span(c, start, end))
+    if nearest.value in TENSELESS_LIVE:
+        # a participle tells no time; a tensed cue of the sentence does: "will set up a
+        # data centre at Jamnagar powered by Nvidia's GB200 superchips"
+        tensed = [c for c in strong if c.value not in TENSELESS_LIVE]
+        if tensed:
+            nearest = min(tensed, key=lambda c: gap_span(c, start, end))
     if nearest.category == "live":
         if nearest.value in UNVEILING and any(c.category == "planned" for c in strong):
             return "planned", strength  # unveiled now, due later
