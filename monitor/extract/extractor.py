@@ -40,6 +40,7 @@ from monitor.extract.rules import (
     COMPETED_BEFORE,
     PREDECESSOR,
     PREDECESSOR_GATE,
+    VARIANT_OF,
     Collector,
     ReadText,
     drop_umbrella_chips,
@@ -87,6 +88,8 @@ NESTING_GROUPS = {
 NAME_CUE_REACH = 60  # characters: status cues further from a model/chip name are ignored
 _QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a question
 _YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
+# "于" and a month, with no modal before it: "DeepSeek於5月底推出" (not "将于5月底")
+_PAST_CJK_DATE = re.compile(r"(?<![将拟定计划预])于(?:\d{4}年)?\d{1,2}$")
 _START = itemgetter(2)  # Mention.start, as a C key function
 _LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
 _PLACED_INFRA = frozenset(["place", "infra"])
@@ -162,6 +165,14 @@ class Extractor:
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places, text)
+        if "于" in folded:  # "於5月底推出": a date told in the past, not a schedule
+            mentions = [
+                Mention("neutral", m.value, m.start, m.end)
+                if m.category == "timed"
+                and _PAST_CJK_DATE.search(folded, max(0, m.start - 9), m.start)
+                else m
+                for m in mentions
+            ]
         if year is not None:  # a later year than the item's is a future date: planned
             for found in _YEAR.finditer(text):
                 before = text[found.start() - 1 : found.start()]
@@ -268,7 +279,7 @@ class Extractor:
                     # chips put into the site this sentence places: "... is now running in
                     # Abu Dhabi, on NVIDIA GB300 systems" gives the maker a region there
                     country = next(iter(placed))
-                    for entity, status, strength, ev, _each in deployed:
+                    for entity, status, strength, ev, _each, _there in deployed:
                         found.record(Fact(entity, "region", country, status, ev), strength)
             if with_names:
                 self._named(
@@ -384,5 +395,9 @@ class Extractor:
                 status = "planned"  # "将发布X，并推出Y"
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
+            elif strength > 1 and VARIANT_OF.search(folded, window, name.start):
+                # "readying a version of the H20": the sentence's status is the variant's;
+                # the H20's own, if another sentence tells it, outweighs it
+                strength = 1
             fact = Fact(spec.entity, spec.kind, name.value, status, evidence)
             found.record(fact, strength)

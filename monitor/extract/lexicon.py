@@ -72,6 +72,8 @@ PLANNED: dict[str, list[str]] = {
         "will buy", "a deal to", "an order for", "ordered",
         "is testing", "are testing", "testing", "samples", "sampling", "hopes to", "hoping to",
         "taped out", "tape-out", "tapeout", "speculation", "speculate*",
+        "should", "being prepared", "aim to", "aiming to", "aims for", "hints at", "hint at",
+        "driver code", "by late", "by mid", "by early",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -102,6 +104,12 @@ PLANNED: dict[str, list[str]] = {
         "met au point", "mettent au point", "mis au point par", "en cours de mise au point",
         "doit suivre", "doivent suivre", "suivra", "suivront",
         "verraient le jour", "verra le jour", "verront le jour", "voir le jour", "futur",
+        # conditionals of reported plans ("la puce reposerait sur Blackwell")
+        "reposerait", "reposeraient", "embarquerait", "embarqueraient", "intégrerait",
+        "intégreraient", "offrirait", "offriraient", "proposerait", "proposeraient",
+        "utiliserait", "utiliseraient", "succéderait", "remplacerait", "arriverait",
+        "arriveraient", "sortirait", "sortiraient", "serait lancé", "serait lancée",
+        "indices", "l'arrivée prochaine",
         "future", "futurs", "futures",
         "accueillerait", "accueilleraient", "hébergerait", "hébergeraient", "abriterait",
         "abriteraient", "équiperait", "équiperaient", "servira", "serviront",
@@ -123,7 +131,7 @@ PLANNED: dict[str, list[str]] = {
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
         "猜测", "推测", "字符串", "代码中发现",
         "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
-        "在路上",
+        "在路上", "目标是", "暗示", "驱动程序代码", "代码显示",
     ],
 }
 
@@ -172,6 +180,7 @@ LIVE: dict[str, list[str]] = {
         "brought", "has brought", "had brought", "completed", "has completed", "finished",
         "gpus installed", "has operated", "have operated", "has been operating", "operated since",
         "live since", "running since", "in operation since", "in service since",
+        "on sale", "went on sale", "went back on sale",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",

@@ -55,6 +55,12 @@ EACH_SITE = re.compile(
     r"(?:nouveaux\s+|nouvelles\s+)?(?:sites?|campus|centres?|usines?|installations?)\b"
     r"|(?:每个|每一个|每座|每一座|各个|各)(?:站点|园区|数据中心|中心|基地|工厂)"
 )
+# a site named before, referred to: "installed there", "y seront installés", "当地"
+THERE = re.compile(
+    r"\b(?:there|on site|on the site|at the site|at the campus|sur place|sur le site|"
+    r"sur le campus)\b|\by\s+(?:sera|seront|a|ont|installer|déployer|accueillir)\b|"
+    r"(?:该园区|该数据中心|当地|那里|园区内)"
+)
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
 _NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
 
@@ -280,6 +286,7 @@ class Deployment(NamedTuple):
     strength: int
     evidence: Evidence
     each: bool  # into each of several sites: "Chaque site accueillera des GPU Nvidia"
+    there: bool  # into a site named before: "aim to have 100,000 GPUs installed there"
 
 
 def deployments_in(
@@ -304,7 +311,10 @@ def deployments_in(
     deploy = next(m for m in sentence if m.category == "deploy")
     status, strength = status_of(sentence, deploy.start, deploy.end)
     each = EACH_SITE.search(fld.folded, s_start, s_end) is not None
-    return [Deployment(entity, status, strength, evidence, each) for entity in sorted(owners)]
+    there = THERE.search(fld.folded, s_start, s_end) is not None
+    return [
+        Deployment(entity, status, strength, evidence, each, there) for entity in sorted(owners)
+    ]
 
 
 def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:
@@ -344,8 +354,12 @@ def deployed_regions(
         countries = {
             m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
         }
-    for entity, status, strength, evidence, each in deployments:
+    # sites no tracked company owns: "Nscale will build a campus in Narvik"
+    unowned = {country for _at, placed in sites for country in placed}
+    for entity, status, strength, evidence, each, there in deployments:
         here = countries
+        if there and not regions:
+            here = unowned  # "... aim to have 100,000 Nvidia GPUs installed there"
         if each:
             # "... prévoit d'étendre au Nigeria, au Kenya et au Maroc son réseau de centres
             # de calcul. Chaque site accueillera des GPU Nvidia."

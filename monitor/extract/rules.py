@@ -103,11 +103,18 @@ LIST_OF_NAMES = re.compile(r"\s*(?:,|/|、|and|or|et|ou|和|与|及|以及|或)?
 # Words before a name that make it the model or chip being succeeded: it exists.
 PREDECESSOR = re.compile(
     r"(?:successor (?:to|of)|succeeds|succeed|succeeding|replaces|replacing|replace|"
-    r"successeur (?:de|du|d')|succéder à|succède à|remplace|remplacer|remplaçant|"
+    r"successeur (?:de|du|d')|succéder à|succède à|succédera à|succéderait à|succéderont à|"
+    r"succéderaient à|remplace|remplacer|remplaçant|"
     r"接替|取代|替代|接棒)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
 )
 PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
+# Words before a name that make the sentence about a variant of it: "a refreshed version of
+# the H20", "une version remaniée de son accélérateur H20".
+VARIANT_OF = re.compile(
+    r"(?:version|variant|variante|déclinaison)(?:\s+[\w\-]+)?\s+(?:of|de|du|d'|d’)\s*"
+    r"(?:(?:its|the|their|son|sa|ses|le|la|l'|l’)\s*)?(?:[\w\-]+\s+)?$"
+)
 # Words before a name that make it the yardstick of a comparison: it exists ("priced in
 # line with Claude Opus 4.5", "beats GPT-5.1", "face à DeepSeek-V3", "对标GPT-5").
 COMPARED = re.compile(
@@ -116,15 +123,21 @@ COMPARED = re.compile(
     r"surpass(?:es|ed|ing)?|ahead of|above|below|par rapport à|face à|dépasse|surpasse|"
     r"concurrence|rivalisera avec|rivaliser avec|alongside|aux côtés d[eu]|au-dessus d[eu]|"
     r"对标|超越|超过|优于|击败|比肩|"
-    r"媲美|胜过|落后于|相比|约为|"
+    r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|"
+    # a fraction of the yardstick: "about half the performance of the B300"
+    r"(?:half|a third|a quarter|twice|double|moitié|tiers|quart)\s+"
+    r"(?:the\s+|des\s+|de\s+la\s+)?"
+    r"(?:(?:performance|speed|power|compute|performances|puissance|vitesse)\s+)?(?:of|de|du|d')|"
     r"相当于)\s*"
-    r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的)?$"
+    r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?"
+    # the yardstick's maker between: "追平辉达B200", "对标英伟达的H100"
+    r"(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的|[\u4e00-\u9fff]{2,4})?$"
 )
 COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
     r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
-    r"相当于"
+    r"相当于|追平|追上|赶上|看齐|half|third|quarter|twice|double|moitié|tiers"
 )
 # An appositive right after a name says what it is, and its verbs are about the name:
 # "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip
@@ -203,20 +216,24 @@ def gap(a: Mention, b: Mention) -> int:
 
 
 def drop_umbrella_chips(facts: list[Fact]) -> list[Fact]:
-    """Drop a chip series ("Ascend 950") when the item names its models ("Ascend 950DT")."""
+    """Drop a chip series ("Ascend 950") when the item names two or more of its models
+    ("Ascend 950PR", "Ascend 950DT"); one lettered variant beside a chip is a variant of
+    that chip, which exists ("the H20E, a refreshed version of the H20")."""
     chips = [f for f in facts if f.kind == "chip"]
     keep: list[Fact] = []
     for fact in facts:
         key = fact.key[2]
-        if fact.kind == "chip" and any(
-            other.entity == fact.entity
-            and other.key[2] != key
-            and other.key[2].startswith(key)
-            and key[-1:].isdigit()
-            and other.key[2][len(key)].isalpha()
-            for other in chips
-        ):
-            continue
+        if fact.kind == "chip" and key[-1:].isdigit():
+            models = {
+                other.key[2]
+                for other in chips
+                if other.entity == fact.entity
+                and other.key[2] != key
+                and other.key[2].startswith(key)
+                and other.key[2][len(key)].isalpha()
+            }
+            if len(models) > 1:
+                continue
         keep.append(fact)
     return keep
 
