@@ -63,13 +63,27 @@ def _alternation(words: list[str]) -> str:
     )
 
 
-def _named_pattern(fam: Family) -> str | None:
+# A model's named edition not in the watchlist, hyphenated after its version and written
+# with a capital ("DeepSeek-V3.2-Speciale", "GPT-5-Codex"), unless it is a word that says
+# what kind of thing follows ("Qwen3-Powered") or a suffix the value drops ("-Instruct").
+_NOT_EDITIONS = (
+    "Instruct|Chat|Base|Preview|Thinking|Distill|Powered|Based|Class|Like|Style|Level|Grade|Era|"
+    "Series|Family|Model|Models|Generation|Compatible|Ready|Enabled|Driven|Backed|Sized|Scale|"
+    "Size|Type|Only|Free|Maker|Rival|Killer|Era|Version|Update|Release|Launch|Beta|Alpha|Weights"
+)
+_NEW_EDITION = rf"(?-i:[\-‐‑‒–](?!(?:{_NOT_EDITIONS})(?![a-z]))[A-Z][a-z]{{2,11}}){_RIGHT}"
+
+
+def _named_pattern(fam: Family, model: bool = False) -> str | None:
     if not fam.names:
         return None
     names = _alternation(fam.names)
-    editions = (
-        rf"(?P<ed>(?:[\s\-‐‑‒–](?:{_alternation(fam.editions)}){_RIGHT})*)" if fam.editions else ""
-    )
+    known = rf"[\s\-‐‑‒–](?:{_alternation(fam.editions)}){_RIGHT}" if fam.editions else ""
+    if model and fam.version:  # an edition of its own only after a version ("V3.2-Speciale")
+        unknown = rf"(?(ver){_NEW_EDITION}|(?!))"
+        editions = rf"(?P<ed>(?:{known}|{unknown})*)" if known else rf"(?P<ed>(?:{unknown})*)"
+    else:
+        editions = rf"(?P<ed>(?:{known})*)" if known else ""
     version = rf"{_FILLER}[\s\-‐‑‒–]?(?P<ver>{fam.version})" if fam.version else ""
     if version and (fam.alone or fam.edition_alone):
         version = f"(?:{version})?"
@@ -117,7 +131,7 @@ class NameMatcher:
         for entity, company in watchlist.companies.items():
             for kind, families in (("model", company.models), ("chip", company.chips)):
                 for fam in families:
-                    named, bare = _named_pattern(fam), _bare_pattern(fam)
+                    named, bare = _named_pattern(fam, kind == "model"), _bare_pattern(fam)
                     spec = NameSpec(
                         entity,
                         kind,
