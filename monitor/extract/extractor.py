@@ -40,6 +40,7 @@ from monitor.extract.rules import (
     COMPETED_BEFORE,
     PREDECESSOR,
     PREDECESSOR_GATE,
+    VARIANT_AFTER,
     VARIANT_OF,
     Collector,
     ReadText,
@@ -395,7 +396,10 @@ class Extractor:
                 status = "planned"  # "将发布X，并推出Y"
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
-            elif strength > 1 and VARIANT_OF.search(folded, window, name.start):
+            elif strength > 1 and (
+                VARIANT_OF.search(folded, window, name.start)
+                or VARIANT_AFTER.match(folded, name.end)
+            ):
                 # "readying a version of the H20": the sentence's status is the variant's;
                 # the H20's own, if another sentence tells it, outweighs it
                 strength = 1

@@ -295,6 +295,12 @@ NOT_INFRA: dict[str, list[str]] = {
         "blocked",
         "data center revenue", "data centre revenue", "data center sales", "data centre sales",
         "data center business", "data centre business", "data center segment",
+        # the trade, not a site: "Malaysia's data-centre boom"
+        "data centre boom", "data center boom", "data centre market", "data center market",
+        "data centre industry", "data center industry", "data centre sector",
+        "data center sector", "data centre operators", "data center operators",
+        "data centre spending", "data center spending", "data centre stocks",
+        "data center stocks",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -305,6 +311,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "assemblé*", "actions de", "usine", "usines", "banques", "utilisateurs",
         "pour le marché", "marché intérieur", "marché domestique", "détaillants", "magasins",
         "bloquée", "bloqué", "bloquées", "bloqués",
+        "marché des centres de données", "secteur des centres de données",
+        "boom des centres de données", "opérateurs de centres de données",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -315,6 +323,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "区域总部", "地区总部", "市场", "零售商", "门店", "区域办公室", "区域办事处", "地区办公室",
         "地区办事处",
         "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入", "下载量",
+        "数据中心市场", "数据中心产业", "数据中心行业", "数据中心热潮", "资料中心市场",
+        "资料中心产业", "数据中心运营商", "资料中心营运商",
     ],
 }
 

@@ -115,6 +115,7 @@ VARIANT_OF = re.compile(
     r"(?:version|variant|variante|déclinaison)(?:\s+[\w\-]+)?\s+(?:of|de|du|d'|d’)\s*"
     r"(?:(?:its|the|their|son|sa|ses|le|la|l'|l’)\s*)?(?:[\w\-]+\s+)?$"
 )
+VARIANT_AFTER = re.compile(r"的?(?:改版|改良版|升级版|特供版|变体|衍生版|阉割版|缩水版)")
 # Words before a name that make it the yardstick of a comparison: it exists ("priced in
 # line with Claude Opus 4.5", "beats GPT-5.1", "face à DeepSeek-V3", "对标GPT-5").
 COMPARED = re.compile(
