@@ -47,7 +47,8 @@ _PART_OF_A_PLACE = frozenset(
 _NEAR_ANOTHER = re.compile(r",\s*(?:near|close to|not far from|près de|non loin de)\s+(?:the\s+)?$")
 # between a place and the site it was chosen for
 _FOR_ITS = re.compile(
-    r"\s+(?:for|pour)\s+(?:its|their|sa|son|ses|leur|leurs)\s+(?:[\w'’-]+\s+){0,2}"
+    r"\s+(?:for|pour)\s+(?:its|their|sa|son|ses|leur|leurs|first|second|third|premier|"
+    r"première|deuxième|troisième)\s+(?:[\w'’-]+\s+){0,2}"
 )
 # right after a place that is where something will be: "Norway will host", "accueillera"
 _HOSTS = re.compile(r"\s+(?:will\s+|to\s+)?(?:hosts?|house[sd]?|accueill|héberg)")
@@ -104,6 +105,12 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
             return True
+        if (
+            before.endswith("继")
+            and (infra_after or infra_before)
+            and _AFTER_CJK.match(folded, place.end) is not None
+        ):
+            return True  # the sites before this one: "这是继挪威、阿联酋与英国之后...的最新站点"
         if folded[place.start - 1 : place.start] == "的" and any(
             m.category in ("place", "blocker")
             and m.end == place.start - 1
@@ -209,6 +216,7 @@ _CJK_ORDINAL = re.compile(
     # "and other places", then what is there already: "墨西哥、日本等地已投运的数据中心"
     r"等(?:地|国|市场)?(?:已[\u4e00-\u9fff]{1,3}的)?)?"
 )
+_AFTER_CJK = re.compile(r"[^，。；,;]{0,24}?之后")
 _LIST_JOIN_CJK = frozenset(["、", "和", "及", "与", "以及", ",", "，", "或"])
 # a list's members grouped with a count between them: "两个拉美市场、", "两个欧洲国家，以及"
 _CJK_COUNTED_JOIN = re.compile(

@@ -137,7 +137,7 @@ _SUBDIVISION_TYPES = {
 _GENERIC_WORDS = frozenset([
     "north", "south", "east", "west", "central", "eastern", "western", "northern", "southern",
     "far", "upper", "lower", "middle", "coast", "coastal", "island", "islands", "lakes", "lake",
-    "capital", "centre", "center", "greater", "northeast", "northwest", "southeast",
+    "gulf", "capital", "centre", "center", "greater", "northeast", "northwest", "southeast",
     "southwest", "north-east", "north-west", "south-east", "south-west", "highlands", "plateau",
     "plateaux", "valley", "river", "littoral", "est", "ouest", "nord", "sud", "mountain",
     "mountains", "region", "province", "district",

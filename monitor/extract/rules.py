@@ -168,7 +168,13 @@ def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
     """The sentence's subject company (the first named) and those joined to it by a
     conjunction ("OpenAI and NVIDIA"); a company named later in the sentence ("which
     competes with Huawei Cloud") is not the one building."""
-    named = [m for m in sentence if m.category == "company"]
+    named = [
+        m
+        for m in sentence
+        if m.category == "company"
+        # "La start-up américaine, rivale d'OpenAI, a annoncé": the rival is the subject
+        and not RIVAL_OF.search(fld.folded, max(0, m.start - 24), m.start)
+    ]
     if not named:
         return []
     chosen = [named[0]]
@@ -179,6 +185,9 @@ def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
 
 
 _PHRASE_END = re.compile(r"[,;:，；：]")
+RIVAL_OF = re.compile(
+    r"\b(?:rivale?s?|concurrente?s?|competitors?|challengers?)\s+(?:of|to|de|du|d'|d’)\s*$"
+)
 
 
 def in_scope(folded: str, negation: Mention, start: int) -> bool:
