@@ -26,6 +26,10 @@ _TOWN_COMMA = re.compile(
     r"\b(?:in|at|near|à|près de|dans)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2},\s*$"
 )
 _OF = frozenset(["of", "de", "du", "d'", "d’"])
+# a country's capital written with its demonym, after a locative
+_CAPITAL_BEFORE = re.compile(r"\b(?:dans|à|en|près de)\s+(?:la\s+)?capitale\s+$")
+_CAPITAL_AFTER = re.compile(r"\s+capital\b")
+_LOCATIVE_THE = re.compile(r"\b(?:in|at|near|outside)\s+the\s+$")
 _PRONOUN_REACH = 60  # characters from the infrastructure noun to its pronoun's place
 _PART_OF_A_PLACE = frozenset(
     [
@@ -166,6 +170,14 @@ def is_located(
         for m in infra_before
     ):
         return True
+    if place.kind == "demonym" and (
+        _CAPITAL_BEFORE.search(folded, max(0, place.start - 30), place.start)
+        or (
+            _CAPITAL_AFTER.match(folded, place.end)
+            and _LOCATIVE_THE.search(folded, max(0, place.start - 12), place.start)
+        )
+    ):
+        return True  # "dans la capitale saoudienne", "in the Saudi capital"
     if place.kind == "demonym":  # "centre de données malaisien"
         return any(not TOKEN.findall(folded[m.end : place.start]) for m in infra_before)
     words = TOKEN.findall(folded[max(0, place.start - 40) : place.start])

@@ -79,6 +79,8 @@ def _country_names() -> list[PlaceName]:
         for code, name in Locale.parse(locale).territories.items():
             if _is_code(code):
                 names.append(PlaceName(name, code, "country", False))
+                if name[0] in "ÉÈ":  # French capitals often lose their accent: "Egypte"
+                    names.append(PlaceName(f"E{name[1:]}", code, "country", False))
     for country in pycountry.countries:
         code = country.alpha_2
         for attr in ("name", "common_name", "official_name"):

@@ -25,6 +25,7 @@ from monitor.extract.location import (
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import (
     ANAPHORA,
+    CONJUNCTION,
     OTHER_ACTOR,
     OTHER_SUBJECT,
     WHICH,
@@ -170,13 +171,18 @@ def read_regions(
         # a clause with its own subject ("，華為雲泰國資料中心已營運") overrides the sentence
         # ... but a company inside "X, which competes with Y in Thailand," is an object
         in_relative = False
+        antecedents: list[str] = []
         for a, b in clauses:  # clauses do not overlap: one holds the place, or none
             if a <= place.start < b:
                 in_relative = WHICH.match(fld.folded, a) is not None
+                if in_relative:
+                    antecedents = _antecedents(fld, sentence, a)
                 break
         if owners_from is not sentence:  # the same developers left out of the clause
             cues = [c for c in cues if c.category != "company" or c in owners_from]
-        owners = (not in_relative and region_companies(fld, cues)) or companies
+        # "... en concurrence avec Huawei Cloud et Alibaba Cloud, qui disposent déjà
+        # d'infrastructures dans la capitale saoudienne": the companies right before "qui"
+        owners = antecedents or (not in_relative and region_companies(fld, cues)) or companies
         if lead and lead_before and _possessed_before_companies(fld, s_start, sentence, place):
             owners = [lead]  # "follows the opening of its first South Korean facility ... as
             # Huawei Cloud and Tencent Cloud court the same customers": its = the item's
@@ -220,6 +226,21 @@ def read_regions(
             else:
                 found.record(fact, strength)
     return any(located.values()), placed, bool(companies)
+
+
+def _antecedents(fld: ReadText, sentence: list[Mention], clause_start: int) -> list[str]:
+    """The companies a relative clause opening at ``clause_start`` is about: the one
+    named right before its comma, and those joined to it ("Huawei Cloud et Alibaba
+    Cloud, qui ...")."""
+    before = [m for m in sentence if m.category == "company" and m.end <= clause_start]
+    if not before or fld.folded[before[-1].end : clause_start].strip():
+        return []
+    chosen = [before[-1]]
+    for m in reversed(before[:-1]):
+        if not CONJUNCTION.fullmatch(fld.folded, m.end, chosen[-1].start):
+            break
+        chosen.append(m)
+    return list(dict.fromkeys(m.value for m in reversed(chosen)))
 
 
 def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
