@@ -42,6 +42,8 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
         tensed = [c for c in strong if c.value not in TENSELESS_LIVE]
         if tensed:
             nearest = min(tensed, key=lambda c: gap_span(c, start, end))
+        elif any(c.category == "planned_weak" for c in cues):
+            return "planned", 1  # "正在研发一款基于Blackwell架构的新芯片": being developed
     if nearest.category == "live":
         if nearest.value in UNVEILING and any(c.category == "planned" for c in strong):
             return "planned", strength  # unveiled now, due later

@@ -272,7 +272,7 @@ class Extractor:
                     # prévoit d'installer 100 000 GPU Nvidia"
                     placed = deployment_places(fld, sentence)
                     located = bool(placed)
-                if not located or (deployed and deployed[0].each):
+                if not placed or (deployed and deployed[0].each):
                     # ... or into each site of a list before: "Chaque site accueillera des
                     # GPU Nvidia, ... qui exploite déjà une usine d'IA à Johannesburg"
                     deployments.extend(deployed)

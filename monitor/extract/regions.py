@@ -48,6 +48,7 @@ GOVERNMENT_VERB = re.compile(
     r"announc|order|bann|requir|ask|call|invest|commit|promis|demand|insist|exig|promet|veut|"
     r"annonc|souhait)"
 )
+_MARKET_AFTER = re.compile(r"\s*(?:市场|market|marché)")
 # chips put into each of several sites, named in a sentence before
 EACH_SITE = re.compile(
     r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?(?:new\s+)?"
@@ -371,9 +372,13 @@ def deployed_regions(
         if f.kind == "region" and f.evidence is not None
     ]
     countries = {value for _at, value in regions}
-    if not countries:
+    if not countries:  # the title's places, but not a market ("为中国市场开发B30A")
         countries = {
-            m.value for m in fld.mentions if m.category == "place" and m.start < text_offset
+            m.value
+            for m in fld.mentions
+            if m.category == "place"
+            and m.start < text_offset
+            and not _MARKET_AFTER.match(fld.folded, m.end)
         }
     # sites no tracked company owns: "Nscale will build a campus in Narvik"
     unowned = {country for _at, placed in sites for country in placed}
