@@ -417,7 +417,7 @@ CONTINUING: dict[str, list[str]] = {
         "demeurera", "ne sera plus disponible", "cessera", "montée en cadence",
     ],
     "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役", "停止服务",
-           "停止提供", "停止支持", "产量", "扩产", "增产"],
+           "停止提供", "停止支持", "产量", "扩产", "增产", "持续供应", "持续出货", "持续供货"],
 }
 
 # A period of time. With a live verb in the present tense it is a schedule, not a fact

@@ -106,7 +106,9 @@ PREDECESSOR = re.compile(
     r"successeur (?:de|du|d')|succéder à|succède à|succédera à|succéderait à|succéderont à|"
     r"succéderaient à|remplace|remplacer|remplaçant|"
     r"接替|取代|替代|接棒)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
-    r"(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+)?$"
+    # up to three words ("successeur du modèle de raisonnement R1") or a Chinese modifier
+    # ("取代8月推出的GPT-5")
+    r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+){0,3}|[^\s，。、]{1,8}的)$"
 )
 PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
