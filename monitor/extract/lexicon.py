@@ -267,9 +267,12 @@ VENUE: dict[str, list[str]] = {
         "said at", "says at", "speaking at", "speaking in", "spoke at", "spoke in",
         "told reporters", "told journalists", "press conference", "news conference",
         "press briefing",
+        # the place of an announcement: "unveiled in Shanghai a roadmap"
+        "unveiled in", "announced in",
     ],
     "fr": ["réuni", "réunis", "réunie", "réunies", "s'exprimant", "lors d'une rencontre",
-           "conférence de presse", "rencontre avec la presse"],
+           "conférence de presse", "rencontre avec la presse",
+           "dévoilé à", "dévoilée à", "présenté à", "présentée à", "annoncé à", "annoncée à"],
 }
 
 # Things that are not infrastructure even though a company and place share a clause.
