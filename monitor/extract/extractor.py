@@ -228,6 +228,7 @@ class Extractor:
         full_text = fld.text
         deployments: list[Deployment] = []
         sites: list[tuple[Evidence, set[str]]] = []  # sentences placing no owner's sites
+        unread: list[tuple[int, int, list[Mention], set[str], list[tuple[int, int]], Evidence]] = []
         for s_start, s_end in sentence_spans(full_text):
             if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
@@ -246,7 +247,8 @@ class Extractor:
                 evidence = Evidence(text[start:end], start, end, "text")
             wants_clauses = with_names or categories >= _PLACED_INFRA
             clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
-            located = owned = False
+            located = False
+            owned: bool | None = False
             placed: set[str] = set()
             if not categories.isdisjoint(_INFRA_OR_SERVE):
                 located, placed, owned = read_regions(
@@ -261,7 +263,9 @@ class Extractor:
                     evidence,
                     found,
                 )
-                if placed and not owned:
+                if owned is None:  # read again only if chips go "there" or to "each site"
+                    unread.append((s_start, s_end, sentence, categories, clauses, evidence))
+                elif placed and not owned:
                     sites.append((evidence, placed))
             if "deploy" in categories:
                 deployed = deployments_in(
@@ -295,6 +299,23 @@ class Extractor:
                     found,
                 )
         if deployments:
+            if unread and any(d.each or d.there for d in deployments):
+                for s_start, s_end, sentence, categories, clauses, evidence in unread:
+                    _located, placed, _owned = read_regions(
+                        fld,
+                        s_start,
+                        s_end,
+                        sentence,
+                        categories,
+                        clauses,
+                        None,
+                        False,
+                        evidence,
+                        Collector(),  # no owner: nothing to record
+                        ownerless=True,
+                    )
+                    if placed:
+                        sites.append((evidence, placed))
             deployed_regions(fld, text_offset, deployments, sites, found)
         return drop_umbrella_chips(found.facts())
 

@@ -78,10 +78,12 @@ def read_regions(
     lead_before: bool,
     evidence: Evidence,
     found: Collector,
-) -> tuple[bool, set[str], bool]:
+    ownerless: bool = False,
+) -> tuple[bool, set[str], bool | None]:
     """Record the sentence's region facts; return whether it names a located place, the
     countries of the infrastructure it places (for a "deploy" cue here or in a later
-    sentence: "Chaque site accueillera des GPU Nvidia") and whether it names their owner.
+    sentence: "Chaque site accueillera des GPU Nvidia") and whether it names their owner
+    (None: it names none and was not read; ``ownerless`` reads it for its countries).
     ``categories``: the mentions' categories; ``lead_before``: the item's first company
     was named before this sentence."""
     if "place" not in categories or "regulatory" in categories:
@@ -137,6 +139,8 @@ def read_regions(
             )
         )
         companies = [lead] if lead and refers_back else []
+        if not companies and not ownerless and "deploy" not in categories:
+            return False, set(), None  # no owner: the caller reads it again if chips need it
     located: dict[int, bool] = {}
     serving = (
         {p.start for p in places if served_from(fld, p, sentence)}
