@@ -109,7 +109,8 @@ PLANNED: dict[str, list[str]] = {
         "intégreraient", "offrirait", "offriraient", "proposerait", "proposeraient",
         "utiliserait", "utiliseraient", "succéderait", "remplacerait", "arriverait",
         "arriveraient", "sortirait", "sortiraient", "serait lancé", "serait lancée",
-        "indices", "l'arrivée prochaine",
+        "indices", "l'arrivée prochaine", "mettrait", "mettraient", "finaliserait",
+        "travaillerait", "préparerait", "prépareraient", "dans les cartons", "en préparation",
         "future", "futurs", "futures",
         "accueillerait", "accueilleraient", "hébergerait", "hébergeraient", "abriterait",
         "abriteraient", "équiperait", "équiperaient", "servira", "serviront",
@@ -131,7 +132,7 @@ PLANNED: dict[str, list[str]] = {
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
         "猜测", "推测", "字符串", "代码中发现",
         "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
-        "在路上", "目标是", "暗示", "驱动程序代码", "代码显示",
+        "在路上", "目标是", "暗示", "驱动程序代码", "代码显示", "如期", "训练后期",
     ],
 }
 
@@ -180,7 +181,7 @@ LIVE: dict[str, list[str]] = {
         "brought", "has brought", "had brought", "completed", "has completed", "finished",
         "gpus installed", "has operated", "have operated", "has been operating", "operated since",
         "live since", "running since", "in operation since", "in service since",
-        "on sale", "went on sale", "went back on sale",
+        "on sale", "went on sale", "went back on sale", "powered up",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -195,6 +196,7 @@ LIVE: dict[str, list[str]] = {
         "à la disposition", "déjà", "exploite", "exploitent", "propose", "proposent",
         "fournit", "sert", "dépasse", "surpasse", "bat", "fonctionne", "fonctionnent",
         "livre depuis", "livrent depuis", "livre déjà", "livrent déjà",
+        "vient de", "viennent de", "existant", "existante", "existants", "existantes",
     ],
     "zh": [
         "上线", "启用", "开设", "开通", "投入运营", "投入使用", "正式运营", "开服", "发布", "推出",
@@ -411,16 +413,19 @@ CONTINUING: dict[str, list[str]] = {
         # retiring a product means it exists: "will retire o3 by September"
         "retire", "retires", "retiring", "deprecat*", "phase out", "phasing out", "sunset",
         "will remain", "will be discontinued", "discontinue*", "ramp up production",
-        "ramping up production", "boost output",
+        "ramping up production", "boost output", "resume sales", "resume shipments",
+        "resume exports", "resumed sales", "resumption of sales",
     ],
     "fr": [
         "continuera", "continueront", "continue de", "continue à", "continuent de",
         "continuent à", "conservera", "conserveront", "restera disponible",
         "toujours disponible", "retirera", "retireront", "retirer", "restera", "resteront",
         "demeurera", "ne sera plus disponible", "cessera", "montée en cadence",
+        "reprendre les ventes", "reprise des ventes", "reprendra les ventes",
     ],
     "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役", "停止服务",
-           "停止提供", "停止支持", "产量", "扩产", "增产", "持续供应", "持续出货", "持续供货"],
+           "停止提供", "停止支持", "产量", "扩产", "增产", "持续供应", "持续出货", "持续供货",
+           "恢复销售", "恢复供货", "恢复出货", "恢复"],
 }
 
 # A period of time. With a live verb in the present tense it is a schedule, not a fact

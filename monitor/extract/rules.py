@@ -105,19 +105,21 @@ PREDECESSOR = re.compile(
     r"(?:successor (?:to|of)|succeeds|succeed|succeeding|replaces|replacing|replace|"
     r"successeur (?:de|du|d')|succéder à|succède à|succédera à|succéderait à|succéderont à|"
     r"succéderaient à|remplace|remplacer|remplaçant|"
-    r"接替|取代|替代|接棒)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
+    r"接替|取代|替代|接棒|existing|existant|existante)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     # up to three words ("successeur du modèle de raisonnement R1") or a Chinese modifier
     # ("取代8月推出的GPT-5")
     r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+){0,3}|[^\s，。、]{1,8}的)$"
 )
-PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒")
+PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|exist")
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".
 VARIANT_OF = re.compile(
     r"(?:version|variant|variante|déclinaison)(?:\s+[\w\-]+)?\s+(?:of|de|du|d'|d’)\s*"
     r"(?:(?:its|the|their|son|sa|ses|le|la|l'|l’)\s*)?(?:[\w\-]+\s+)?$"
 )
-VARIANT_AFTER = re.compile(r"的?(?:改版|改良版|升级版|特供版|变体|衍生版|阉割版|缩水版)")
+VARIANT_AFTER = re.compile(
+    r"的?(?:改版|改良版|升级版|特供版|变体|衍生版|阉割版|缩水版|强化版|增强版|加强版)"
+)
 # Words before a name that make it the yardstick of a comparison: it exists ("priced in
 # line with Claude Opus 4.5", "beats GPT-5.1", "face à DeepSeek-V3", "对标GPT-5").
 COMPARED = re.compile(
@@ -126,7 +128,7 @@ COMPARED = re.compile(
     r"surpass(?:es|ed|ing)?|ahead of|above|below|par rapport à|face à|dépasse|surpasse|"
     r"concurrence|rivalisera avec|rivaliser avec|alongside|aux côtés d[eu]|au-dessus d[eu]|"
     r"对标|超越|超过|优于|击败|比肩|"
-    r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|"
+    r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|接近|"
     # a fraction of the yardstick: "about half the performance of the B300"
     r"(?:half|a third|a quarter|twice|double|moitié|tiers|quart)\s+"
     r"(?:the\s+|des\s+|de\s+la\s+)?"
@@ -140,7 +142,7 @@ COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
     r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
-    r"相当于|追平|追上|赶上|看齐|half|third|quarter|twice|double|moitié|tiers"
+    r"相当于|追平|追上|赶上|看齐|接近|half|third|quarter|twice|double|moitié|tiers"
 )
 # An appositive right after a name says what it is, and its verbs are about the name:
 # "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip

@@ -25,11 +25,12 @@ _ABBREVIATIONS = frozenset(
 # ... per language: "and a second zone" is no new clause (the French "a" is a verb)
 _JOINT_VERB_EN = (
     r"(?=(?:will|plans|would|expects|is|are|has|also|intends|aims|opened|"
-    r"launched|unveiled|released|announced|began|started|signed|said)\b)"
+    r"launched|unveiled|released|announced|began|started|signed|said|says)\b)"
 )
 _JOINT_VERB_FR = (
     r"(?=(?:va|prévoit|compte|prépare|envisage|a|annonce|ouvre|lance|commencera|ouvrira|"
-    r"lancera|sera|devrait|entend|vise|annoncé|ouvert|lancé|inauguré|signé)\b)"
+    r"lancera|sera|devrait|entend|vise|annoncé|ouvert|lancé|inauguré|signé|dit|indique|"
+    r"précise)\b)"
 )
 _CLAUSE = re.compile(
     r"[;；:：,，\s](?:b(?<=\sb)ut\s|w(?<=\sw)h(?:ile|ereas)\s|m(?<=\sm)ais\s|"  # \s but \s

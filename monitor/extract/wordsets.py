@@ -13,7 +13,7 @@ PRESENT_LIVE = frozenset([
     "comes online", "arrives", "sort", "arrive", "ouvre", "lance", "démarre",
 ])
 # Live cues with no tense (participles): a tensed cue of the same sentence decides.
-TENSELESS_LIVE = frozenset(["powered by", "built on", "using", "trained on", "基于"])
+TENSELESS_LIVE = frozenset(["powered by", "built on", "using", "trained on", "基于", "upgraded"])
 # Unveiling is not shipping: an unveiled product with a planned cue nearby is planned
 # ("unveiled the Ascend 920, due for mass production in the second half").
 UNVEILING = frozenset([
