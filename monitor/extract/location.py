@@ -166,7 +166,7 @@ def is_located(
     # a project named after its country: "Stargate UAE", "campus Stargate aux Émirats";
     # a region named after its city: "its region of Casablanca", "sa région de Casablanca"
     if place.kind != "demonym" and any(
-        TOKEN.findall(folded[m.end : place.start]) in ([], ["of"], ["de"], ["d'"], ["d’"])
+        TOKEN.findall(folded[m.end : place.start]) in ([], ["of"], ["de"], ["d'"], ["d’"], ["du"])
         for m in infra_before
     ):
         return True

@@ -370,11 +370,8 @@ def deployed_regions(
     put into each of several sites go to the countries of the nearest sentence before
     that places infrastructure, whoever owns it. ``sites``: sentences that place
     infrastructure without naming its owner, and their countries."""
-    regions = [
-        (_position(f.evidence), f.value)
-        for f in found.facts()
-        if f.kind == "region" and f.evidence is not None
-    ]
+    kept = {f.value for f in found.facts() if f.kind == "region"}  # none denied
+    regions = [(_position(ev), value) for ev, value in found.region_evidence if value in kept]
     countries = {value for _at, value in regions}
     if not countries:  # the title's places, but not a market ("为中国市场开发B30A")
         countries = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from monitor.extract.mentions import Mention
 from monitor.extract.names import NameMatch
 from monitor.extract.wordsets import SCOPE_AFTER
-from monitor.types import Fact
+from monitor.types import Evidence, Fact
 
 
 @dataclass(slots=True)
@@ -36,11 +36,15 @@ class Collector:
     def __init__(self) -> None:
         self._found: dict[tuple[str, str, str], Found] = {}
         self._denied: set[tuple[str, str, str]] = set()
+        # every sentence that gave a region, kept or not: the sites chips may go to
+        self.region_evidence: list[tuple[Evidence, str]] = []
 
     def record(self, fact: Fact, strength: int) -> None:
         """Keep the first mention, unless a later one states the status more firmly, or
         as firmly in the body where the first was in the title (headlines say "unveils"
         of a chip the body says ships next year)."""
+        if fact.kind == "region" and fact.evidence is not None:
+            self.region_evidence.append((fact.evidence, fact.value))
         known = self._found.get(fact.key)
         if (
             known is None
@@ -84,6 +88,8 @@ OTHER_ACTOR = re.compile(
     r"\b(?:officials?|government|governments|ministry|minister|department|regulators?|"
     r"prosecutors?|(?<!vice-)(?<!its )president|analysts?|commission|authorities|lawmakers|"
     r"investigators|rivals?|competitors?|partners?|operators|retailers|responsables|"
+    r"specialists?|experts?|consultants?|researchers?|economists?|spécialistes?|"
+    r"chercheurs?|économistes?|"
     r"gouvernement|ministère|"
     r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
     r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士"
