@@ -111,7 +111,7 @@ PLANNED: dict[str, list[str]] = {
         "arriveraient", "sortirait", "sortiraient", "serait lancé", "serait lancée",
         "indices", "l'arrivée prochaine", "mettrait", "mettraient", "finaliserait",
         "travaillerait", "préparerait", "prépareraient", "dans les cartons", "en préparation",
-        "serait", "seraient",
+        "serait", "seraient", "doit", "doivent",
         "future", "futurs", "futures",
         "accueillerait", "accueilleraient", "hébergerait", "hébergeraient", "abriterait",
         "abriteraient", "équiperait", "équiperaient", "servira", "serviront",
