@@ -41,6 +41,7 @@ from monitor.extract.rules import (
     PREDECESSOR,
     PREDECESSOR_GATE,
     VARIANT_AFTER,
+    VARIANT_GATE,
     VARIANT_OF,
     Collector,
     ReadText,
@@ -91,6 +92,7 @@ _QUESTION_TAIL = frozenset("?？\"'”»」』)）")  # last characters of a que
 _YEAR = re.compile(r"20\d\d")  # a year when no digit touches it (checked in code)
 # "于" and a month, with no modal before it: "DeepSeek於5月底推出" (not "将于5月底")
 _PAST_CJK_DATE = re.compile(r"(?<![将拟定计划预])于(?:\d{4}年)?\d{1,2}$")
+_PAST_CJK_DATE_ANYWHERE = re.compile(r"(?<![将拟定计划预])于(?:\d{4}年)?\d{1,2}")
 # 已 before announcing or entering a stage of work: what is done is the announcement
 _ANNOUNCED_ALREADY = re.compile(
     r"已(?:经)?(?:陆续|先后|正式)?(?:宣布|公布|披露|表示|签署|签约|计划|规划|启动建设|"
@@ -172,14 +174,16 @@ class Extractor:
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places, text)
-        if "已" in folded:  # "已陆续宣布...站点", "已进入训练后期": announced, not done
+        if "已" in folded and _ANNOUNCED_ALREADY.search(folded):
+            # "已陆续宣布...站点", "已进入训练后期": announced, not done
             mentions = [
                 Mention("neutral", m.value, m.start, m.end)
                 if m.value in _PERFECTIVE and _ANNOUNCED_ALREADY.match(folded, m.start)
                 else m
                 for m in mentions
             ]
-        if "于" in folded:  # "於5月底推出": a date told in the past, not a schedule
+        if "于" in folded and _PAST_CJK_DATE_ANYWHERE.search(folded):
+            # "於5月底推出": a date told in the past, not a schedule
             mentions = [
                 Mention("neutral", m.value, m.start, m.end)
                 if m.category == "timed"
@@ -431,7 +435,10 @@ class Extractor:
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             elif strength > 1 and (
-                VARIANT_OF.search(folded, window, name.start)
+                (
+                    VARIANT_GATE.search(folded, window, name.start)
+                    and VARIANT_OF.search(folded, window, name.start)
+                )
                 or VARIANT_AFTER.match(folded, name.end)
             ):
                 # "readying a version of the H20": the sentence's status is the variant's;

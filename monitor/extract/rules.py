@@ -123,6 +123,7 @@ VARIANT_OF = re.compile(
     r"(?:version|variant|variante|déclinaison)(?:\s+[\w\-]+)?\s+(?:of|de|du|d'|d’)\s*"
     r"(?:(?:its|the|their|son|sa|ses|le|la|l'|l’)\s*)?(?:[\w\-]+\s+)?$"
 )
+VARIANT_GATE = re.compile(r"version|varia|déclinaison")
 VARIANT_AFTER = re.compile(
     r"的?(?:改版|改良版|升级版|特供版|变体|衍生版|阉割版|缩水版|强化版|增强版|加强版)"
 )
@@ -178,15 +179,14 @@ def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
     """The sentence's subject company (the first named) and those joined to it by a
     conjunction ("OpenAI and NVIDIA"); a company named later in the sentence ("which
     competes with Huawei Cloud") is not the one building."""
-    named = [
-        m
-        for m in sentence
-        if m.category == "company"
-        # "La start-up américaine, rivale d'OpenAI, a annoncé": the rival is the subject
-        and not RIVAL_OF.search(fld.folded, max(0, m.start - 24), m.start)
-    ]
+    named = [m for m in sentence if m.category == "company"]
     if not named:
         return []
+    if _RIVAL_GATE.search(fld.folded, max(0, named[0].start - 24), named[-1].start):
+        # "La start-up américaine, rivale d'OpenAI, a annoncé": the rival is the subject
+        named = [m for m in named if not RIVAL_OF.search(fld.folded, max(0, m.start - 24), m.start)]
+        if not named:
+            return []
     chosen = [named[0]]
     for m in named[1:]:
         if CONJUNCTION.fullmatch(fld.folded, chosen[-1].end, m.start):
@@ -195,6 +195,7 @@ def region_companies(fld: ReadText, sentence: list[Mention]) -> list[str]:
 
 
 _PHRASE_END = re.compile(r"[,;:，；：]")
+_RIVAL_GATE = re.compile(r"rival|concurren|competitor|challenger")
 RIVAL_OF = re.compile(
     r"\b(?:rivale?s?|concurrente?s?|competitors?|challengers?)\s+(?:of|to|de|du|d'|d’)\s*$"
 )
