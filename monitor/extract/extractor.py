@@ -54,7 +54,7 @@ from monitor.extract.rules import (
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist, default_watchlist
-from monitor.extract.wordsets import CANCELLING, DENYING, STOPPING, UNVEILING
+from monitor.extract.wordsets import CANCELLING, DENYING, LEAKS, STOPPING, UNVEILING
 from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
@@ -432,6 +432,8 @@ class Extractor:
                 status = "planned"
             elif status == "live" and coordinated_planned(fld, clauses, name.start):
                 status = "planned"  # "将发布X，并推出Y"
+            elif status == "live" and any(c.value in LEAKS for c in sentence):
+                status, strength = "planned", max(strength, 1)  # a leak, however far
             if about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             elif strength > 1 and (

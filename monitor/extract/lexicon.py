@@ -97,7 +97,8 @@ PLANNED: dict[str, list[str]] = {
         "abritera", "abriteront", "entrera", "entreront", "deviendra", "deviendront",
         "équipera", "équiperont", "installera", "installeront",
         "échantillon*", "doit sortir", "vont acheter", "va acheter", "commandé",
-        "doit arriver", "doit être", "doivent être", "chaînes de code", "spéculation*",
+        "doit arriver", "doit être", "doivent être", "chaînes de code", "chaînes de caractères",
+        "spéculation*",
         # a purpose is not done yet: "des partenariats pour déployer des GPU en Italie"
         "pour déployer", "pour construire", "pour bâtir", "pour installer", "pour ouvrir",
         "pour lancer", "afin de déployer", "afin de construire", "afin d'installer",

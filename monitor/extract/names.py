@@ -309,13 +309,16 @@ def _edition_alone_ok(fam: Family, detail: re.Match[str]) -> bool:
 
 def _not_a_product(detail: re.Match[str], text: str) -> bool:
     """A family name alone used as an architecture ("Rubin-based systems", "Blackwell
-    架构") or, in Chinese, as the ordinary word it also is ("股价一路昇腾": soaring)."""
+    架构"), as a rack system ("Vera Rubin NVL144") or, in Chinese, as the ordinary word it
+    also is ("股价一路昇腾": soaring)."""
     groups = detail.groupdict()
     if groups.get("ver") or (groups.get("ed") or "").strip():
         return False
     after = text[detail.end() : detail.end() + 14].lower()
     if after.startswith(NOT_A_PRODUCT_AFTER):
         return True
+    if "NVL" in detail.group():
+        return True  # a rack system named after the family: "Vera Rubin NVL144"
     start = detail.start()
     if "\u4e00" <= text[start] <= "\u9fff":
         before = text[max(0, start - 3) : start]

@@ -14,6 +14,12 @@ PRESENT_LIVE = frozenset([
 ])
 # Live cues with no tense (participles): a tensed cue of the same sentence decides.
 TENSELESS_LIVE = frozenset(["powered by", "built on", "using", "trained on", "基于", "upgraded"])
+# Leaks: an early report whatever verb it quotes, however far the name ("Des chaînes de
+# caractères découvertes dans l'application font référence à « claude-opus-4-6 »").
+LEAKS = frozenset([
+    "code strings", "strings of code", "driver code", "chaînes de code",
+    "chaînes de caractères", "字符串", "代码中发现", "驱动程序代码", "代码显示",
+])
 # Unveiling is not shipping: an unveiled product with a planned cue nearby is planned
 # ("unveiled the Ascend 920, due for mass production in the second half").
 UNVEILING = frozenset([
