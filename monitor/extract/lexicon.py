@@ -134,7 +134,8 @@ PLANNED: dict[str, list[str]] = {
         "正在测试", "送样", "采购", "订购", "下单", "样品", "交付样品", "流片", "正在开发",
         "猜测", "推测", "字符串", "代码中发现",
         "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
-        "在路上", "目标是", "暗示", "驱动程序代码", "代码显示", "如期", "训练后期",
+        "在路上", "目标是", "暗示", "驱动程序代码", "代码显示", "如期", "训练后期", "字串",
+        "呼之欲出",
     ],
 }
 
@@ -183,7 +184,8 @@ LIVE: dict[str, list[str]] = {
         "brought", "has brought", "had brought", "completed", "has completed", "finished",
         "gpus installed", "has operated", "have operated", "has been operating", "operated since",
         "live since", "running since", "in operation since", "in service since",
-        "on sale", "went on sale", "went back on sale", "powered up",
+        "on sale", "went on sale", "went back on sale", "powered up", "online",
+        "reinforced its position", "strengthened its position", "strengthens its position",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -260,7 +262,7 @@ HYPOTHETICAL: dict[str, list[str]] = {
     ],
     "zh": [
         "是否", "或将", "能否", "如果", "假如", "倘若", "假若", "若是", "有可能", "有一天",
-        "有朝一日",
+        "有朝一日", "，若", "若能", "若如期",
     ],
 }
 

@@ -45,6 +45,24 @@ _PART_OF_A_PLACE = frozenset(
         "portes",
         "cœur",
         "coeur",
+        # a town the gazetteer lacks, placed from a known one: "south of Paris", "au nord
+        # de Lyon"
+        "north",
+        "south",
+        "east",
+        "west",
+        "north-east",
+        "north-west",
+        "south-east",
+        "south-west",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "nord",
+        "sud",
+        "est",
+        "ouest",
     ]
 )
 # a place that is only a landmark for the place before it

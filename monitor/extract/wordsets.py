@@ -18,7 +18,7 @@ TENSELESS_LIVE = frozenset(["powered by", "built on", "using", "trained on", "�
 # caractères découvertes dans l'application font référence à « claude-opus-4-6 »").
 LEAKS = frozenset([
     "code strings", "strings of code", "driver code", "chaînes de code",
-    "chaînes de caractères", "字符串", "代码中发现", "驱动程序代码", "代码显示",
+    "chaînes de caractères", "字符串", "代码中发现", "驱动程序代码", "代码显示", "字串",
 ])
 # Unveiling is not shipping: an unveiled product with a planned cue nearby is planned
 # ("unveiled the Ascend 920, due for mass production in the second half").
