@@ -206,7 +206,14 @@ def read_regions(
         clause = cues
         if not any(c.category in STATUS_CUES for c in cues):
             cues = sentence  # the clause says nothing about status: read the sentence
-        status, strength = status_of(cues, place.start, place.end)
+        # a list's places share the status of its first ("ouvrirait trois nouvelles
+        # régions, au Mexique, en Thaïlande et en Corée du Sud, quelques mois après avoir
+        # mis en service ..."): the cue nearest the last one may be about what follows
+        head = place
+        span = list_spans.get(place.start)
+        if span is not None and span[0] != place.start:
+            head = next((p for p in places if p.start == span[0]), place)
+        status, strength = status_of(cues, head.start, head.end)
         if status == "planned" and (
             existing_infra(fld, clause, place) or continues_here(cues, place)
         ):
