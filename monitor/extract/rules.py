@@ -164,7 +164,9 @@ APPOSITIVE = re.compile(
 APPOSITIVE_END = re.compile(r"[,;，；]")
 # "与OpenAI的GPT-5.2的竞争": a name between "with" and a word of rivalry
 COMPETED_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:[^\s，。、]{1,8}的)?$")
-COMPETED_AFTER = re.compile(r"[^，。；,;]{0,20}?(?:竞争|抗衡|比拼|较量)")
+COMPETED_AFTER = re.compile(
+    r"[^，。；,;]{0,20}?(?:竞争|抗衡|比拼|较量|大致相同|相同|相当|相近|持平)"
+)
 QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
 # A relative clause about the subject: its companies are objects, not owners.
 WHICH = re.compile(r"[,，]\s*(?:which|who|qui|dont|lequel|laquelle)\b")
