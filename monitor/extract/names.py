@@ -69,7 +69,7 @@ def _alternation(words: list[str]) -> str:
 _NOT_EDITIONS = (
     "Instruct|Chat|Base|Preview|Thinking|Distill|Powered|Based|Class|Like|Style|Level|Grade|Era|"
     "Series|Family|Model|Models|Generation|Compatible|Ready|Enabled|Driven|Backed|Sized|Scale|"
-    "Size|Type|Only|Free|Maker|Rival|Killer|Era|Version|Update|Release|Launch|Beta|Alpha|Weights"
+    "Size|Type|Only|Free|Maker|Rival|Killer|Version|Update|Release|Launch|Beta|Alpha|Weights"
 )
 _NEW_EDITION = rf"(?-i:[\-‐‑‒–](?!(?:{_NOT_EDITIONS})(?![a-z]))[A-Z][a-z]{{2,11}}){_RIGHT}"
 

@@ -330,8 +330,8 @@ def deployments_in(
     evidence: Evidence,
     chip_makers: set[str],
 ) -> list[Deployment]:
-    """(entity, status, strength, evidence) for chips put into an unnamed site here:
-    "NVIDIA GPUs will fill the sites", "18,000 GB300 chips to be installed"."""
+    """The chips put into an unnamed site here, one Deployment per maker: "NVIDIA GPUs
+    will fill the sites", "18,000 GB300 chips to be installed"."""
     if not any(m.category == "deploy" for m in sentence):
         return []
     owners = {
@@ -397,7 +397,7 @@ def deployed_regions(
         if each:
             # "... prévoit d'étendre au Nigeria, au Kenya et au Maroc son réseau de centres
             # de calcul. Chaque site accueillera des GPU Nvidia."
-            placed = [(_position(at), c) for at, countries in sites for c in countries]
+            placed = [(_position(at), c) for at, site_countries in sites for c in site_countries]
             here = _nearest_before(regions + placed, _position(evidence))
         elif len(here) > 1:
             # several sites in the item: the one of the nearest sentence before ("... Stargate

@@ -137,7 +137,7 @@ COMPARED = re.compile(
     r"对标|超越|超过|优于|击败|比肩|"
     r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|接近|"
     # a fraction of the yardstick: "about half the performance of the B300"
-    r"(?:half|a third|a quarter|twice|double|moitié|tiers|quart)\s+"
+    r"(?:half|twice|double|moitié)\s+"
     r"(?:the\s+|des\s+|de\s+la\s+)?"
     r"(?:(?:performance|speed|power|compute|performances|puissance|vitesse)\s+)?(?:of|de|du|d')|"
     r"相当于)\s*"
@@ -149,7 +149,7 @@ COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
     r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
-    r"相当于|追平|追上|赶上|看齐|接近|half|third|quarter|twice|double|moitié|tiers"
+    r"相当于|追平|追上|赶上|看齐|接近|half|twice|double|moitié"
 )
 # An appositive right after a name says what it is, and its verbs are about the name:
 # "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip
