@@ -7,13 +7,12 @@ from bisect import bisect_left
 
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import RELATIVE, TOKEN, ReadText, gap_span
-from monitor.extract.wordsets import PRESENT_LIVE, TENSELESS_LIVE, UNVEILING
+from monitor.extract.wordsets import PERFECTIVE_CJK, PRESENT_LIVE, TENSELESS_LIVE, UNVEILING
 
 STATUS_CUES = ("planned", "live")
 CLAUSE_STATUS = (*STATUS_CUES, "planned_weak")  # cues that make a relative clause about the name
 MODAL_REACH = 12  # characters between "will"/"计划" and the verb it governs
 CJK_MODAL_REACH = 30  # ... for a Chinese modal, whose verb ends the phrase
-_PERFECTIVE_CJK = frozenset(["已", "已经", "现已"])  # a verb after them has happened
 
 
 def within(fld: ReadText, start: int, end: int) -> list[Mention]:
@@ -59,10 +58,10 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
         ):
             return "planned", max(strength, 1)  # "秋季投用", "下半年上线": a schedule
         if (
-            nearest.value not in _PERFECTIVE_CJK
-            and any(c.value in _PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong)
+            nearest.value not in PERFECTIVE_CJK
+            and any(c.value in PERFECTIVE_CJK and 0 <= nearest.start - c.end <= 1 for c in strong)
         ) or (
-            nearest.value in _PERFECTIVE_CJK
+            nearest.value in PERFECTIVE_CJK
             and any(c.category == "live" and 0 <= c.start - nearest.end <= 1 for c in strong)
         ):
             return "live", strength  # "将基于已发布的X": 已 makes the verb past, whatever modal
@@ -128,7 +127,7 @@ def coordinated_planned(fld: ReadText, clauses: list[tuple[int, int]], start: in
                 return False
             for c in within(fld, c_start, c_end):
                 # its own modal, or what is already there ("并扩充其已营运的设施")
-                if c.category in _OWN_TENSE or c.value in _PERFECTIVE_CJK:
+                if c.category in _OWN_TENSE or c.value in PERFECTIVE_CJK:
                     return False
             p_start, p_end = clauses[index - 1]
             return any(

@@ -54,7 +54,14 @@ from monitor.extract.rules import (
 from monitor.extract.sentences import clause_spans, sentence_spans
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist, default_watchlist
-from monitor.extract.wordsets import CANCELLING, DENYING, LEAKS, STOPPING, UNVEILING
+from monitor.extract.wordsets import (
+    CANCELLING,
+    DENYING,
+    LEAKS,
+    PERFECTIVE_CJK,
+    STOPPING,
+    UNVEILING,
+)
 from monitor.types import Evidence, Fact, Item, value_key
 
 MAX_CHARS = 200_000  # untrusted text: read at most this much of a field
@@ -98,7 +105,6 @@ _ANNOUNCED_ALREADY = re.compile(
     r"已(?:经)?(?:陆续|先后|正式)?(?:宣布|公布|披露|表示|签署|签约|计划|规划|启动建设|"
     r"进入(?:训练|测试|研发|试产|开发))"
 )
-_PERFECTIVE = frozenset(["已", "已经"])
 _START = itemgetter(2)  # Mention.start, as a C key function
 _LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
 _PLACED_INFRA = frozenset(["place", "infra"])
@@ -178,7 +184,7 @@ class Extractor:
             # "已陆续宣布...站点", "已进入训练后期": announced, not done
             mentions = [
                 Mention("neutral", m.value, m.start, m.end)
-                if m.value in _PERFECTIVE and _ANNOUNCED_ALREADY.match(folded, m.start)
+                if m.value in PERFECTIVE_CJK and _ANNOUNCED_ALREADY.match(folded, m.start)
                 else m
                 for m in mentions
             ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 # Live verbs in the present tense: with a period of time (TIMED, a later year) they
 # announce a schedule ("ships in the second half").
 PRESENT_LIVE = frozenset([
-    "ships", "launches", "opens", "debuts", "releases", "begins", "starts", "goes live",
-    "comes online", "arrives", "sort", "arrive", "ouvre", "lance", "démarre",
+    "ships", "launches", "opens", "debuts", "releases", "begins", "goes live", "comes online",
+    "ouvre", "lance", "démarre",
 ])
+# Chinese words that make the live verb after them past, whatever modal: "将基于已发布的X".
+PERFECTIVE_CJK = frozenset(["已", "已经", "现已"])
 # Live cues with no tense (participles): a tensed cue of the same sentence decides.
 TENSELESS_LIVE = frozenset(["powered by", "built on", "using", "trained on", "基于", "upgraded"])
 # Leaks: an early report whatever verb it quotes, however far the name ("Des chaînes de
