@@ -344,13 +344,14 @@ REGULATORY: dict[str, list[str]] = {
         "export licence*", "export license*", "export control*", "export rule*", "licences to",
         "licenses to", "licence to", "license to", "export ban*", "entity list", "sanction*",
         "diverted", "diversion", "smuggl*", "prosecutors", "indicted", "indictment",
-        "fraud charges",
+        "fraud charges", "export restriction*", "export curb*", "curbs on exports",
     ],
     "fr": ["licence d'exportation", "licences d'exportation", "contrôle des exportations",
            "contrôles à l'exportation", "sanction*", "contrebande", "détourn*", "parquet",
-           "procureur*", "mis en examen", "inculp*"],
+           "procureur*", "mis en examen", "inculp*", "restrictions à l'exportation",
+           "restrictions d'exportation"],
     "zh": ["出口管制", "出口许可", "许可证", "实体清单", "制裁", "走私", "转运", "检方", "起诉",
-           "指控", "涉案", "欺诈"],
+           "指控", "涉案", "欺诈", "出口限制", "限制出口", "芯片出口", "晶片出口"],
 }
 
 # Words that contain a cue but are not one ("开发者" is a developer, not "开发" develop;
@@ -390,7 +391,8 @@ DEPLOY: dict[str, list[str]] = {
     "fr": ["install*", "déploy*", "accueill*", "équip*", "héberg*", "alimenter", "fonctionnera sur",
            "reposera sur", "fonctionnent", "tournent", "abrite", "abritent", "abritera",
            "abriteront"],
-    "zh": ["部署", "搭载", "配备", "装设", "安装", "采用", "导入", "引进", "进驻", "建置", "布建"],
+    "zh": ["部署", "搭载", "配备", "装设", "安装", "采用", "导入", "引进", "进驻", "建置", "布建",
+           "上线"],
 }
 
 # Infrastructure that already exists, whatever the verb's tense: "will expand its data

@@ -20,6 +20,10 @@ from monitor.extract.wordsets import (
     SERVING_FROM_LATIN,
 )
 
+# a verb of saying right after "在<place>": the place is where it was said
+_SAID_CJK = re.compile(r"(?:表示|宣布|称|透露|指出|介绍|说|发表)")
+# right after a place that says whose money or firms they are: "中国资本", "新加坡企业"
+_OWNERS_CJK = ("资本", "资金", "控股", "企业", "公司", "政府", "投资", "股东", "团队")
 _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 # a locative, a capitalised name and a comma right before the place ("in Zhangbei, ")
 _TOWN_COMMA = re.compile(
@@ -125,6 +129,8 @@ def is_located(
         before = folded[max(0, place.start - 4) : place.start]
         if before.endswith("来自"):
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
+        if before.endswith("在") and _SAID_CJK.match(folded, place.end):
+            return False  # where it was said: "负责人同日在深圳表示，华为云计划..."
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
             return True
         if (
@@ -265,6 +271,8 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         before = folded[max(0, place.start - 2) : place.start]
         if before.endswith("来自"):
             return False  # "来自越南的客户": customers come from there
+        if folded.startswith(_OWNERS_CJK, place.end):
+            return False  # "由中国资本控股的企业": who owns them, not where they run
         if before.endswith("由"):
             return True  # "改由新加坡节点提供服务"
         return any(before.endswith(w) for w in SERVING_FROM_CJK)

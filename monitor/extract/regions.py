@@ -46,7 +46,10 @@ from monitor.types import Evidence, Fact
 GOVERNMENT_VERB = re.compile(
     r"\s+(?:has\s+|have\s+|will\s+|a\s+|va\s+)?(?:pledg|urg|said|says|want|approv|sign|agree|"
     r"announc|order|bann|requir|ask|call|invest|commit|promis|demand|insist|exig|promet|veut|"
-    r"annonc|souhait)"
+    r"annonc|souhait|"
+    # the country waits for, hopes for or bets on its own: "La France attend pour sa part
+    # Alice Recoque, son propre exascale"
+    r"attend|espère|expects|hopes|awaits|mise sur|parie)"
 )
 _MARKET_AFTER = re.compile(r"\s*(?:市场|market|marché)")
 # chips put into each of several sites, named in a sentence before
@@ -65,6 +68,8 @@ THERE = re.compile(
 )
 POSSESSED_NAME_REACH = 20  # characters from "X's" to X's model: "OpenAI's open-weight gpt-oss"
 _NO_DEPLOYMENT = frozenset(["negation", "hypothetical", "regulatory", "consumer"])
+# Chinese deployment verbs whose object (the chips) follows them
+_OBJECT_AFTER = frozenset(["搭载", "配备", "采用", "导入", "引进"])
 
 
 def read_regions(
@@ -342,12 +347,24 @@ def deployments_in(
     if not owners or any(m.category in _NO_DEPLOYMENT for m in sentence):
         return []  # denied, hypothetical, a court case, or a phone's chip
     deploy = next(m for m in sentence if m.category == "deploy")
+    # a Chinese verb whose object follows: the chips must come after it ("采用昇腾910C的
+    # 集群"); "昇腾920...采用更先进的制程" is the chip adopting a process
+    if all(m.value in _OBJECT_AFTER for m in sentence if m.category == "deploy") and not (
+        _named_after(fld, deploy.start, s_end)
+        or any(m.category == "hardware" and m.start > deploy.start for m in sentence)
+    ):
+        return []
     status, strength = status_of(sentence, deploy.start, deploy.end)
     each = EACH_SITE.search(fld.folded, s_start, s_end) is not None
     there = THERE.search(fld.folded, s_start, s_end) is not None
     return [
         Deployment(entity, status, strength, evidence, each, there) for entity in sorted(owners)
     ]
+
+
+def _named_after(fld: ReadText, at: int, s_end: int) -> bool:
+    """A chip is named in the sentence after ``at``."""
+    return any(n.spec.kind == "chip" and at < n.start < s_end for n in fld.names)
 
 
 def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:

@@ -92,7 +92,11 @@ OTHER_ACTOR = re.compile(
     r"chercheurs?|économistes?|"
     r"gouvernement|ministère|"
     r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
-    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士"
+    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士|"
+    # untracked companies anywhere in the sentence: "微軟、谷歌亦相繼宣布在馬來西亞擴建"
+    r"\b(?:microsoft|google|amazon|aws|oracle|meta|baidu|bytedance|equinix|amd|intel|"
+    r"cerebras)\b|"
+    r"微软|谷歌|亚马逊|甲骨文|百度|字节跳动|脸书|三星|软银|英特尔"
 )
 # ... or a sentence opening on a name that is none of the mentions, then a comma or a verb
 # of saying: "Nscale, a London-based AI cloud company, is building ...", "Microsoft said"
