@@ -24,6 +24,8 @@ INFRA: dict[str, list[str]] = {
         "computing centre*", "computing center*", "compute centre*", "compute center*",
         "computing hub*", "infrastructure", "data residency", "in-country processing",
         "in-country data processing",
+        # a cloud's zones: "new zones in Bangkok and Manila" (not "zones" alone: rural zones)
+        "new zone", "new zones", "second zone", "third zone",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -37,6 +39,9 @@ INFRA: dict[str, list[str]] = {
         "résidence des données", "hébergement local des données",
         # also planned: the one phrase is both ("pour déployer des GPU en Italie")
         "pour déployer", "afin de déployer", "pour installer", "afin d'installer",
+        "nouvelle zone", "nouvelles zones", "deuxième zone", "troisième zone",
+        # a presence set up in a country (an office or a plant is nearer its own word)
+        "s'implanter", "s'implante", "s'implantera", "s'implanterait", "implantation",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
@@ -92,6 +97,7 @@ PLANNED: dict[str, list[str]] = {
         "commercialisera", "commercialiseront", "inaugurera", "inaugureront", "publiera",
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
+        "s'implantera", "s'implanterait", "s'implanter",
         "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
         "recevra", "recevront", "accueillera", "accueilleront", "hébergera", "hébergeront",
         "abritera", "abriteront", "entrera", "entreront", "deviendra", "deviendront",

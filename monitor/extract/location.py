@@ -83,6 +83,11 @@ _EPITHET = re.compile(
     r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
     r"provider|operator|lab)\b"
 )
+# right before a place where someone or something is based
+_BASED_IN = re.compile(
+    r"\b(?:based|headquartered|basée?s?)\s+(?:in|at|à|en|au|aux)\s+"
+    r"(?:the\s+)?$"
+)
 # right before a place that is the site's neighbour, not the site
 _BORDERING = re.compile(
     r"\b(?:borders?|bordering|near the border with|on the border with|across from|"
@@ -165,6 +170,8 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
+    if _BASED_IN.search(folded, max(0, place.start - 24), place.start):
+        return False  # ... or where a person is: "une analyste basée à Singapour"
     window = folded[max(0, place.start - 30) : place.start]
     if ("bord" in window or "front" in window or "face" in window or "across" in window) and (
         _BORDERING.search(window)

@@ -50,6 +50,7 @@ _CJK = re.compile("[\u3000-\u9fff\uf900-\uffef]")  # any character _is_cjk accep
 # (after) it, so the automaton itself enforces the boundary and words inside other words
 # ("gion" in "region", a town inside a word) are never reported. Same length: offsets hold.
 _NON_WORD = {c: " " for c in range(0x3000) if not chr(c).isalnum()}
+_JOINTS = re.compile(r"[\s\-‐‑–]+")
 _WIDE = re.compile(r"[^\x00-\u2fff]")
 # The fast route: str.translate looks every character of a non-ASCII string up in a dict
 # (15 us for a 400-character Chinese item); bytes.translate is a C table. Text whose
@@ -211,7 +212,12 @@ class MentionMatcher:
                         append(new(Mention, (category, value, start, end, kind)))
                     continue
                 for category, value, exact, capitalised, _prefix, kind in values:
-                    if exact is not None and original[start:end] != exact:
+                    if (
+                        exact is not None
+                        and original[start:end] != exact
+                        # "Hô Chi Minh-Ville" for "Hô Chi Minh Ville": only the joints differ
+                        and _JOINTS.sub(" ", original[start:end]) != _JOINTS.sub(" ", exact)
+                    ):
                         continue
                     if capitalised and not original[start].isupper():
                         continue

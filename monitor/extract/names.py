@@ -14,7 +14,11 @@ from typing import Any, NamedTuple
 
 from monitor.extract.textfold import fold_chinese
 from monitor.extract.watchlist import Family, Watchlist
-from monitor.extract.wordsets import CJK_VERB_GOVERNORS, NOT_A_PRODUCT_AFTER
+from monitor.extract.wordsets import (
+    CJK_VERB_GOVERNORS,
+    NOT_A_PRODUCT_AFTER,
+    NOT_A_PRODUCT_BEFORE,
+)
 
 # Suffixes a value drops: sizes, mixture-of-experts activations, tuning and build tags.
 _DROP = (
@@ -307,6 +311,10 @@ def _edition_alone_ok(fam: Family, detail: re.Match[str]) -> bool:
     return bool(groups.get("ver") or (groups.get("ed") or "").strip())
 
 
+# the word before a name, past one capitalised word ("architecture Vera Rubin")
+_WORD_BEFORE = re.compile(r"(\w+)\s+(?:[A-Z]\w*\s+)?$")
+
+
 def _not_a_product(detail: re.Match[str], text: str) -> bool:
     """A family name alone used as an architecture ("Rubin-based systems", "Blackwell
     架构"), as a rack system ("Vera Rubin NVL144") or, in Chinese, as the ordinary word it
@@ -320,6 +328,9 @@ def _not_a_product(detail: re.Match[str], text: str) -> bool:
     if "NVL" in detail.group():
         return True  # a rack system named after the family: "Vera Rubin NVL144"
     start = detail.start()
+    word = _WORD_BEFORE.search(text, max(0, start - 32), start)
+    if word is not None and word.group(1).lower() in NOT_A_PRODUCT_BEFORE:
+        return True  # "l'architecture Rubin", "l'architecture Vera Rubin"
     if "\u4e00" <= text[start] <= "\u9fff":
         before = text[max(0, start - 3) : start]
         return any(before.endswith(w) for w in CJK_VERB_GOVERNORS)

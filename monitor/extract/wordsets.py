@@ -79,6 +79,8 @@ NOT_A_PRODUCT_AFTER = (
     "-based", " based", "-class", " architecture", " generation", " platform", " era",
     "架构", "平台", "世代", "时代",
 )
+# ... and before it, in French word order ("la future architecture Rubin de Nvidia")
+NOT_A_PRODUCT_BEFORE = ("architecture", "plateforme", "génération", "gamme")
 # Chinese words that govern a family name used as the ordinary verb it also is
 # (昇腾/升腾 "soar"): "股价一路昇腾", "气势昇腾", "人气节节升腾".
 CJK_VERB_GOVERNORS = (
