@@ -115,12 +115,14 @@ PREDECESSOR = re.compile(
     r"(?:successor (?:to|of)|succeeds|succeed|succeeding|replaces|replacing|replace|"
     r"successeur (?:de|du|d')|succéder à|succède à|succédera à|succéderait à|succéderont à|"
     r"succéderaient à|remplace|remplacer|remplaçant|"
-    r"接替|取代|替代|接棒|existing|existant|existante)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
+    r"接替|取代|替代|接棒|existing|existant|existante|"
+    # the yardstick of time: "its biggest release since the R1 model that rattled markets"
+    r"since|depuis)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     # up to three words ("successeur du modèle de raisonnement R1") or a Chinese modifier
     # ("取代8月推出的GPT-5")
-    r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+\s+){0,3}|[^\s，。、]{1,8}的)$"
+    r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+(?:'s|’s)?\s+){0,3}|[^\s，。、]{1,8}的)$"
 )
-PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|exist")
+PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|exist|since|depuis")
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".
 VARIANT_OF = re.compile(
