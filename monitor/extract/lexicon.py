@@ -37,6 +37,8 @@ INFRA: dict[str, list[str]] = {
         "in-country data processing",
         # a cloud's zones: "new zones in Bangkok and Manila" (not "zones" alone: rural zones)
         "new zone", "new zones", "second zone", "third zone",
+        # cloud instances offered in a country are a local cloud service
+        "instances in",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -124,7 +126,7 @@ NOT_INFRA: dict[str, list[str]] = {
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
         "峰会", "收入", "营收", "政府", "法院",
-        "云服务商", "云厂商", "服务商",
+        "云服务商", "云厂商", "服务商", "云端服务商", "云端业者", "云业者",
         "销售", "客户", "需求", "展会", "展出", "论坛", "解决方案", "发布会", "发表会", "举行",
         "举办", "记者会", "说明会", "座谈会", "组装", "代工", "股价", "工厂", "用户", "银行",
         "区域总部", "地区总部", "市场", "零售商", "门店", "区域办公室", "区域办事处", "地区办公室",

@@ -339,11 +339,22 @@ def deployments_in(
     will fill the sites", "18,000 GB300 chips to be installed"."""
     if not any(m.category == "deploy" for m in sentence):
         return []
-    owners = {
-        n.spec.entity for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"
-    }
+    chips = [n for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"]
+    if chips and all(has_cjk(m.value) for m in sentence if m.category == "deploy"):
+        # Chinese clauses are short: the chips deployed share a clause with the verb
+        # ("紫霄规模部署，H20订单受阻": the H20 is not what is deployed)
+        verbs = [m for m in sentence if m.category == "deploy"]
+        chips = [n for n in chips if any(_same_clause(fld.folded, n.start, v.start) for v in verbs)]
+    owners = {n.spec.entity for n in chips}
     if any(m.category == "hardware" for m in sentence):
-        owners |= {m.value for m in sentence if m.category == "company" and m.value in chip_makers}
+        owners |= {
+            m.value
+            for m in sentence
+            if m.category == "company"
+            and m.value in chip_makers
+            # "chose Chinese AI hardware over Nvidia's": the one not chosen
+            and not _INSTEAD_OF.search(fld.folded, max(0, m.start - 16), m.start)
+        }
     if not owners or any(m.category in _NO_DEPLOYMENT for m in sentence):
         return []  # denied, hypothetical, a court case, or a phone's chip
     deploy = next(m for m in sentence if m.category == "deploy")
@@ -360,6 +371,17 @@ def deployments_in(
     return [
         Deployment(entity, status, strength, evidence, each, there) for entity in sorted(owners)
     ]
+
+
+_INSTEAD_OF = re.compile(
+    r"(?:\bover|instead of|rather than|plutôt que|au lieu d[e'’]|而非|而不是)\s*$"
+)
+_CJK_CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+def _same_clause(folded: str, a: int, b: int) -> bool:
+    """No clause break between the two positions."""
+    return _CJK_CLAUSE_END.search(folded, min(a, b), max(a, b)) is None
 
 
 def _named_after(fld: ReadText, at: int, s_end: int) -> bool:
