@@ -37,8 +37,9 @@ INFRA: dict[str, list[str]] = {
         "in-country data processing",
         # a cloud's zones: "new zones in Bangkok and Manila" (not "zones" alone: rural zones)
         "new zone", "new zones", "second zone", "third zone",
-        # cloud instances offered in a country are a local cloud service
-        "instances in",
+        # cloud instances offered in a country are a local cloud service, and so is hosting
+        # there: "Anthropic's Australian hosting is live", "requests processed in Sydney"
+        "instances in", "hosting", "hosted in", "processed in",
     ],
     "fr": [
         "centre de données", "centres de données", "centre de donnees", "datacenter*",
@@ -55,6 +56,7 @@ INFRA: dict[str, list[str]] = {
         "nouvelle zone", "nouvelles zones", "deuxième zone", "troisième zone",
         # a presence set up in a country (an office or a plant is nearer its own word)
         "s'implanter", "s'implante", "s'implantera", "s'implanterait", "implantation",
+        "hébergement", "hébergées en", "hébergées au", "traitées en", "traitées au",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",
@@ -158,7 +160,9 @@ REGULATORY: dict[str, list[str]] = {
 # "上线时间" is a launch date, not "上线" gone live). A cue inside one of these is dropped.
 NEUTRAL: dict[str, list[str]] = {
     "en": ["plan b", "data plan", "price plan", "business plan", "statement published",
-           "report published", "than expected", "than planned", "than anticipated"],
+           "report published", "than expected", "than planned", "than anticipated",
+           # hosting an event, not a service: "is hosting a workshop in July"
+           "hosting a", "hosting an", "hosting the", "hosting its"],
     "fr": [
         "communiqué publié", "rapport publié", "étude publiée",
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",

@@ -73,8 +73,9 @@ _PART_OF_A_PLACE = frozenset(
 _NEAR_ANOTHER = re.compile(r",\s*(?:near|close to|not far from|près de|non loin de)\s+(?:the\s+)?$")
 # between a place and the site it was chosen for
 _FOR_ITS = re.compile(
-    r"\s+(?:for|pour)\s+(?:its|their|sa|son|ses|leur|leurs|first|second|third|premier|"
-    r"première|deuxième|troisième)\s+(?:[\w'’-]+\s+){0,2}"
+    r"\s+(?:for|pour|as)\s+(?:(?:its|their|the|sa|son|ses|leur|leurs|le|la)\s+)?"
+    r"(?:first|second|third|premier|première|deuxième|troisième)\s+(?:[\w'’-]+\s+){0,3}|"
+    r"\s+(?:for|pour)\s+(?:its|their|sa|son|ses|leur|leurs)\s+(?:[\w'’-]+\s+){0,2}"
 )
 # right after a place that is where something will be: "Norway will host", "accueillera"
 _HOSTS = re.compile(r"\s+(?:will\s+|to\s+)?(?:hosts?|house[sd]?|accueill|héberg)")
@@ -83,6 +84,9 @@ _EPITHET = re.compile(
     r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
     r"provider|operator|lab)\b"
 )
+# right after a place, a relative clause about what is there
+_WHERE = re.compile(r"\s*,\s*(?:where|où)\s")
+_WHERE_REACH = 30  # characters from "where" to the infrastructure noun
 # right before a place where someone or something is based
 _BASED_IN = re.compile(
     r"\b(?:based|headquartered|basée?s?)\s+(?:in|at|à|en|au|aux)\s+"
@@ -183,6 +187,11 @@ def is_located(
         return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
     if _HOSTS.match(folded, place.end):
         return True  # the place hosts it: "le Mexique ... accueilleront des infrastructures"
+    where = _WHERE.match(folded, place.end)
+    if where is not None and any(m.start - where.end() <= _WHERE_REACH for m in infra_after):
+        # "Hong Kong and Singapore, where it has run data centres": whose they are, the
+        # clause says (rules.infra_next_clause)
+        return True
     if _NEAR_ANOTHER.search(folded, max(0, place.start - 16), place.start) and any(
         m.category == "place" and 0 < place.start - m.end <= 40 for m in sentence
     ):
