@@ -19,7 +19,9 @@ from monitor.extract.cues import (
     within,
 )
 from monitor.extract.location import (
+    PLACE_ANAPHOR_GATE,
     drop_name_parts,
+    place_anaphors,
     resolve_ambiguous_places,
 )
 from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
@@ -180,6 +182,8 @@ class Extractor:
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places, text)
+        if places and PLACE_ANAPHOR_GATE.search(folded):
+            mentions = mentions + place_anaphors(folded, mentions)
         if "已" in folded and _ANNOUNCED_ALREADY.search(folded):
             # "已陆续宣布...站点", "已进入训练后期": announced, not done
             mentions = [

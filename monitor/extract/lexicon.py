@@ -46,7 +46,8 @@ INFRA: dict[str, list[str]] = {
         "région cloud", "régions cloud", "région", "régions", "zone de disponibilité",
         "zones de disponibilité", "infrastructure cloud", "infrastructures cloud",
         "services cloud", "service cloud", "campus", "supercalculateur*", "grappe*",
-        "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "stargate",
+        "coentreprise", "cloud souverain", "capacité de calcul", "usine d'ia", "usines d'ia",
+        "stargate",
         "déploy*", "installé*", "serveurs", "en construire", "en ouvrir", "en installer",
         "site", "sites", "centre de calcul", "centres de calcul", "centre informatique",
         "pôle de calcul", "installation", "installations", "infrastructure", "infrastructures",
@@ -57,6 +58,7 @@ INFRA: dict[str, list[str]] = {
         # a presence set up in a country (an office or a plant is nearer its own word)
         "s'implanter", "s'implante", "s'implantera", "s'implanterait", "implantation",
         "hébergement", "hébergées en", "hébergées au", "traitées en", "traitées au",
+        "nœud", "nœuds", "noeud", "noeuds",
     ],
     "zh": [
         "数据中心", "资料中心", "云地域", "地域", "可用区", "云区域", "区域", "节点", "云服务",

@@ -87,6 +87,11 @@ _EPITHET = re.compile(
 # right after a place, a relative clause about what is there
 _WHERE = re.compile(r"\s*,\s*(?:where|où)\s")
 _WHERE_REACH = 30  # characters from "where" to the infrastructure noun
+# right before a place that says where a company comes from, in French word order
+_EPITHET_BEFORE = re.compile(
+    r"\b(?:géant|groupe|firme|société|entreprise|champion|constructeur|équipementier|"
+    r"fabricant|conglomérat)\s+(?:de|d'|d’)\s*$"
+)
 # right before a place where someone or something is based
 _BASED_IN = re.compile(
     r"\b(?:based|headquartered|basée?s?)\s+(?:in|at|à|en|au|aux)\s+"
@@ -174,6 +179,8 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
+    if _EPITHET_BEFORE.search(folded, max(0, place.start - 24), place.start):
+        return False  # "le géant de Shenzhen", "le groupe de Hangzhou": where it is from
     if _BASED_IN.search(folded, max(0, place.start - 24), place.start):
         return False  # ... or where a person is: "une analyste basée à Singapour"
     window = folded[max(0, place.start - 30) : place.start]
@@ -460,3 +467,32 @@ def _confirms(text: str, at: int, start: int) -> bool:
     if at > start:
         return _SENTENCE_END.search(text, start, at) is None
     return len(_SENTENCE_END.findall(text, at, start)) <= 1
+
+
+# A country said again without its name: "dans le royaume", "the Kingdom's first AI
+# campus" (French "y", there, was tried: it points at too many things)
+PLACE_ANAPHOR_GATE = re.compile(
+    r"kingdom|emirate|city-state|sultanate|royaume|émirat|cité-état|sultanat"
+)
+_PLACE_ANAPHOR = re.compile(
+    r"\b(?:the kingdom|the emirate|the city-state|the sultanate|le royaume|l['’]émirat|"
+    r"la cité-état|le sultanat)(?![\w-])"
+)
+
+
+def place_anaphors(folded: str, mentions: list[Mention]) -> list[Mention]:
+    """Places for the anaphors of a country (kind "anaphor"): each stands for the country
+    named most often before it, the nearest of those if several ("le groupe de Shenzhen
+    ... à Dammam, dans l'est du royaume saoudien ... y accéder" is Saudi Arabia)."""
+    found: list[Mention] = []
+    places = [m for m in mentions if m.category == "place"]
+    for match in _PLACE_ANAPHOR.finditer(folded):
+        counts: dict[str, tuple[int, int]] = {}
+        for p in places:
+            if p.end <= match.start():
+                count, _last = counts.get(p.value, (0, 0))
+                counts[p.value] = (count + 1, p.end)
+        if counts:
+            value = max(counts, key=lambda v: counts[v])
+            found.append(Mention("place", value, match.start(), match.end(), "anaphor"))
+    return found

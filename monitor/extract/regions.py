@@ -138,7 +138,7 @@ def read_regions(
             and (
                 ANAPHORA.search(fld.folded, s_start, s_end)
                 or (
-                    not OTHER_ACTOR.search(fld.folded, s_start, s_end)
+                    not _other_actor(fld.folded, s_start, s_end)
                     and not other_subject(fld, s_start, sentence)
                 )
             )
@@ -258,6 +258,23 @@ def _antecedents(fld: ReadText, sentence: list[Mention], clause_start: int) -> l
             break
         chosen.append(m)
     return list(dict.fromkeys(m.value for m in reversed(chosen)))
+
+
+# before an actor word, a preposition that makes it an object: "présentée aux opérateurs
+# partenaires", "sold to governments", "en présence du ministre"
+_OBJECT_BEFORE = re.compile(
+    r"(?:\b(?:(?<!according )to|with|for|aux|avec|pour|à)|en présence d[eu])\s+"
+    r"(?:the\s+|les\s+|des\s+|ses\s+|its\s+)?(?:[\w'’-]+\s+)?$"
+)
+
+
+def _other_actor(folded: str, s_start: int, s_end: int) -> bool:
+    """Someone other than the item's company acts or speaks in the sentence: an actor word
+    that is not the object of a preposition."""
+    for found in OTHER_ACTOR.finditer(folded, s_start, s_end):
+        if not _OBJECT_BEFORE.search(folded, max(s_start, found.start() - 30), found.start()):
+            return True
+    return False
 
 
 def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:

@@ -51,7 +51,8 @@ PLANNED: dict[str, list[str]] = {
         "commercialisera", "commercialiseront", "inaugurera", "inaugureront", "publiera",
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
         "livreront", "sortira", "sortiront", "mettra en service", "mettront en service",
-        "s'implantera", "s'implanterait", "s'implanter",
+        "s'implantera", "s'implanterait", "s'implanter", "achètera", "achèteront",
+        "achèterait", "achèteraient",
         # a promise of what comes ("a promis la sortie de Qwen3.5"), not "la puce promise"
         "promis de", "promis la", "promis le", "promis l'", "promis des", "promet", "promettent",
         "s'apprête", "s'apprêtent", "teste", "testent", "en test", "espère", "espèrent",
