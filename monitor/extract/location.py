@@ -34,7 +34,7 @@ _OF = frozenset(["of", "de", "du", "d'", "d’"])
 _CAPITAL_BEFORE = re.compile(r"\b(?:dans|à|en|près de)\s+(?:la\s+)?capitale\s+$")
 _CAPITAL_AFTER = re.compile(r"\s+capital\b")
 _LOCATIVE_THE = re.compile(r"\b(?:in|at|near|outside)\s+the\s+$")
-_PRONOUN_REACH = 60  # characters from the infrastructure noun to its pronoun's place
+_PRONOUN_REACH = 90  # characters from the infrastructure noun to its pronoun's place
 _PART_OF_A_PLACE = frozenset(
     [
         "outskirts",

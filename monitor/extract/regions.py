@@ -24,6 +24,7 @@ from monitor.extract.location import (
 )
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import (
+    ACTOR_WORDS,
     ANAPHORA,
     CONJUNCTION,
     OTHER_ACTOR,
@@ -135,6 +136,8 @@ def read_regions(
         refers_back = (
             lead_before
             and not country_subject(fld, s_start, sentence)
+            # "Plusieurs gouvernements européens ... font valoir leurs atouts": their own
+            and not _OPENING_ACTOR.match(fld.folded, s_start)
             and (
                 ANAPHORA.search(fld.folded, s_start, s_end)
                 or (
@@ -265,6 +268,13 @@ def _antecedents(fld: ReadText, sentence: list[Mention], clause_start: int) -> l
 _OBJECT_BEFORE = re.compile(
     r"(?:\b(?:(?<!according )to|with|for|aux|avec|pour|à)|en présence d[eu])\s+"
     r"(?:the\s+|les\s+|des\s+|ses\s+|its\s+)?(?:[\w'’-]+\s+)?$"
+)
+
+
+# a sentence that opens on other actors: its pronouns are theirs
+_OPENING_ACTOR = re.compile(
+    r"\s*[«\"“]?\s*(?:(?:plusieurs|several|many|some|certains|certaines|de nombreux|"
+    r"d'autres|other|les|the|des)\s+)?(?:" + ACTOR_WORDS + ")"
 )
 
 

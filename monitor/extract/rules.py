@@ -84,15 +84,18 @@ ANAPHORA = re.compile(
 # Department cited", "EU officials in Brussels", "rivals have built"). Without one, a
 # sentence naming no company, after the company was named, continues the item's story, as
 # reporting does ("New regions are planned for Brazil, he said").
-OTHER_ACTOR = re.compile(
+ACTOR_WORDS = (
     r"\b(?:officials?|government|governments|ministry|minister|department|regulators?|"
     r"prosecutors?|(?<!vice-)(?<!its )president|analysts?|commission|authorities|lawmakers|"
     r"investigators|rivals?|competitors?|partners?|operators|retailers|responsables|"
     r"specialists?|experts?|consultants?|researchers?|economists?|spécialistes?|"
     r"chercheurs?|économistes?|"
-    r"gouvernement|ministère|"
+    r"gouvernements?|ministère|"
     r"ministre|autorités|analystes?|enquêteurs|concurrents?|partenaires?)\b|"
-    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士|"
+    r"政府|官员|部门|监管|分析师|当局|委员会|检察|部长|对手|合作伙伴|人士"
+)
+OTHER_ACTOR = re.compile(
+    ACTOR_WORDS + "|"
     # untracked companies anywhere in the sentence: "微軟、谷歌亦相繼宣布在馬來西亞擴建"
     r"\b(?:microsoft|google|amazon|aws|oracle|meta|baidu|bytedance|equinix|amd|intel|"
     r"cerebras)\b|"

@@ -38,7 +38,7 @@ PLANNED: dict[str, list[str]] = {
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
         "construira", "déploiera", "intention", "attendu*", "devrait", "devraient", "prépare*",
         "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
-        "lancer", "en cours de construction",
+        "lancer", "en cours de construction", "à l'étude", "envisagé", "envisagée",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
         "sera", "seront", "commencera", "livrera", "débutera", "arrivera", "fournira",
         "pourrait", "pourraient",
