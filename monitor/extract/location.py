@@ -92,6 +92,11 @@ _EPITHET_BEFORE = re.compile(
     r"\b(?:géant|groupe|firme|société|entreprise|champion|constructeur|équipementier|"
     r"fabricant|conglomérat)\s+(?:de|d'|d’)\s*$"
 )
+# an ordinal before "after <place>": the place holds an earlier one of the same
+_ORDINAL_BEFORE = re.compile(
+    r"\b(?:second|third|fourth|fifth|deuxième|troisième|quatrième|cinquième|seconde?)\b"
+    r"[^.;]{0,35}\b(?:after|après)\s+$"
+)
 # right before a place where someone or something is based
 _BASED_IN = re.compile(
     r"\b(?:based|headquartered|basée?s?)\s+(?:in|at|à|en|au|aux)\s+"
@@ -248,6 +253,15 @@ def is_located(
     ):
         return True  # "a fourth African region after Johannesburg, Cairo and Lagos", "22
         # regions worldwide, from Seoul and Bangkok to São Paulo"
+    if (
+        words
+        and words[-1] in ("after", "après")
+        and infra_before
+        and _ORDINAL_BEFORE.search(folded, max(0, place.start - 50), place.start)
+    ):
+        return True  # "a cloud region in Cairo ..., its second on the continent after Johannesburg"
+    if words and words[-1] == "outside" and place.kind.startswith("city"):
+        return True  # "a facility outside Bangkok" (but "outside China" is elsewhere)
     # infrastructure meant for a country: "new regions are planned for Brazil", "une
     # usine d'IA pour l'Italie" (a chip "for the Chinese market" has no infrastructure)
     if (

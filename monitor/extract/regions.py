@@ -382,6 +382,17 @@ def deployments_in(
             # "chose Chinese AI hardware over Nvidia's": the one not chosen
             and not _INSTEAD_OF.search(fld.folded, max(0, m.start - 16), m.start)
         }
+        if not chips and any(
+            m.category == "hardware" and _DEFINITE.search(fld.folded, max(0, m.start - 8), m.start)
+            for m in sentence
+        ):
+            # "the chips" are those the item named before, if one maker's, whoever the
+            # sentence's subject ("Tencent ... has begun installing the chips")
+            makers = {
+                n.spec.entity for n in fld.names if n.spec.kind == "chip" and n.end <= s_start
+            }
+            if len(makers) == 1:
+                owners = makers
     if not owners or any(m.category in _NO_DEPLOYMENT for m in sentence):
         return []  # denied, hypothetical, a court case, or a phone's chip
     deploy = next(m for m in sentence if m.category == "deploy")
@@ -403,6 +414,7 @@ def deployments_in(
 _INSTEAD_OF = re.compile(
     r"(?:\bover|instead of|rather than|plutôt que|au lieu d[e'’]|而非|而不是)\s*$"
 )
+_DEFINITE = re.compile(r"\b(?:the|these|those|les|ces)\s+$")
 _CJK_CLAUSE_END = re.compile(r"[，,；;：:]")
 
 
