@@ -114,6 +114,9 @@ NOT_INFRA: dict[str, list[str]] = {
         "data center sector", "data centre operators", "data center operators",
         "data centre spending", "data center spending", "data centre stocks",
         "data center stocks",
+        # people and firms around it: "sold to its 9,000 employees in Morocco"
+        "employees", "staff", "workforce", "consultancy", "consulting firm", "law firm",
+        "brokerage",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -126,6 +129,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "bloquée", "bloqué", "bloquées", "bloqués",
         "marché des centres de données", "secteur des centres de données",
         "boom des centres de données", "opérateurs de centres de données",
+        "collaborateurs", "salariés", "employés", "cabinet", "cabinets",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -149,8 +153,10 @@ REGULATORY: dict[str, list[str]] = {
         "licenses to", "licence to", "license to", "export ban*", "entity list", "sanction*",
         "diverted", "diversion", "smuggl*", "prosecutors", "indicted", "indictment",
         "fraud charges", "export restriction*", "export curb*", "curbs on exports",
+        "exports to",
     ],
     "fr": ["licence d'exportation", "licences d'exportation", "contrôle des exportations",
+           "exportation vers", "exportations vers",
            "contrôles à l'exportation", "sanction*", "contrebande", "détourn*", "parquet",
            "procureur*", "mis en examen", "inculp*", "restrictions à l'exportation",
            "restrictions d'exportation"],

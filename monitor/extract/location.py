@@ -82,7 +82,9 @@ _HOSTS = re.compile(r"\s+(?:will\s+|to\s+)?(?:hosts?|house[sd]?|accueill|héberg
 # right after a place that says where a company comes from
 _EPITHET = re.compile(
     r"(?:\s+|-)(?:based|headquartered|company|group|firm|giant|start-?up|conglomerate|"
-    r"provider|operator|lab)\b"
+    r"provider|operator|lab|"
+    # a market, not a site: "its China-specific data-centre chip", "the China-market version"
+    r"specific|market|only|bound|focused|compliant)\b"
 )
 # right after a place, a relative clause about what is there
 _WHERE = re.compile(r"\s*,\s*(?:where|où)\s")
