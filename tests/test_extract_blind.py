@@ -92,6 +92,10 @@ SETS = [
     BlindSet("blind14", 120, 25, precision=0.98, recall=0.95, status=0.95, lang_f1=0.94),
     # blind 15: first run (4502cdf) P 0.958, R 0.936, F1 0.947, status 0.844
     BlindSet("blind15", 120, 25, precision=0.96, recall=0.93, status=0.91, lang_f1=0.87),
+    # blind 16: first run (3087e81) P 0.967, R 0.919, F1 0.943, status 0.936
+    BlindSet("blind16", 120, 24, precision=0.98, recall=0.95, status=0.93, lang_f1=0.94),
+    # blind 17: first run (ba7cdcf) P 0.966, R 0.874, F1 0.918, status 0.884
+    BlindSet("blind17", 120, 24, precision=0.97, recall=0.92, status=0.87, lang_f1=0.93),
 ]
 IDS = [s.name for s in SETS]
 
