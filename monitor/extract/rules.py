@@ -118,14 +118,14 @@ PREDECESSOR = re.compile(
     r"(?:successor (?:to|of)|succeeds|succeed|succeeding|replaces|replacing|replace|"
     r"successeur (?:de|du|d')|succéder à|succède à|succédera à|succéderait à|succéderont à|"
     r"succéderaient à|remplace|remplacer|remplaçant|"
-    r"接替|取代|替代|接棒|existing|existant|existante|"
+    r"接替|取代|替代|接棒|填补|existing|existant|existante|"
     # the yardstick of time: "its biggest release since the R1 model that rattled markets"
     r"since|depuis)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     # up to three words ("successeur du modèle de raisonnement R1") or a Chinese modifier
     # ("取代8月推出的GPT-5")
     r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+(?:'s|’s)?\s+){0,3}|[^\s，。、]{1,8}的)$"
 )
-PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|exist|since|depuis")
+PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis")
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".
 VARIANT_OF = re.compile(
@@ -144,7 +144,10 @@ COMPARED = re.compile(
     r"surpass(?:es|ed|ing)?|ahead of|above|below|par rapport à|face à|dépasse|surpasse|"
     r"concurrence|rivalisera avec|rivaliser avec|alongside|aux côtés d[eu]|au-dessus d[eu]|"
     r"对标|超越|超过|优于|击败|比肩|"
-    r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|接近|"
+    r"媲美|胜过|落后于|相比|约为|追平|追上|赶上|看齐|接近|较|介于|"
+    # "the same brief as Qwen3-Omni", "des performances proches de celles des H20"
+    r"same(?:\s+[\w-]+)?\s+as|proches?\s+de\s+cel(?:le|les|ui|ux)\s+d(?:e|u|es)|"
+    r"comparables?\s+à|similaires?\s+à|équivalentes?\s+à|"
     # a fraction of the yardstick: "about half the performance of the B300"
     r"(?:half|twice|double|moitié)\s+"
     r"(?:the\s+|des\s+|de\s+la\s+)?"
@@ -158,7 +161,8 @@ COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
     r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
-    r"相当于|追平|追上|赶上|看齐|接近|half|twice|double|moitié"
+    r"相当于|追平|追上|赶上|看齐|接近|较|介于|half|twice|double|moitié|same|proche|comparable|"
+    r"similaire|équivalent"
 )
 # An appositive right after a name says what it is, and its verbs are about the name:
 # "the Rubin CPX, an accelerator that will ship at the end of 2026", "GB300 systems, a chip
@@ -174,7 +178,7 @@ APPOSITIVE_END = re.compile(r"[,;，；]")
 # "与OpenAI的GPT-5.2的竞争": a name between "with" and a word of rivalry
 COMPETED_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:[^\s，。、]{1,8}的)?$")
 COMPETED_AFTER = re.compile(
-    r"[^，。；,;]{0,20}?(?:竞争|抗衡|比拼|较量|大致相同|相同|相当|相近|持平)"
+    r"[^，。；,;]{0,20}?(?:竞争|抗衡|比拼|较量|大致相同|相同|相当|相近|持平|之间)"
 )
 QUESTION_END = re.compile(r"[?？][\"'”»」』)）]*$")
 # A relative clause about the subject: its companies are objects, not owners.
