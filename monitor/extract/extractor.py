@@ -19,7 +19,7 @@ from monitor.extract.cues import (
     within,
 )
 from monitor.extract.location import (
-    PLACE_ANAPHOR_GATE,
+    PLACE_ANAPHOR_WORDS,
     drop_name_parts,
     place_anaphors,
     resolve_ambiguous_places,
@@ -182,7 +182,7 @@ class Extractor:
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places, text)
-        if places and PLACE_ANAPHOR_GATE.search(folded):
+        if places and any(word in folded for word in PLACE_ANAPHOR_WORDS):
             mentions = mentions + place_anaphors(folded, mentions)
         if "已" in folded and _ANNOUNCED_ALREADY.search(folded):
             # "已陆续宣布...站点", "已进入训练后期": announced, not done

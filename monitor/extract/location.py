@@ -186,9 +186,10 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
-    if _EPITHET_BEFORE.search(folded, max(0, place.start - 24), place.start):
+    near = folded[max(0, place.start - 24) : place.start]
+    if ("de" in near or "d'" in near or "d’" in near) and _EPITHET_BEFORE.search(near):
         return False  # "le géant de Shenzhen", "le groupe de Hangzhou": where it is from
-    if _BASED_IN.search(folded, max(0, place.start - 24), place.start):
+    if ("bas" in near or "headq" in near) and _BASED_IN.search(near):
         return False  # ... or where a person is: "une analyste basée à Singapour"
     window = folded[max(0, place.start - 30) : place.start]
     if ("bord" in window or "front" in window or "face" in window or "across" in window) and (
@@ -201,7 +202,7 @@ def is_located(
         return True  # a town the gazetteer lacks, then its state: "in Zhangbei, Hebei"
     if _HOSTS.match(folded, place.end):
         return True  # the place hosts it: "le Mexique ... accueilleront des infrastructures"
-    where = _WHERE.match(folded, place.end)
+    where = _WHERE.match(folded, place.end) if "," in folded[place.end : place.end + 3] else None
     if where is not None and any(m.start - where.end() <= _WHERE_REACH for m in infra_after):
         # "Hong Kong and Singapore, where it has run data centres": whose they are, the
         # clause says (rules.infra_next_clause)
@@ -487,8 +488,16 @@ def _confirms(text: str, at: int, start: int) -> bool:
 
 # A country said again without its name: "dans le royaume", "the Kingdom's first AI
 # campus" (French "y", there, was tried: it points at too many things)
-PLACE_ANAPHOR_GATE = re.compile(
-    r"kingdom|emirate|city-state|sultanate|royaume|émirat|cité-état|sultanat"
+# (substrings first: one "in" per word is cheaper than a regex over the item)
+PLACE_ANAPHOR_WORDS = (
+    "kingdom",
+    "emirate",
+    "city-state",
+    "sultanate",
+    "royaume",
+    "émirat",
+    "cité-état",
+    "sultanat",
 )
 _PLACE_ANAPHOR = re.compile(
     r"\b(?:the kingdom|the emirate|the city-state|the sultanate|le royaume|l['’]émirat|"
