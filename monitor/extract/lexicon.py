@@ -116,7 +116,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "data center stocks",
         # people and firms around it: "sold to its 9,000 employees in Morocco"
         "employees", "staff", "workforce", "consultancy", "consulting firm", "law firm",
-        "brokerage",
+        "brokerage", "earnings call", "conference call",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -141,7 +141,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "地区办事处",
         "数据中心营收", "数据中心收入", "数据中心业务", "资料中心营收", "资料中心收入", "下载量",
         "数据中心市场", "数据中心产业", "数据中心行业", "数据中心热潮", "资料中心市场",
-        "资料中心产业", "数据中心运营商", "资料中心营运商",
+        "资料中心产业", "数据中心运营商", "资料中心营运商", "研发中心", "研发据点", "研发",
     ],
 }
 
@@ -170,7 +170,9 @@ NEUTRAL: dict[str, list[str]] = {
     "en": ["plan b", "data plan", "price plan", "business plan", "statement published",
            "report published", "than expected", "than planned", "than anticipated",
            # hosting an event, not a service: "is hosting a workshop in July"
-           "hosting a", "hosting an", "hosting the", "hosting its"],
+           "hosting a", "hosting an", "hosting the", "hosting its",
+           # made to run on hardware is no deployment of it
+           "optimized to run on", "optimised to run on", "adapted to run on"],
     "fr": [
         "communiqué publié", "rapport publié", "étude publiée",
         "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",

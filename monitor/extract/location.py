@@ -101,8 +101,10 @@ _ORDINAL_BEFORE = re.compile(
 )
 # right before a place where someone or something is based
 _BASED_IN = re.compile(
-    r"\b(?:based|headquartered|basée?s?)\s+(?:in|at|à|en|au|aux)\s+"
-    r"(?:the\s+)?$"
+    r"(?:\b(?:based|headquartered|basée?s?)|"
+    r"\b(?:analyste|gérant|gérante|consultant|consultante|économiste|investisseur|expert|"
+    r"chercheur|chercheuse|juriste|associé|associée|banquier|courtier|analystes|gérants)"
+    r"\s+(?:[\w'’-]+\s+)?(?:installée?s?|établie?s?))\s+(?:in|at|à|en|au|aux)\s+(?:the\s+)?$"
 )
 # right before a place that is the site's neighbour, not the site
 _BORDERING = re.compile(
@@ -150,6 +152,12 @@ def is_located(
         before = folded[max(0, place.start - 4) : place.start]
         if before.endswith("来自"):
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
+        if folded.startswith(("以外", "之外"), place.end):
+            return False  # "在美国以外": elsewhere
+        if folded[place.start : place.end] in ("国内", "内地") and not any(
+            before.endswith(w) for w in LOCATIVE_CJK
+        ):
+            return False  # "国内服务器代工业者": domestic, an adjective; "在国内" is a place
         if before.endswith("在") and _SAID_CJK.match(folded, place.end):
             return False  # where it was said: "负责人同日在深圳表示，华为云计划..."
         if place.kind != "demonym" and any(w in before for w in LOCATIVE_CJK):
@@ -189,8 +197,9 @@ def is_located(
     near = folded[max(0, place.start - 24) : place.start]
     if ("de" in near or "d'" in near or "d’" in near) and _EPITHET_BEFORE.search(near):
         return False  # "le géant de Shenzhen", "le groupe de Hangzhou": where it is from
-    if ("bas" in near or "headq" in near) and _BASED_IN.search(near):
-        return False  # ... or where a person is: "une analyste basée à Singapour"
+    if ("bas" in near or "headq" in near or "install" in near) and _BASED_IN.search(near):
+        return False  # ... or where a person is: "une analyste basée à Singapour", "un
+        # gérant installé à Hong Kong"
     window = folded[max(0, place.start - 30) : place.start]
     if ("bord" in window or "front" in window or "face" in window or "across" in window) and (
         _BORDERING.search(window)

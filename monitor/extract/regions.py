@@ -294,10 +294,19 @@ def other_subject(fld: ReadText, s_start: int, sentence: list[Mention]) -> bool:
     opening = dateline.end() if dateline else s_start
     found = OTHER_SUBJECT.match(fld.text, opening)
     if found is None:
-        return False
+        # a Latin name as the subject of a Chinese verb: "阿联酋G42正在阿布扎比建设"
+        found = _CJK_LATIN_SUBJECT.search(
+            fld.folded, s_start, sentence[-1].end if sentence else s_start
+        )
+        if found is None:
+            return False
+        return not any(m.start < found.end() and m.end > found.start() for m in sentence)
     return not any(m.start < found.end() and m.end > opening for m in sentence)
 
 
+_CJK_LATIN_SUBJECT = re.compile(
+    r"(?<=[\u4e00-\u9fff，、])[a-z][a-z0-9]{1,15}(?=正在|将|已经|已|宣布|计划|则|亦|也|表示|称)"
+)
 # a wire's dateline: "DHAHRAN:", "BENGALURU, March 30 -", "LONDON, March 12 (EIW) -"
 DATELINE = re.compile(
     r"[A-ZÀ-Ý][A-ZÀ-Ý .'-]{2,30}(?:,[^-—–:()]{1,30})?\s*(?:\([^)]{1,30}\))?\s*[-—–:]\s+"
@@ -366,6 +375,13 @@ def deployments_in(
     will fill the sites", "18,000 GB300 chips to be installed"."""
     if not any(m.category == "deploy" for m in sentence):
         return []
+    neutral = [(m.start, m.end) for m in sentence if m.category == "neutral"]
+    if neutral and all(
+        any(a <= m.start and m.end <= b for a, b in neutral)
+        for m in sentence
+        if m.category == "deploy"
+    ):
+        return []  # "optimized to run on domestic hardware": made for it, not deployed
     chips = [n for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"]
     if chips and all(has_cjk(m.value) for m in sentence if m.category == "deploy"):
         # Chinese clauses are short: the chips deployed share a clause with the verb
@@ -466,12 +482,13 @@ def deployed_regions(
             and m.start < text_offset
             and not _MARKET_AFTER.match(fld.folded, m.end)
         }
-    # sites no tracked company owns: "Nscale will build a campus in Narvik"
-    unowned = {country for _at, placed in sites for country in placed}
     for entity, status, strength, evidence, each, there in deployments:
         here = countries
         if there and not regions:
-            here = unowned  # "... aim to have 100,000 Nvidia GPUs installed there"
+            # sites no tracked company owns, named before: "Nscale will build a campus in
+            # Narvik ... aim to have 100,000 Nvidia GPUs installed there"
+            at = _position(evidence)
+            here = {c for site, placed in sites if _position(site) < at for c in placed}
         if each:
             # "... prévoit d'étendre au Nigeria, au Kenya et au Maroc son réseau de centres
             # de calcul. Chaque site accueillera des GPU Nvidia."

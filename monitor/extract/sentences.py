@@ -50,8 +50,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if match.group("latin") and text[match.start()] == ".":
             before = text[max(0, match.start() - 12) : match.start()].split()
             word = before[-1].lower() if before else ""
-            if word in _ABBREVIATIONS or len(word) == 1:
-                continue  # "U.S. firms", "Mr. Wu", initials
+            if (word in _ABBREVIATIONS or len(word) == 1) and "\n" not in match.group("latin"):
+                continue  # "U.S. firms", "Mr. Wu", initials; a line break still ends it
+                # ("l'université de Yaoundé I.\n\n« Jusqu'ici ...")
         end = match.end()
         # _add_span inlined (a call per sentence): whitespace trimmed
         while start < end and text[start].isspace():

@@ -191,9 +191,11 @@ NEGATION: dict[str, list[str]] = {
         "shuts", "shut down", "shutting", "shutters", "closes its", "closed its", "closure of",
         "did not mention", "made no mention",
         "not build*", "not open*", "not launch*", "not deploy*", "no new", "not a customer",
+        "never released", "never launched", "never shipped", "never came out",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
+        "jamais sorti", "jamais sortie", "jamais lancé", "jamais lancée",
         "pas de projet", "ne prévoit pas", "n'envisage pas", "n'entend pas", "n'a pas prévu",
         "a renoncé",
         "ne compte pas", "ne va pas", "n'ouvrira pas", "ne lancera pas", "ne construira pas",
