@@ -40,6 +40,7 @@ from monitor.extract.rules import (
     COMPARED_GATE,
     COMPETED_AFTER,
     COMPETED_BEFORE,
+    PAST_MODIFIER_CJK,
     PREDECESSOR,
     PREDECESSOR_GATE,
     VARIANT_AFTER,
@@ -401,22 +402,27 @@ class Extractor:
                 about_name = any(c.category in STATUS_CUES for c in relative)
             if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
-            window = max(0, name.start - 40)
-            if PREDECESSOR_GATE.search(fld.folded, window, name.start) and PREDECESSOR.search(
-                fld.folded, window, name.start
+            # the words before the name's list ("取代此前并存的GPT-4o、o3": both exist)
+            window = max(0, g_start - 40)
+            if PREDECESSOR_GATE.search(fld.folded, window, g_start) and PREDECESSOR.search(
+                fld.folded, window, g_start
             ):
                 # "the successor to its R1 model", "replaces GPT-4o": the older one exists
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
             folded = fld.folded
             if (
-                COMPARED_GATE.search(folded, window, name.start)
-                and COMPARED.search(folded, window, name.start)
+                COMPARED_GATE.search(folded, window, g_start)
+                and COMPARED.search(folded, window, g_start)
             ) or (
                 COMPETED_BEFORE.search(folded, window, name.start)
                 and COMPETED_AFTER.match(folded, name.end)
             ):
                 # the yardstick of a comparison exists: "priced in line with Claude Opus 4.5"
+                found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
+                continue
+            if "的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start):
+                # "此前已开源的视觉理解模型Qwen3-VL将推出更多尺寸": the model is out
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
             # a cue far from a name in a long clause is usually about something else; names

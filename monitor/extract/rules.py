@@ -125,6 +125,12 @@ PREDECESSOR = re.compile(
     # ("取代8月推出的GPT-5")
     r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+(?:'s|’s)?\s+){0,3}|[^\s，。、]{1,8}的)$"
 )
+# A Chinese modifier telling that the name was already out: "此前已开源的视觉理解模型Qwen3-VL",
+# "去年发布的GPT-4o" (but not "已宣布将推出的": announced, still to come)
+PAST_MODIFIER_CJK = re.compile(
+    r"(?:已经|已|此前|之前|去年|早前)(?:(?!将|计划|预计|宣布|拟)[^，。；、：:\s]){1,6}的"
+    r"(?:(?!将|计划|预计|路线)[^，。；、：:\s]){0,10}$"
+)
 PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis")
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".

@@ -253,8 +253,8 @@ CONTINUING: dict[str, list[str]] = {
     "zh": ["继续", "仍将", "仍然提供", "保留", "照常", "下线", "停用", "退役", "停止服务",
            "停止提供", "停止支持", "产量", "扩产", "增产", "持续供应", "持续出货", "持续供货",
            "恢复销售", "恢复供货", "恢复出货", "恢复",
-           # stopping what exists: "将于6月30日起停止在API上提供o3"
-           "停止"],
+           # stopping what exists: "将于6月30日起停止在API上提供o3", "从ChatGPT下架"
+           "停止", "下架"],
 }
 
 # A period of time. With a live verb in the present tense it is a schedule, not a fact
