@@ -216,7 +216,7 @@ EXISTING: dict[str, list[str]] = {
     "en": [
         "existing", "expand its", "expands its", "expanding its", "expanded its", "extend its",
         "extends its", "upgrade its", "upgrades its", "upgrading its", "served from", "use its",
-        "uses its", "using its",
+        "uses its", "using its", "upgrade of its", "expansion of its", "extension of its",
     ],
     "fr": [
         "existant", "existante", "existants", "existantes", "agrandir son", "agrandit son",

@@ -236,7 +236,11 @@ def read_regions(
         denied = any(
             in_scope(fld.folded, c, place.start)
             and not _headline_gap(fld.folded, c, place)
-            and (c.value in DENYING or not has_cjk(c.value) or same_phrase(fld.folded, c, place))
+            and (
+                c.value in DENYING
+                or (not has_cjk(c.value) and not _new_subject_between(fld.folded, c, place))
+                or same_phrase(fld.folded, c, place)
+            )
             for c in negations
         )
         for entity in owners:
@@ -314,6 +318,20 @@ DATELINE = re.compile(
 
 
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")
+
+
+# a joint to a clause with its own subject: ", and the Kuala Lumpur region will be built"
+_NEW_SUBJECT = re.compile(
+    r",\s+(?:and|but|while|whereas|mais|tandis que|alors que)\s+"
+    r"(?:the|its|le|la|les|l'|l’|son|sa)\s"
+)
+
+
+def _new_subject_between(folded: str, a: Mention, b: Mention) -> bool:
+    """A clause with its own subject starts between the two: a negation in one clause
+    ("the government withdrew support for a Huawei-based project") is not the other's."""
+    start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    return end > start and _NEW_SUBJECT.search(folded, start, end) is not None
 
 
 def _headline_gap(folded: str, cue: Mention, place: Mention) -> bool:

@@ -37,7 +37,7 @@ LOCATIVE_LATIN = frozenset([
 ])
 LOCATIVE_CJK = (
     "在", "于", "位于", "落地", "落户", "进驻", "进入", "赴", "至", "到", "布局", "登陆", "包括",
-    "覆盖", "连同",
+    "覆盖", "连同", "选址", "选定",
 )
 # Pronouns that stand for an infrastructure noun said before them, before "de"/"of" and a
 # place: "sa deuxième région, après celle de Johannesburg", "compléteront celles de Francfort".
