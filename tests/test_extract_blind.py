@@ -96,6 +96,8 @@ SETS = [
     BlindSet("blind16", 120, 24, precision=0.98, recall=0.95, status=0.93, lang_f1=0.94),
     # blind 17: first run (ba7cdcf) P 0.966, R 0.874, F1 0.918, status 0.884
     BlindSet("blind17", 120, 24, precision=0.97, recall=0.92, status=0.87, lang_f1=0.93),
+    # blind 18: first run (a510e7f) P 0.952, R 0.959, F1 0.956, status 0.925
+    BlindSet("blind18", 120, 24, precision=0.96, recall=0.95, status=0.92, lang_f1=0.94),
 ]
 IDS = [s.name for s in SETS]
 
