@@ -57,7 +57,7 @@ INFRA: dict[str, list[str]] = {
         "nouvelle zone", "nouvelles zones", "deuxième zone", "troisième zone",
         # a presence set up in a country (an office or a plant is nearer its own word)
         "s'implanter", "s'implante", "s'implantera", "s'implanterait", "implantation",
-        "hébergement", "hébergées en", "hébergées au", "traitées en", "traitées au",
+        "hébergement", "traitées en", "traitées au",
         "nœud", "nœuds", "noeud", "noeuds",
     ],
     "zh": [
@@ -116,7 +116,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "data center stocks",
         # people and firms around it: "sold to its 9,000 employees in Morocco"
         "employees", "staff", "workforce", "consultancy", "consulting firm", "law firm",
-        "brokerage", "earnings call", "conference call",
+        "brokerage", "earnings call", "conference call", "fund", "funds", "investors",
+        "infrastructure fund", "infrastructure funds", "infrastructure investor*",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",
@@ -129,7 +130,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "bloquée", "bloqué", "bloquées", "bloqués",
         "marché des centres de données", "secteur des centres de données",
         "boom des centres de données", "opérateurs de centres de données",
-        "collaborateurs", "salariés", "employés", "cabinet", "cabinets",
+        "collaborateurs", "salariés", "employés", "cabinet", "cabinets", "fonds d'infrastructure",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",

@@ -20,6 +20,7 @@ from monitor.extract.wordsets import (
     SERVING_FROM_LATIN,
 )
 
+_CJK_FIRM_AFTER = re.compile(r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者)")
 # a verb of saying right after "在<place>": the place is where it was said
 _SAID_CJK = re.compile(r"(?:表示|宣布|称|透露|指出|介绍|说|发表)")
 # right after a place that says whose money or firms they are: "中国资本", "新加坡企业"
@@ -154,6 +155,8 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if folded.startswith(("以外", "之外"), place.end):
             return False  # "在美国以外": elsewhere
+        if _CJK_FIRM_AFTER.match(folded, place.end):
+            return False  # "英国算力公司Nscale": a firm from there
         if folded[place.start : place.end] in ("国内", "内地") and not any(
             before.endswith(w) for w in LOCATIVE_CJK
         ):

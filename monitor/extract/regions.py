@@ -416,6 +416,12 @@ def deployments_in(
             # "chose Chinese AI hardware over Nvidia's": the one not chosen
             and not _INSTEAD_OF.search(fld.folded, max(0, m.start - 16), m.start)
         }
+        if owners and all(
+            _HOMEGROWN.search(fld.folded, max(0, m.start - 12), m.start)
+            for m in sentence
+            if m.category == "hardware"
+        ):
+            owners = {n.spec.entity for n in chips}  # "采用国产芯片": not the maker named
         if not chips and any(
             m.category == "hardware" and _DEFINITE.search(fld.folded, max(0, m.start - 8), m.start)
             for m in sentence
@@ -448,6 +454,7 @@ def deployments_in(
 _INSTEAD_OF = re.compile(
     r"(?:\bover|instead of|rather than|plutôt que|au lieu d[e'’]|而非|而不是)\s*$"
 )
+_HOMEGROWN = re.compile(r"(?:国产|自研|domestic|home-?grown|locally made|chinese)\s*$")
 _DEFINITE = re.compile(r"\b(?:the|these|those|les|ces)\s+$")
 _CJK_CLAUSE_END = re.compile(r"[，,；;：:]")
 

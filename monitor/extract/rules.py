@@ -99,7 +99,7 @@ OTHER_ACTOR = re.compile(
     # untracked companies anywhere in the sentence: "微軟、谷歌亦相繼宣布在馬來西亞擴建"
     r"\b(?:microsoft|google|amazon|aws|oracle|meta|baidu|bytedance|equinix|amd|intel|"
     r"cerebras)\b|"
-    r"微软|谷歌|亚马逊|甲骨文|百度|字节跳动|脸书|三星|软银|英特尔"
+    r"微软|谷歌|亚马逊|甲骨文|百度|字节跳动|火山引擎|脸书|三星|软银|英特尔"
 )
 # ... or a sentence opening on a name that is none of the mentions, then a comma or a verb
 # of saying: "Nscale, a London-based AI cloud company, is building ...", "Microsoft said"
