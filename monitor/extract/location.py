@@ -501,19 +501,9 @@ def _confirms(text: str, at: int, start: int) -> bool:
 # A country said again without its name: "dans le royaume", "the Kingdom's first AI
 # campus" (French "y", there, was tried: it points at too many things)
 # (substrings first: one "in" per word is cheaper than a regex over the item)
-PLACE_ANAPHOR_WORDS = (
-    "kingdom",
-    "emirate",
-    "city-state",
-    "sultanate",
-    "royaume",
-    "émirat",
-    "cité-état",
-    "sultanat",
-)
+PLACE_ANAPHOR_WORDS = ("kingdom", "royaume", "mirat", "sultanat")  # "mirat": emirate, émirat
 _PLACE_ANAPHOR = re.compile(
-    r"\b(?:the kingdom|the emirate|the city-state|the sultanate|le royaume|l['’]émirat|"
-    r"la cité-état|le sultanat)(?![\w-])"
+    r"\b(?:the kingdom|the emirate|the sultanate|le royaume|l['’]émirat|le sultanat)(?![\w-])"
 )
 
 
@@ -523,7 +513,8 @@ def place_anaphors(folded: str, mentions: list[Mention]) -> list[Mention]:
     ... à Dammam, dans l'est du royaume saoudien ... y accéder" is Saudi Arabia)."""
     found: list[Mention] = []
     places = [m for m in mentions if m.category == "place"]
-    for match in _PLACE_ANAPHOR.finditer(folded):
+    first = min(i for i in (folded.find(w) for w in PLACE_ANAPHOR_WORDS) if i >= 0)
+    for match in _PLACE_ANAPHOR.finditer(folded, max(0, first - 8)):  # "the e|mirat"
         counts: dict[str, tuple[int, int]] = {}
         for p in places:
             if p.end <= match.start():
