@@ -155,7 +155,10 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if folded.startswith(("以外", "之外"), place.end):
             return False  # "在美国以外": elsewhere
-        if _CJK_FIRM_AFTER.match(folded, place.end):
+        tail = folded[place.end : place.end + 4]
+        if ("公司" in tail or "企" in tail or "集团" in tail or "业者" in tail) and (
+            _CJK_FIRM_AFTER.match(folded, place.end)
+        ):
             return False  # "英国算力公司Nscale": a firm from there
         if folded[place.start : place.end] in ("国内", "内地") and not any(
             before.endswith(w) for w in LOCATIVE_CJK
