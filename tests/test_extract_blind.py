@@ -98,6 +98,8 @@ SETS = [
     BlindSet("blind17", 120, 24, precision=0.97, recall=0.92, status=0.87, lang_f1=0.93),
     # blind 18: first run (a510e7f) P 0.952, R 0.959, F1 0.956, status 0.925
     BlindSet("blind18", 120, 24, precision=0.96, recall=0.95, status=0.92, lang_f1=0.94),
+    # blind 19: first run (b6f223d) P 0.942, R 0.895, F1 0.918, status 0.920
+    BlindSet("blind19", 120, 24, precision=0.95, recall=0.89, status=0.91, lang_f1=0.90),
 ]
 IDS = [s.name for s in SETS]
 
