@@ -502,8 +502,8 @@ def _confirms(text: str, at: int, start: int) -> bool:
 
 
 # A country said again without its name: "dans le royaume", "the Kingdom's first AI
-# campus" (French "y", there, was tried: it points at too many things)
-# (substrings first: one "in" per word is cheaper than a regex over the item)
+# campus" (French "y", there, was tried: it points at too many things). The item is
+# checked for these substrings first: four "in" are cheaper than a regex over the item.
 PLACE_ANAPHOR_WORDS = ("kingdom", "royaume", "mirat", "sultanat")  # "mirat": emirate, émirat
 _PLACE_ANAPHOR = re.compile(
     r"\b(?:the kingdom|the emirate|the sultanate|le royaume|l['’]émirat|le sultanat)(?![\w-])"
@@ -512,8 +512,9 @@ _PLACE_ANAPHOR = re.compile(
 
 def place_anaphors(folded: str, mentions: list[Mention]) -> list[Mention]:
     """Places for the anaphors of a country (kind "anaphor"): each stands for the country
-    named most often before it, the nearest of those if several ("le groupe de Shenzhen
-    ... à Dammam, dans l'est du royaume saoudien ... y accéder" is Saudi Arabia)."""
+    named most often before it, the nearest of those on a tie ("La société saoudienne
+    Humain ... à Riyad ... un premier campus dans le royaume" is Saudi Arabia, whatever
+    "le groupe de Shenzhen" said before)."""
     found: list[Mention] = []
     places = [m for m in mentions if m.category == "place"]
     first = min(i for i in (folded.find(w) for w in PLACE_ANAPHOR_WORDS) if i >= 0)
