@@ -391,23 +391,21 @@ def deployments_in(
 ) -> list[Deployment]:
     """The chips put into an unnamed site here, one Deployment per maker: "NVIDIA GPUs
     will fill the sites", "18,000 GB300 chips to be installed"."""
-    if not any(m.category == "deploy" for m in sentence):
-        return []
+    verbs = [m for m in sentence if m.category == "deploy"]
+    if not verbs or any(m.category in _NO_DEPLOYMENT for m in sentence):
+        return []  # denied, hypothetical, a court case, or a phone's chip
     neutral = [(m.start, m.end) for m in sentence if m.category == "neutral"]
-    if neutral and all(
-        any(a <= m.start and m.end <= b for a, b in neutral)
-        for m in sentence
-        if m.category == "deploy"
-    ):
+    if neutral and all(any(a <= v.start and v.end <= b for a, b in neutral) for v in verbs):
         return []  # "optimized to run on domestic hardware": made for it, not deployed
-    chips = [n for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"]
-    if chips and all(has_cjk(m.value) for m in sentence if m.category == "deploy"):
+    named = [n for n in fld.names if s_start <= n.start < s_end and n.spec.kind == "chip"]
+    chips = named
+    if chips and all(has_cjk(v.value) for v in verbs):
         # Chinese clauses are short: the chips deployed share a clause with the verb
         # ("紫霄规模部署，H20订单受阻": the H20 is not what is deployed)
-        verbs = [m for m in sentence if m.category == "deploy"]
         chips = [n for n in chips if any(_same_clause(fld.folded, n.start, v.start) for v in verbs)]
     owners = {n.spec.entity for n in chips}
-    if any(m.category == "hardware" for m in sentence):
+    hardware = [m for m in sentence if m.category == "hardware"]
+    if hardware:
         owners |= {
             m.value
             for m in sentence
@@ -417,14 +415,11 @@ def deployments_in(
             and not _INSTEAD_OF.search(fld.folded, max(0, m.start - 16), m.start)
         }
         if owners and all(
-            _HOMEGROWN.search(fld.folded, max(0, m.start - 12), m.start)
-            for m in sentence
-            if m.category == "hardware"
+            _HOMEGROWN.search(fld.folded, max(0, h.start - 12), h.start) for h in hardware
         ):
             owners = {n.spec.entity for n in chips}  # "采用国产芯片": not the maker named
         if not chips and any(
-            m.category == "hardware" and _DEFINITE.search(fld.folded, max(0, m.start - 8), m.start)
-            for m in sentence
+            _DEFINITE.search(fld.folded, max(0, h.start - 8), h.start) for h in hardware
         ):
             # "the chips" are those the item named before, if one maker's, whoever the
             # sentence's subject ("Tencent ... has begun installing the chips")
@@ -433,14 +428,15 @@ def deployments_in(
             }
             if len(makers) == 1:
                 owners = makers
-    if not owners or any(m.category in _NO_DEPLOYMENT for m in sentence):
-        return []  # denied, hypothetical, a court case, or a phone's chip
-    deploy = next(m for m in sentence if m.category == "deploy")
+    if not owners:
+        return []
+    deploy = verbs[0]
     # a Chinese verb whose object follows: the chips must come after it ("采用昇腾910C的
     # 集群"); "昇腾920...采用更先进的制程" is the chip adopting a process
-    if all(m.value in _OBJECT_AFTER for m in sentence if m.category == "deploy") and not (
-        _named_after(fld, deploy.start, s_end)
-        or any(m.category == "hardware" and m.start > deploy.start for m in sentence)
+    if (
+        all(v.value in _OBJECT_AFTER for v in verbs)
+        and not any(n.start > deploy.start for n in named)
+        and not any(h.start > deploy.start for h in hardware)
     ):
         return []
     status, strength = status_of(sentence, deploy.start, deploy.end)
@@ -462,11 +458,6 @@ _CJK_CLAUSE_END = re.compile(r"[，,；;：:]")
 def _same_clause(folded: str, a: int, b: int) -> bool:
     """No clause break between the two positions."""
     return _CJK_CLAUSE_END.search(folded, min(a, b), max(a, b)) is None
-
-
-def _named_after(fld: ReadText, at: int, s_end: int) -> bool:
-    """A chip is named in the sentence after ``at``."""
-    return any(n.spec.kind == "chip" and at < n.start < s_end for n in fld.names)
 
 
 def deployment_places(fld: ReadText, sentence: list[Mention]) -> set[str]:
