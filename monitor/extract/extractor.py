@@ -19,7 +19,6 @@ from monitor.extract.cues import (
     within,
 )
 from monitor.extract.location import (
-    PLACE_ANAPHOR_WORDS,
     drop_name_parts,
     place_anaphors,
     resolve_ambiguous_places,
@@ -142,6 +141,26 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
+    """The words before a name (or its list, from ``g_start``) say it exists: a
+    predecessor ("the successor to its R1 model", "取代此前并存的GPT-4o、o3": both), a
+    yardstick ("priced in line with Claude Opus 4.5", "与X相当"), or a Chinese modifier
+    telling it is out ("此前已开源的视觉理解模型Qwen3-VL")."""
+    window = max(0, g_start - 40)
+    return bool(
+        (
+            PREDECESSOR_GATE.search(folded, window, g_start)
+            and PREDECESSOR.search(folded, window, g_start)
+        )
+        or (
+            COMPARED_GATE.search(folded, window, g_start)
+            and COMPARED.search(folded, window, g_start)
+        )
+        or (COMPETED_BEFORE.search(folded, window, start) and COMPETED_AFTER.match(folded, end))
+        or ("的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start))
+    )
+
+
 class Extractor:
     """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe."""
 
@@ -183,8 +202,10 @@ class Extractor:
             places = [m for m in mentions if m.category == "place"]
         if len(places) > 1:
             mentions = resolve_ambiguous_places(mentions, places, text)
-        if places and any(word in folded for word in PLACE_ANAPHOR_WORDS):
-            mentions = mentions + place_anaphors(folded, mentions)
+        if places:
+            anaphors = place_anaphors(folded, mentions)
+            if anaphors:
+                mentions = mentions + anaphors
         if "已" in folded and _ANNOUNCED_ALREADY.search(folded):
             # "已陆续宣布...站点", "已进入训练后期": announced, not done
             mentions = [
@@ -402,29 +423,11 @@ class Extractor:
                 about_name = any(c.category in STATUS_CUES for c in relative)
             if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
-            # the words before the name's list ("取代此前并存的GPT-4o、o3": both exist)
             window = max(0, g_start - 40)
-            if PREDECESSOR_GATE.search(fld.folded, window, g_start) and PREDECESSOR.search(
-                fld.folded, window, g_start
-            ):
-                # "the successor to its R1 model", "replaces GPT-4o": the older one exists
+            if _said_to_exist(fld.folded, g_start, name.start, name.end):
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
             folded = fld.folded
-            if (
-                COMPARED_GATE.search(folded, window, g_start)
-                and COMPARED.search(folded, window, g_start)
-            ) or (
-                COMPETED_BEFORE.search(folded, window, name.start)
-                and COMPETED_AFTER.match(folded, name.end)
-            ):
-                # the yardstick of a comparison exists: "priced in line with Claude Opus 4.5"
-                found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
-                continue
-            if "的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start):
-                # "此前已开源的视觉理解模型Qwen3-VL将推出更多尺寸": the model is out
-                found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
-                continue
             # a cue far from a name in a long clause is usually about something else; names
             # of one list ("Ascend 910B, 910C or 910D") share the status of the list
             # gap_span(c, g_start, g_end) <= NAME_CUE_REACH, without a call per cue

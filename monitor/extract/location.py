@@ -20,11 +20,24 @@ from monitor.extract.wordsets import (
     SERVING_FROM_LATIN,
 )
 
-_CJK_FIRM_AFTER = re.compile(r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者)")
 # a verb of saying right after "在<place>": the place is where it was said
 _SAID_CJK = re.compile(r"(?:表示|宣布|称|透露|指出|介绍|说|发表)")
-# right after a place that says whose money or firms they are: "中国资本", "新加坡企业"
-_OWNERS_CJK = ("资本", "资金", "控股", "企业", "公司", "政府", "投资", "股东", "团队")
+# right after a place, whose money, government or firm it is: "中国资本", "新加坡政府",
+# "英国算力公司" (a joint venture, 合资公司, is a site)
+_OWNERS_CJK = ("资本", "资金", "控股", "政府", "投资", "股东", "团队")
+_CJK_FIRM_AFTER = re.compile(r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者)")
+
+
+def _owner_of_cjk(folded: str, end: int) -> bool:
+    """The Chinese place ending at ``end`` is an attribute of an owner or a firm."""
+    if folded.startswith(_OWNERS_CJK, end):
+        return True
+    tail = folded[end : end + 4]
+    return ("公司" in tail or "企" in tail or "集团" in tail or "业者" in tail) and (
+        _CJK_FIRM_AFTER.match(folded, end) is not None
+    )
+
+
 _VENUE_CUES = frozenset(cue for by_lang in VENUE.values() for cue in by_lang)
 # a locative, a capitalised name and a comma right before the place ("in Zhangbei, ")
 _TOWN_COMMA = re.compile(
@@ -155,10 +168,7 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if folded.startswith(("以外", "之外"), place.end):
             return False  # "在美国以外": elsewhere
-        tail = folded[place.end : place.end + 4]
-        if ("公司" in tail or "企" in tail or "集团" in tail or "业者" in tail) and (
-            _CJK_FIRM_AFTER.match(folded, place.end)
-        ):
+        if _owner_of_cjk(folded, place.end):
             return False  # "英国算力公司Nscale": a firm from there
         if folded[place.start : place.end] in ("国内", "内地") and not any(
             before.endswith(w) for w in LOCATIVE_CJK
@@ -326,7 +336,7 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         before = folded[max(0, place.start - 2) : place.start]
         if before.endswith("来自"):
             return False  # "来自越南的客户": customers come from there
-        if folded.startswith(_OWNERS_CJK, place.end):
+        if _owner_of_cjk(folded, place.end):
             return False  # "由中国资本控股的企业": who owns them, not where they run
         if before.endswith("由"):
             return True  # "改由新加坡节点提供服务"
@@ -503,7 +513,7 @@ def _confirms(text: str, at: int, start: int) -> bool:
 
 # A country said again without its name: "dans le royaume", "the Kingdom's first AI
 # campus" (French "y", there, was tried: it points at too many things). The item is
-# checked for these substrings first: four "in" are cheaper than a regex over the item.
+# searched for these substrings first: four finds are cheaper than a regex over the item.
 PLACE_ANAPHOR_WORDS = ("kingdom", "royaume", "mirat", "sultanat")  # "mirat": emirate, émirat
 _PLACE_ANAPHOR = re.compile(
     r"\b(?:the kingdom|the emirate|the sultanate|le royaume|l['’]émirat|le sultanat)(?![\w-])"
@@ -516,8 +526,11 @@ def place_anaphors(folded: str, mentions: list[Mention]) -> list[Mention]:
     Humain ... à Riyad ... un premier campus dans le royaume" is Saudi Arabia, whatever
     "le groupe de Shenzhen" said before)."""
     found: list[Mention] = []
+    hits = [i for i in (folded.find(w) for w in PLACE_ANAPHOR_WORDS) if i >= 0]
+    if not hits:
+        return found  # most items: four substring searches, no regex
+    first = min(hits)
     places = [m for m in mentions if m.category == "place"]
-    first = min(i for i in (folded.find(w) for w in PLACE_ANAPHOR_WORDS) if i >= 0)
     for match in _PLACE_ANAPHOR.finditer(folded, max(0, first - 8)):  # "the e|mirat"
         counts: dict[str, tuple[int, int]] = {}
         for p in places:
