@@ -4,7 +4,9 @@ Prints items/s (extraction only: building the extractor and reading the corpus a
 timed separately) and the peak RSS. Targets (issue 10): >= 10,000 items/s of CPU time on
 one core, peak RSS < 150 MB.
 
-    .venv/bin/python bench/bench_extract.py [--items N]
+    .venv/bin/python bench/bench_extract.py [--items N] [--rules-only]
+
+``--rules-only`` leaves the learned region linker out (its cost is the difference).
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ def peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--rules-only", action="store_true", help="without the region linker")
     args = parser.parse_args()
     files = [CORPORA / "dev-en.jsonl", CORPORA / "dev-multi.jsonl"]
     if not all(f.exists() for f in files):
         sys.exit(f"corpora not found in {CORPORA}")
     started = time.perf_counter()
-    extractor = Extractor(default_watchlist())
+    extractor = Extractor(default_watchlist(), linker=not args.rules_only)
     build = time.perf_counter() - started
     items = [item for f in files for item, _gold, _story in read_items_jsonl(f)]
     workload = (items * (args.items // len(items) + 1))[: args.items]

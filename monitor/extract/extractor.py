@@ -8,6 +8,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
+from typing import NamedTuple
 
 from monitor.extract.cues import (
     CLAUSE_STATUS,
@@ -17,6 +18,14 @@ from monitor.extract.cues import (
     relative_clause_cues,
     status_of,
     within,
+)
+from monitor.extract.linker import (
+    LinkerModel,
+    Pair,
+    default_model,
+    pair_features,
+    site_sentence,
+    status_features,
 )
 from monitor.extract.location import (
     drop_name_parts,
@@ -111,6 +120,7 @@ _START = itemgetter(2)  # Mention.start, as a C key function
 _LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
 _PLACED_INFRA = frozenset(["place", "infra"])
 _INFRA_OR_SERVE = frozenset(["infra", "serve"])
+_DOUBTING = frozenset(["negation", "hypothetical"])
 
 
 def detect_lang(item: Item) -> str:
@@ -161,16 +171,69 @@ def _said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
     )
 
 
-class Extractor:
-    """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe."""
+def _evidence(fld: ReadText, text_offset: int, s_start: int, s_end: int) -> Evidence:
+    """A sentence of the read text (title, newline, text) as evidence in its own field."""
+    if s_start < text_offset:
+        return Evidence(fld.text[s_start:s_end], s_start, s_end, "title")
+    start, end = s_start - text_offset, s_end - text_offset
+    return Evidence(fld.text[s_start:s_end], start, end, "text")
 
-    def __init__(self, watchlist: Watchlist | None = None):
+
+def _linked_fact(
+    fld: ReadText, text_offset: int, lang: str, key: tuple[str, str], pair: Pair, model: LinkerModel
+) -> Fact | None:
+    """The linker's region, told by its site sentence (linker.site_sentence), its status
+    read by the linker's status model; none where that sentence negates or supposes."""
+    s_start, s_end, place, cues = site_sentence(fld, pair)
+    if any(c.category in _DOUBTING for c in cues):
+        return None
+    live = model.live(status_features(fld, s_start, s_end, place, cues, lang))
+    evidence = _evidence(fld, text_offset, s_start, s_end)
+    return Fact(key[0], "region", key[1], "live" if live else "planned", evidence)
+
+
+class _RuleReading(NamedTuple):
+    """What the rules read of an item, for the linker."""
+
+    found: Collector
+    fld: ReadText
+    lead: str | None  # the first company named
+    text_offset: int  # where the text starts in fld.text (after the title and a newline)
+    placed_sentences: list[tuple[int, int, list[Mention]]]  # start, end, mentions
+
+
+def _pairs(
+    item: Item, read: _RuleReading, facts: list[Fact], skip_rule_pairs: bool = False
+) -> dict[tuple[str, str], Pair]:
+    rule_pairs = {(f.entity, f.value) for f in facts if f.kind == "region"}
+    return pair_features(
+        read.fld,
+        read.placed_sentences,
+        detect_lang(item),
+        read.text_offset,
+        read.lead,
+        rule_pairs,
+        skip_rule_pairs,
+    )
+
+
+class Extractor:
+    """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe.
+
+    ``linker=False`` runs the hand rules alone (the learned region linker, linker.py, is
+    trained on their output); a ``LinkerModel`` replaces the shipped one."""
+
+    def __init__(self, watchlist: Watchlist | None = None, *, linker: bool | LinkerModel = True):
         watchlist = watchlist if watchlist is not None else default_watchlist()
         self.watchlist = watchlist
         with _collector_paused():
             self._names = NameMatcher(watchlist)
             self._mentions = MentionMatcher(watchlist, self._names.family_keys)
         self._chip_makers = {e for e, company in watchlist.companies.items() if company.chips}
+        if isinstance(linker, LinkerModel):
+            self._linker: LinkerModel | None = linker
+        else:
+            self._linker = default_model() if linker else None
 
     # -- reading ------------------------------------------------------------------
     def _read(self, name: str, text: str, year: int | None = None) -> ReadText:
@@ -237,6 +300,55 @@ class Extractor:
 
     # -- extraction ---------------------------------------------------------------
     def extract(self, item: Item) -> list[Fact]:
+        read = self._by_rules(item)
+        if read is None:
+            return []
+        facts = drop_umbrella_chips(read.found.facts())
+        if self._linker is None:
+            return facts
+        return self._linked(item, read, facts, self._linker)
+
+    def region_pairs(
+        self, item: Item
+    ) -> tuple[list[Fact], dict[tuple[str, str], tuple[set[str], set[str]]]]:
+        """The rules' facts, and the linker's (entity, country) pairs with their features
+        and their site sentence's status features: what ``bench/train_linker.py`` learns
+        from."""
+        read = self._by_rules(item)
+        if read is None:
+            return [], {}
+        facts = drop_umbrella_chips(read.found.facts())
+        lang = detect_lang(item)
+        fld = read.fld
+        pairs = {}
+        for key, pair in _pairs(item, read, facts).items():
+            s_start, s_end, place, cues = site_sentence(fld, pair)
+            status = status_features(fld, s_start, s_end, place, cues, lang)
+            pairs[key] = (pair.features, status)
+        return facts, pairs
+
+    def _linked(
+        self, item: Item, read: _RuleReading, facts: list[Fact], model: LinkerModel
+    ) -> list[Fact]:
+        """The rules' facts plus the regions the linker is confident of (linker.py). It
+        never removes a rule's region: a threshold for that gained nothing
+        leave-one-set-out, and scoring only the other pairs halves the linker's cost."""
+        pairs = _pairs(item, read, facts, skip_rule_pairs=True)
+        if not pairs:
+            return facts
+        lang = detect_lang(item)
+        added: list[Fact] = []
+        for (entity, country), pair in pairs.items():
+            if model.probability(pair.features) < model.add:
+                continue
+            if read.found.denies((entity, "region", value_key(country))):
+                continue
+            fact = _linked_fact(read.fld, read.text_offset, lang, (entity, country), pair, model)
+            if fact is not None:
+                added.append(fact)
+        return facts + added if added else facts
+
+    def _by_rules(self, item: Item) -> _RuleReading | None:
         # Title and text are read as one string (title, newline, text): one pass of each
         # matcher instead of two. Evidence offsets are then made relative to each field.
         title = (item.title or "")[:MAX_CHARS]
@@ -262,7 +374,7 @@ class Extractor:
             elif category == "place":
                 has_places = True
         if not fld.names and not (has_places and (companies_in_item or products)):
-            return []  # no model, chip, or company (or its programme) with a place
+            return None  # no model, chip, or company (or its programme) with a place
         # FACTS.md: a short name (o2, R1, V3) counts where the item ties it to its
         # developer: the company, one of its products, or one of its models in full
         tied = companies_in_item | products
@@ -278,6 +390,7 @@ class Extractor:
         deployments: list[Deployment] = []
         sites: list[tuple[Evidence, set[str]]] = []  # sentences placing no owner's sites
         unread: list[tuple[int, int, list[Mention], set[str], list[tuple[int, int]], Evidence]] = []
+        placed_sentences: list[tuple[int, int, list[Mention]]] = []  # for the linker
         for s_start, s_end in sentence_spans(full_text):
             if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
@@ -289,6 +402,8 @@ class Extractor:
             categories = {m.category for m in sentence}
             if not with_names and categories.isdisjoint(_LOCATING):
                 continue
+            if "place" in categories:
+                placed_sentences.append((s_start, s_end, sentence))
             if s_start < text_offset:
                 evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
             else:
@@ -366,7 +481,7 @@ class Extractor:
                     if placed:
                         sites.append((evidence, placed))
             deployed_regions(fld, text_offset, deployments, sites, found)
-        return drop_umbrella_chips(found.facts())
+        return _RuleReading(found, fld, lead, text_offset, placed_sentences)
 
     def _named(
         self,

@@ -40,6 +40,7 @@ COMPILED = (
     "location",
     "cues",
     "regions",
+    "linker",
     "extractor",
 )
 GROUP = "monitor_extract"  # mypyc's shared library is the top-level module GROUP__mypyc

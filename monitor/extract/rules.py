@@ -60,6 +60,9 @@ class Collector:
     def deny(self, key: tuple[str, str, str]) -> None:
         self._denied.add(key)
 
+    def denies(self, key: tuple[str, str, str]) -> bool:
+        return key in self._denied
+
     def facts(self) -> list[Fact]:
         return [f.fact for key, f in self._found.items() if key not in self._denied]
 
