@@ -330,7 +330,7 @@ def ingest(
     items = [it for path in paths for it in read_jsonl_items(Path(path))]
     if len(items) >= MIN_ITEMS:
         app.warm_extraction()  # the workers build their extractors while the items are stored
-    new = _store_replayed(app, items)
+    new = store_replayed(app, items)
     report = IngestReport(read=len(items), new=new, duplicate=len(items) - new)
     report.processed = process_pending(app, now=now, queue_alerts=queue_alerts)
     if send:
@@ -348,8 +348,9 @@ def read_jsonl_items(path: Path) -> list[Item]:
         raise ConfigError([f"{path}: not UTF-8 text ({exc.reason})"]) from None
 
 
-def _store_replayed(app: App, items: list[Item]) -> int:
-    """Store replayed items oldest first, deduplicated like fetched items; the count new."""
+def store_replayed(app: App, items: list[Item]) -> int:
+    """Store replayed items oldest first, deduplicated like fetched items, without
+    extracting (the first half of ``ingest``; tests process them apart); the count new."""
     far_future = datetime.max.replace(tzinfo=UTC)
     ordered = sorted(
         # as for fetched items (make_item): no terminal escape sequences in what is stored

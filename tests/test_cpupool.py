@@ -71,7 +71,7 @@ def test_process_pending_through_the_pool_gives_the_same_change_log(
 
             with transaction(app.sessions) as session:
                 load_baseline(session, read_baseline(corpora / "baseline.yaml"))
-            tasks._store_replayed(app, corpus_items(corpora))
+            tasks.store_replayed(app, corpus_items(corpora))
             report = tasks.process_pending(app, queue_alerts=False, batch=64)
             assert "extractor" not in app._parts  # read on the other core only
         assert report.items == 260

@@ -68,7 +68,7 @@ def replay(
                 for name in ("dev-en.jsonl", "dev-multi.jsonl")
                 for it in tasks.read_jsonl_items(corpora / name)
             ]
-            tasks._store_replayed(app, items)
+            tasks.store_replayed(app, items)
             report = tasks.process_pending(app, queue_alerts=False, batch=batch)
         return change_log(engine), report.items
     finally:
