@@ -58,6 +58,7 @@ def test_doctor_passes_a_sound_installation(tmp_path: Path, db_url: str, fresh_d
         "ok    extractor",
     ]
     assert "not running" in output and "json://127.0.0.1:9" in output
+    assert "region linker (" in output  # the shipped weights are found
 
 
 @pytest.mark.sqlite_only("PRAGMA quick_check on a damaged file")

@@ -65,8 +65,13 @@ def _channels(app: App) -> str:
 
 def _extractor(app: App) -> str:
     from monitor.extract import native
+    from monitor.extract.linker import default_model
 
-    return native.status()  # pure Python is a working state, only slower: never a FAIL
+    # pure Python is a working state, only slower: never a FAIL; nor the rules alone
+    linker = default_model()
+    if linker is None:
+        return f"{native.status()}; no region linker (monitor/data/linker.json missing)"
+    return f"{native.status()}; region linker ({len(linker.weights):,} weights)"
 
 
 CHECKS: list[Check] = [
@@ -84,8 +89,9 @@ CHECKS: list[Check] = [
 def doctor(app: App) -> None:
     """Check this installation: the database file (SQLite's PRAGMA quick_check), its
     schema revision, the daemon lock (and whether its database takes writes), the
-    configuration, the alert channels and whether the extractor runs compiled (mypyc)
-    or as plain Python. One line per check; exits 1 on any problem.
+    configuration, the alert channels, whether the extractor runs compiled (mypyc) or
+    as plain Python, and whether its region linker's weights are there. One line per
+    check; exits 1 on any problem.
 
     \b
     Example:
