@@ -39,7 +39,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "doctor_cmds",
         "Check this installation: the database file (SQLite's PRAGMA quick_check), its schema "
         "revision, the daemon lock (and whether its database takes writes), the configuration, "
-        "the alert channels and whether the extractor runs compiled (mypyc) or as plain Python.",
+        "the alert channels, whether the extractor runs compiled (mypyc) or as plain Python, "
+        "and whether its region linker's weights are there.",
     ),
     "eval": LazyCommand(
         "extract_cmds",
