@@ -8,7 +8,6 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import NamedTuple
 
 from monitor.extract.cues import (
     CLAUSE_STATUS,
@@ -21,11 +20,10 @@ from monitor.extract.cues import (
 )
 from monitor.extract.linker import (
     LinkerModel,
-    Pair,
+    RuleReading,
     default_model,
-    pair_features,
-    site_sentence,
-    status_features,
+    linked_regions,
+    training_pairs,
 )
 from monitor.extract.location import (
     drop_name_parts,
@@ -60,6 +58,7 @@ from monitor.extract.rules import (
     in_scope,
     is_question,
     list_spans,
+    sentence_evidence,
     verb_homograph,
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
@@ -120,7 +119,6 @@ _START = itemgetter(2)  # Mention.start, as a C key function
 _LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
 _PLACED_INFRA = frozenset(["place", "infra"])
 _INFRA_OR_SERVE = frozenset(["infra", "serve"])
-_DOUBTING = frozenset(["negation", "hypothetical"])
 
 
 def detect_lang(item: Item) -> str:
@@ -168,52 +166,6 @@ def _said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
         )
         or (COMPETED_BEFORE.search(folded, window, start) and COMPETED_AFTER.match(folded, end))
         or ("的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start))
-    )
-
-
-def _evidence(fld: ReadText, text_offset: int, s_start: int, s_end: int) -> Evidence:
-    """A sentence of the read text (title, newline, text) as evidence in its own field."""
-    if s_start < text_offset:
-        return Evidence(fld.text[s_start:s_end], s_start, s_end, "title")
-    start, end = s_start - text_offset, s_end - text_offset
-    return Evidence(fld.text[s_start:s_end], start, end, "text")
-
-
-def _linked_fact(
-    fld: ReadText, text_offset: int, lang: str, key: tuple[str, str], pair: Pair, model: LinkerModel
-) -> Fact | None:
-    """The linker's region, told by its site sentence (linker.site_sentence), its status
-    read by the linker's status model; none where that sentence negates or supposes."""
-    s_start, s_end, place, cues = site_sentence(fld, pair)
-    if any(c.category in _DOUBTING for c in cues):
-        return None
-    live = model.live(status_features(fld, s_start, s_end, place, cues, lang))
-    evidence = _evidence(fld, text_offset, s_start, s_end)
-    return Fact(key[0], "region", key[1], "live" if live else "planned", evidence)
-
-
-class _RuleReading(NamedTuple):
-    """What the rules read of an item, for the linker."""
-
-    found: Collector
-    fld: ReadText
-    lead: str | None  # the first company named
-    text_offset: int  # where the text starts in fld.text (after the title and a newline)
-    placed_sentences: list[tuple[int, int, list[Mention]]]  # start, end, mentions
-
-
-def _pairs(
-    item: Item, read: _RuleReading, facts: list[Fact], skip_rule_pairs: bool = False
-) -> dict[tuple[str, str], Pair]:
-    rule_pairs = {(f.entity, f.value) for f in facts if f.kind == "region"}
-    return pair_features(
-        read.fld,
-        read.placed_sentences,
-        detect_lang(item),
-        read.text_offset,
-        read.lead,
-        rule_pairs,
-        skip_rule_pairs,
     )
 
 
@@ -306,7 +258,7 @@ class Extractor:
         facts = drop_umbrella_chips(read.found.facts())
         if self._linker is None:
             return facts
-        return self._linked(item, read, facts, self._linker)
+        return linked_regions(read, facts, self._linker)
 
     def region_pairs(
         self, item: Item
@@ -318,37 +270,9 @@ class Extractor:
         if read is None:
             return [], {}
         facts = drop_umbrella_chips(read.found.facts())
-        lang = detect_lang(item)
-        fld = read.fld
-        pairs = {}
-        for key, pair in _pairs(item, read, facts).items():
-            s_start, s_end, place, cues = site_sentence(fld, pair)
-            status = status_features(fld, s_start, s_end, place, cues, lang)
-            pairs[key] = (pair.features, status)
-        return facts, pairs
+        return facts, training_pairs(read, facts)
 
-    def _linked(
-        self, item: Item, read: _RuleReading, facts: list[Fact], model: LinkerModel
-    ) -> list[Fact]:
-        """The rules' facts plus the regions the linker is confident of (linker.py). It
-        never removes a rule's region: a threshold for that gained nothing
-        leave-one-set-out, and scoring only the other pairs halves the linker's cost."""
-        pairs = _pairs(item, read, facts, skip_rule_pairs=True)
-        if not pairs:
-            return facts
-        lang = detect_lang(item)
-        added: list[Fact] = []
-        for (entity, country), pair in pairs.items():
-            if model.probability(pair.features) < model.add:
-                continue
-            if read.found.denies((entity, "region", value_key(country))):
-                continue
-            fact = _linked_fact(read.fld, read.text_offset, lang, (entity, country), pair, model)
-            if fact is not None:
-                added.append(fact)
-        return facts + added if added else facts
-
-    def _by_rules(self, item: Item) -> _RuleReading | None:
+    def _by_rules(self, item: Item) -> RuleReading | None:
         # Title and text are read as one string (title, newline, text): one pass of each
         # matcher instead of two. Evidence offsets are then made relative to each field.
         title = (item.title or "")[:MAX_CHARS]
@@ -404,11 +328,7 @@ class Extractor:
                 continue
             if "place" in categories:
                 placed_sentences.append((s_start, s_end, sentence))
-            if s_start < text_offset:
-                evidence = Evidence(title[s_start:s_end], s_start, s_end, "title")
-            else:
-                start, end = s_start - text_offset, s_end - text_offset
-                evidence = Evidence(text[start:end], start, end, "text")
+            evidence = sentence_evidence(full_text, text_offset, s_start, s_end)
             wants_clauses = with_names or categories >= _PLACED_INFRA
             clauses = clause_spans(full_text, s_start, s_end) if wants_clauses else []
             located = False
@@ -481,7 +401,7 @@ class Extractor:
                     if placed:
                         sites.append((evidence, placed))
             deployed_regions(fld, text_offset, deployments, sites, found)
-        return _RuleReading(found, fld, lead, text_offset, placed_sentences)
+        return RuleReading(found, fld, lead, text_offset, placed_sentences, detect_lang(item))
 
     def _named(
         self,

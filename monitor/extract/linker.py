@@ -27,11 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from monitor.extract.cues import clause_cues, status_of, within
 from monitor.extract.mentions import Mention
-from monitor.extract.rules import ReadText
+from monitor.extract.rules import Collector, ReadText, sentence_evidence
 from monitor.extract.sentences import clause_spans
+from monitor.types import Fact, value_key
 
 # cue categories whose presence and values are features
 CUES = frozenset(
@@ -56,6 +58,7 @@ CUES = frozenset(
 )
 _ACTORS = frozenset(["company", "product"])
 _SITE_CUES = frozenset(["infra", "serve", "deploy", "hardware"])
+_DOUBTING = frozenset(["negation", "hypothetical"])
 _TENSES = frozenset(["planned", "planned_weak", "live", "existing", "continuing", "timed"])
 _BETWEEN = CUES | {"company", "place", "product"}
 # Latin words, or runs of CJK characters (read as bigrams)
@@ -306,3 +309,63 @@ def default_model() -> LinkerModel | None:
     weights = {str(k): float(v) for k, v in data["weights"].items()}
     status = {str(k): float(v) for k, v in data["status_weights"].items()}
     return LinkerModel(weights, float(data["add"]), status)
+
+
+class RuleReading(NamedTuple):
+    """What the rules read of an item (Extractor._by_rules), for the linker."""
+
+    found: Collector
+    fld: ReadText
+    lead: str | None  # the first company named
+    text_offset: int  # where the text starts in fld.text (after the title and a newline)
+    placed_sentences: list[tuple[int, int, list[Mention]]]  # start, end, mentions
+    lang: str
+
+
+def _pairs(
+    read: RuleReading, facts: list[Fact], skip_rule_pairs: bool = False
+) -> dict[tuple[str, str], Pair]:
+    rule_pairs = {(f.entity, f.value) for f in facts if f.kind == "region"}
+    return pair_features(
+        read.fld,
+        read.placed_sentences,
+        read.lang,
+        read.text_offset,
+        read.lead,
+        rule_pairs,
+        skip_rule_pairs,
+    )
+
+
+def linked_regions(read: RuleReading, facts: list[Fact], model: LinkerModel) -> list[Fact]:
+    """The rules' facts plus the regions the linker is confident of. It never removes a
+    rule's region: a threshold for that gained nothing leave-one-set-out, and scoring
+    only the other pairs cuts the linker's cost by ~40 %."""
+    pairs = _pairs(read, facts, skip_rule_pairs=True)
+    if not pairs:
+        return facts
+    added: list[Fact] = []
+    for (entity, country), pair in pairs.items():
+        if model.probability(pair.features) < model.add:
+            continue
+        if read.found.denies((entity, "region", value_key(country))):
+            continue
+        s_start, s_end, place, cues = site_sentence(read.fld, pair)
+        if any(c.category in _DOUBTING for c in cues):
+            continue  # the sentence negates or supposes
+        live = model.live(status_features(read.fld, s_start, s_end, place, cues, read.lang))
+        evidence = sentence_evidence(read.fld.text, read.text_offset, s_start, s_end)
+        added.append(Fact(entity, "region", country, "live" if live else "planned", evidence))
+    return facts + added if added else facts
+
+
+def training_pairs(
+    read: RuleReading, facts: list[Fact]
+) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
+    """Every pair's features and its site sentence's status features (for training)."""
+    pairs = {}
+    for key, pair in _pairs(read, facts).items():
+        s_start, s_end, place, cues = site_sentence(read.fld, pair)
+        status = status_features(read.fld, s_start, s_end, place, cues, read.lang)
+        pairs[key] = (pair.features, status)
+    return pairs

@@ -25,6 +25,14 @@ class ReadText:
     name_starts: list[int] = field(default_factory=list)  # name starts, for bisect
 
 
+def sentence_evidence(text: str, text_offset: int, s_start: int, s_end: int) -> Evidence:
+    """A sentence of the read text (title, newline, text: the text starts at
+    ``text_offset``) as evidence, with offsets in its own field."""
+    if s_start < text_offset:
+        return Evidence(text[s_start:s_end], s_start, s_end, "title")
+    return Evidence(text[s_start:s_end], s_start - text_offset, s_end - text_offset, "text")
+
+
 def _field(fact: Fact) -> str | None:
     return fact.evidence.field if fact.evidence is not None else None
 
