@@ -13,6 +13,7 @@ import pytest
 
 from monitor.extract import Extractor
 from monitor.extract.linker import LinkerModel, default_model, last_words, words_in
+from monitor.extract.watchlist import Watchlist
 from monitor.types import Item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,21 @@ def test_the_linker_never_removes_a_rule_region() -> None:
     with_model = Extractor(linker=never).extract(item)
     assert {f.key for f in with_model} == {f.key for f in Extractor(linker=False).extract(item)}
     assert ("alibaba", "region", "mx") in {f.key for f in with_model}
+
+
+def test_the_shipped_linker_adds_a_site_the_rules_miss_unless_switched_off() -> None:
+    item = Item(
+        title="Huawei Cloud expands in Africa",
+        text="Huawei Cloud opened a region in Cairo. It adds to the company's existing African "
+        "footprint in Johannesburg, which has served customers in southern Africa since 2019.",
+        lang="en",
+    )
+    rules = {f.key for f in Extractor(linker=False).extract(item)}
+    shipped = {f.key for f in Extractor().extract(item)}
+    assert ("huawei", "region", "eg") in rules and ("huawei", "region", "za") not in rules
+    assert shipped - rules == {("huawei", "region", "za")}
+    switched_off = Extractor(Watchlist(region_linker=False)).extract(item)
+    assert {f.key for f in switched_off} == rules
 
 
 def _trainer() -> ModuleType:

@@ -172,8 +172,9 @@ def _said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
 class Extractor:
     """Build once per watchlist (automata are compiled here); ``extract`` is thread-safe.
 
-    ``linker=False`` runs the hand rules alone (the learned region linker, linker.py, is
-    trained on their output); a ``LinkerModel`` replaces the shipped one."""
+    ``linker=False`` or the watchlist's ``region_linker: false`` runs the hand rules
+    alone (the learned region linker, linker.py, is trained on their output); a
+    ``LinkerModel`` replaces the shipped one."""
 
     def __init__(self, watchlist: Watchlist | None = None, *, linker: bool | LinkerModel = True):
         watchlist = watchlist if watchlist is not None else default_watchlist()
@@ -185,7 +186,7 @@ class Extractor:
         if isinstance(linker, LinkerModel):
             self._linker: LinkerModel | None = linker
         else:
-            self._linker = default_model() if linker else None
+            self._linker = default_model() if linker and watchlist.region_linker else None
 
     # -- reading ------------------------------------------------------------------
     def _read(self, name: str, text: str, year: int | None = None) -> ReadText:

@@ -132,6 +132,11 @@ class Watchlist(BaseModel):
         True, description="extend the packaged defaults (a same id replaces the default company)"
     )
     companies: dict[str, Company] = Field(default_factory=dict)
+    region_linker: bool = Field(
+        default=True,
+        description="add the regions the learned linker finds beyond the hand rules "
+        "(false: the rules alone, fewer region facts and fewer wrong ones)",
+    )
 
     @field_validator("companies")
     @classmethod
