@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.extract import Extractor, default_watchlist  # noqa: E402
-from monitor.extract.corpus import read_items_jsonl  # noqa: E402
+from monitor.extract.corpus import case_item, read_items_jsonl  # noqa: E402
 from monitor.types import Fact, Item  # noqa: E402
 
 CORPORA = Path(os.environ.get("MONITOR_SHARED", ROOT.parent / "shared")) / "corpora"
@@ -48,14 +47,7 @@ def _items() -> list[tuple[str, Item]]:
             items.append((f"{path.name}:{index}", item))
     cases = yaml.safe_load((ROOT / "tests" / "cases" / "extract_cases.yaml").read_text("utf-8"))
     for case in cases["cases"]:
-        published = case.get("published")
-        item = Item(
-            title=case.get("title", ""),
-            text=case.get("text", ""),
-            lang=case.get("lang"),
-            published=datetime.fromisoformat(published) if published else None,
-        )
-        items.append((f"case:{case['id']}", item))
+        items.append((f"case:{case['id']}", case_item(case)))
     return items
 
 

@@ -26,7 +26,6 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.extract import Extractor  # noqa: E402
-from monitor.extract.corpus import read_items_jsonl  # noqa: E402
+from monitor.extract.corpus import case_item, read_items_jsonl  # noqa: E402
 from monitor.extract.linker import LinkerModel  # noqa: E402
 from monitor.types import Fact, Item  # noqa: E402
 
@@ -56,13 +55,7 @@ def _cases() -> Iterator[tuple[Item, list[Fact]]]:
     """The extraction cases (tests/cases/extract_cases.yaml) as items and gold facts."""
     text = (ROOT / "tests" / "cases" / "extract_cases.yaml").read_text("utf-8")
     for case in yaml.safe_load(text)["cases"]:
-        published = case.get("published")
-        item = Item(
-            title=case.get("title", ""),
-            text=case.get("text", ""),
-            lang=case.get("lang"),
-            published=datetime.fromisoformat(published) if published else None,
-        )
+        item = case_item(case)
         gold = []
         for spec in case["expect"]:
             entity, kind, value, status = spec.split("/")

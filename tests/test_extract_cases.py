@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ import pytest
 import yaml
 
 from monitor.extract import Extractor, default_watchlist
-from monitor.types import Item, value_key
+from monitor.extract.corpus import case_item
+from monitor.types import value_key
 
 CASES = yaml.safe_load(
     (Path(__file__).parent / "cases" / "extract_cases.yaml").read_text(encoding="utf-8")
@@ -29,13 +29,7 @@ def _parse(spec: str) -> tuple[tuple[str, str, str], str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case(extractor: Extractor, case: dict[str, Any]) -> None:
-    published = case.get("published")
-    item = Item(
-        title=case.get("title", ""),
-        text=case.get("text", ""),
-        lang=case.get("lang"),
-        published=datetime.fromisoformat(published) if published else None,
-    )
+    item = case_item(case)
     facts = extractor.extract(item)
     got = {f.key: f.status for f in facts}
     expected = dict(_parse(s) for s in case["expect"])

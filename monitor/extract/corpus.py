@@ -114,6 +114,18 @@ def item_from_json(obj: Any) -> tuple[Item, list[Fact] | None]:
     return item, gold
 
 
+def case_item(case: dict[str, Any]) -> Item:
+    """An extraction case of ``tests/cases/extract_cases.yaml`` (title and/or text, lang and
+    published optional) as an Item."""
+    published = case.get("published")
+    return Item(
+        title=case.get("title", ""),
+        text=case.get("text", ""),
+        lang=case.get("lang"),
+        published=datetime.fromisoformat(published) if published else None,
+    )
+
+
 def iter_lines_as_items(
     lines: Iterable[str], name: str
 ) -> Iterator[tuple[int, Item | None, list[Fact] | None, str | None, Any]]:
