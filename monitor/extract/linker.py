@@ -13,8 +13,9 @@ One instance per pair and item, not per sentence: the gold labels say what the i
 asserts, not which sentence says it, and a per-sentence model trained on item labels was
 overconfident (leave-one-set-out region precision 0.66-0.82 against 0.87-0.94 per pair).
 
-Weights live in ``monitor/data/linker.json`` (feature -> weight, plus the threshold); the
-model is plain arithmetic over a dict, no library at run time.
+Weights live in ``monitor/data/linker.json`` (feature -> weight for the site model and for
+the status model, and the threshold); the model is plain arithmetic over a dict, no library
+at run time. A watchlist's ``region_linker: false`` turns it off.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def pair_features(
     The actors of a sentence are its companies, programmes and the developers of the
     models and chips it names; a sentence with a place and no actor belongs to the item's
     first company (``lead``: "the company", "it"). ``rule_pairs`` are the pairs the rules
-    gave the item."""
+    gave the item; with ``skip_rule_pairs`` they get no features (the linker only adds)."""
     pairs: dict[tuple[str, str], Pair] = {}
     folded = fld.folded
     for s_start, s_end, sentence in sentences:
