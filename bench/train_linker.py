@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.extract import Extractor  # noqa: E402
 from monitor.extract.corpus import case_item, read_items_jsonl  # noqa: E402
-from monitor.extract.linker import LinkerModel  # noqa: E402
+from monitor.extract.linker_model import LinkerModel  # noqa: E402
 from monitor.types import Fact, Item  # noqa: E402
 
 CORPORA = Path(os.environ.get("MONITOR_SHARED", ROOT.parent / "shared")) / "corpora"

@@ -12,7 +12,8 @@ from types import ModuleType
 import pytest
 
 from monitor.extract import Extractor
-from monitor.extract.linker import LinkerModel, default_model, last_words, words_in
+from monitor.extract.linker import last_words, words_in
+from monitor.extract.linker_model import LinkerModel, default_model
 from monitor.extract.watchlist import Watchlist
 from monitor.types import Item
 

@@ -65,7 +65,7 @@ def _channels(app: App) -> str:
 
 def _extractor(app: App) -> str:
     from monitor.extract import native
-    from monitor.extract.linker import default_model
+    from monitor.extract.linker_model import default_model
 
     # pure Python is a working state, only slower: never a FAIL; nor the rules alone
     linker = default_model()

@@ -18,13 +18,8 @@ from monitor.extract.cues import (
     status_of,
     within,
 )
-from monitor.extract.linker import (
-    LinkerModel,
-    RuleReading,
-    default_model,
-    linked_regions,
-    training_pairs,
-)
+from monitor.extract.linker import RuleReading, linked_regions, training_pairs
+from monitor.extract.linker_model import LinkerModel, default_model
 from monitor.extract.location import (
     drop_name_parts,
     place_anaphors,
@@ -259,7 +254,7 @@ class Extractor:
         facts = drop_umbrella_chips(read.found.facts())
         if self._linker is None:
             return facts
-        return linked_regions(read, facts, self._linker)
+        return linked_regions(read, facts, detect_lang(item), self._linker)
 
     def region_pairs(
         self, item: Item
@@ -271,7 +266,7 @@ class Extractor:
         if read is None:
             return [], {}
         facts = drop_umbrella_chips(read.found.facts())
-        return facts, training_pairs(read, facts)
+        return facts, training_pairs(read, facts, detect_lang(item))
 
     def _by_rules(self, item: Item) -> RuleReading | None:
         # Title and text are read as one string (title, newline, text): one pass of each
@@ -402,7 +397,7 @@ class Extractor:
                     if placed:
                         sites.append((evidence, placed))
             deployed_regions(fld, text_offset, deployments, sites, found)
-        return RuleReading(found, fld, lead, text_offset, placed_sentences, detect_lang(item))
+        return RuleReading(found, fld, lead, text_offset, placed_sentences)
 
     def _named(
         self,

@@ -14,23 +14,20 @@ asserts, not which sentence says it, and a per-sentence model trained on item la
 overconfident (leave-one-set-out region precision 0.66-0.82 against 0.87-0.94 per pair).
 
 Weights live in ``monitor/data/linker.json`` (feature -> weight for the site model and for
-the status model, and the threshold); the model is plain arithmetic over a dict, no library
-at run time. A watchlist's ``region_linker: false`` turns it off.
+the status model, and the threshold), read by linker_model.py. A watchlist's
+``region_linker: false`` turns it off.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import NamedTuple
 
-from monitor.extract.cues import clause_cues, status_of, within
+from monitor.extract.cues import clause_cues, status_of
+from monitor.extract.linker_model import LinkerModel
 from monitor.extract.mentions import Mention
 from monitor.extract.rules import Collector, ReadText, sentence_evidence
 from monitor.extract.sentences import clause_spans
@@ -113,7 +110,8 @@ class Pair:
     and the sentences (spans of the read text), first first."""
 
     features: set[str]
-    sentences: list[tuple[int, int, Mention]]  # sentence start, end, and its place
+    # sentence start, end, its place, and its mentions
+    sentences: list[tuple[int, int, Mention, list[Mention]]]
 
 
 def pair_features(
@@ -173,11 +171,11 @@ def pair_features(
             key = (entity, place.value)
             known = pairs.get(key)
             if known is None:
-                pairs[key] = Pair(features, [(s_start, s_end, place)])
+                pairs[key] = Pair(features, [(s_start, s_end, place, sentence)])
             else:
                 known.features |= features
                 if known.sentences[-1][0] != s_start:
-                    known.sentences.append((s_start, s_end, place))
+                    known.sentences.append((s_start, s_end, place, sentence))
     for key, pair in pairs.items():
         pair.features.add(f"nsent={min(4, len(pair.sentences))}")
         pair.features.add(f"rule={key in rule_pairs}")
@@ -239,15 +237,13 @@ def _pair_features(
     return out
 
 
-def site_sentence(fld: ReadText, pair: Pair) -> tuple[int, int, Mention, list[Mention]]:
+def site_sentence(pair: Pair) -> tuple[int, int, Mention, list[Mention]]:
     """The pair's first sentence with an infrastructure, serving or deployment cue (else
     its first): start, end, the place, and the sentence's mentions."""
-    for s_start, s_end, place in pair.sentences:
-        in_sentence = within(fld, s_start, s_end)
-        if any(c.category in _SITE_CUES for c in in_sentence):
-            return s_start, s_end, place, in_sentence
-    s_start, s_end, place = pair.sentences[0]
-    return s_start, s_end, place, within(fld, s_start, s_end)
+    for sentence in pair.sentences:
+        if any(m.category in _SITE_CUES for m in sentence[3]):
+            return sentence
+    return pair.sentences[0]
 
 
 def status_features(
@@ -278,40 +274,6 @@ def status_features(
     return features
 
 
-@dataclass(frozen=True, slots=True)
-class LinkerModel:
-    """Two logistic regressions: is a pair a site (``weights``), and is a site live
-    (``status_weights``); a pair the rules did not give is added at ``add`` or above."""
-
-    weights: dict[str, float]
-    add: float
-    status_weights: dict[str, float]
-
-    def probability(self, features: Iterable[str]) -> float:
-        return _logistic(self.weights, features)
-
-    def live(self, features: Iterable[str]) -> bool:
-        return _logistic(self.status_weights, features) >= 0.5
-
-
-def _logistic(weights: dict[str, float], features: Iterable[str]) -> float:
-    z = sum(weights.get(f, 0.0) for f in features)
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-@cache
-def default_model() -> LinkerModel | None:
-    """The shipped model, or None when its file is missing (the rules still run)."""
-    try:
-        raw = resources.files("monitor").joinpath("data/linker.json").read_text("utf-8")
-    except FileNotFoundError:
-        return None
-    data = json.loads(raw)
-    weights = {str(k): float(v) for k, v in data["weights"].items()}
-    status = {str(k): float(v) for k, v in data["status_weights"].items()}
-    return LinkerModel(weights, float(data["add"]), status)
-
-
 class RuleReading(NamedTuple):
     """What the rules read of an item (Extractor._by_rules), for the linker."""
 
@@ -320,17 +282,16 @@ class RuleReading(NamedTuple):
     lead: str | None  # the first company named
     text_offset: int  # where the text starts in fld.text (after the title and a newline)
     placed_sentences: list[tuple[int, int, list[Mention]]]  # start, end, mentions
-    lang: str
 
 
 def _pairs(
-    read: RuleReading, facts: list[Fact], skip_rule_pairs: bool = False
+    read: RuleReading, facts: list[Fact], lang: str, skip_rule_pairs: bool = False
 ) -> dict[tuple[str, str], Pair]:
     rule_pairs = {(f.entity, f.value) for f in facts if f.kind == "region"}
     return pair_features(
         read.fld,
         read.placed_sentences,
-        read.lang,
+        lang,
         read.text_offset,
         read.lead,
         rule_pairs,
@@ -338,11 +299,13 @@ def _pairs(
     )
 
 
-def linked_regions(read: RuleReading, facts: list[Fact], model: LinkerModel) -> list[Fact]:
+def linked_regions(
+    read: RuleReading, facts: list[Fact], lang: str, model: LinkerModel
+) -> list[Fact]:
     """The rules' facts plus the regions the linker is confident of. It never removes a
     rule's region: a threshold for that gained nothing leave-one-set-out, and scoring
     only the other pairs cuts the linker's cost by ~40 %."""
-    pairs = _pairs(read, facts, skip_rule_pairs=True)
+    pairs = _pairs(read, facts, lang, skip_rule_pairs=True)
     if not pairs:
         return facts
     added: list[Fact] = []
@@ -351,22 +314,22 @@ def linked_regions(read: RuleReading, facts: list[Fact], model: LinkerModel) -> 
             continue
         if read.found.denies((entity, "region", value_key(country))):
             continue
-        s_start, s_end, place, cues = site_sentence(read.fld, pair)
+        s_start, s_end, place, cues = site_sentence(pair)
         if any(c.category in _DOUBTING for c in cues):
             continue  # the sentence negates or supposes
-        live = model.live(status_features(read.fld, s_start, s_end, place, cues, read.lang))
+        live = model.live(status_features(read.fld, s_start, s_end, place, cues, lang))
         evidence = sentence_evidence(read.fld.text, read.text_offset, s_start, s_end)
         added.append(Fact(entity, "region", country, "live" if live else "planned", evidence))
     return facts + added if added else facts
 
 
 def training_pairs(
-    read: RuleReading, facts: list[Fact]
+    read: RuleReading, facts: list[Fact], lang: str
 ) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
     """Every pair's features and its site sentence's status features (for training)."""
     pairs = {}
-    for key, pair in _pairs(read, facts).items():
-        s_start, s_end, place, cues = site_sentence(read.fld, pair)
-        status = status_features(read.fld, s_start, s_end, place, cues, read.lang)
+    for key, pair in _pairs(read, facts, lang).items():
+        s_start, s_end, place, cues = site_sentence(pair)
+        status = status_features(read.fld, s_start, s_end, place, cues, lang)
         pairs[key] = (pair.features, status)
     return pairs

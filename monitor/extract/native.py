@@ -40,6 +40,7 @@ COMPILED = (
     "location",
     "cues",
     "regions",
+    "linker_model",
     "linker",
     "extractor",
 )
