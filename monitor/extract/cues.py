@@ -3,10 +3,23 @@ clause after a name, and the status their nearest cue gives. Pure functions."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from monitor.extract.mentions import Mention
-from monitor.extract.rules import RELATIVE, TOKEN, ReadText, gap_span
+from monitor.extract.rules import (
+    COMPARED,
+    COMPARED_GATE,
+    COMPETED_AFTER,
+    COMPETED_BEFORE,
+    PAST_MODIFIER_CJK,
+    PREDECESSOR,
+    PREDECESSOR_GATE,
+    RELATIVE,
+    TOKEN,
+    ReadText,
+    gap_span,
+)
 from monitor.extract.wordsets import PERFECTIVE_CJK, PRESENT_LIVE, TENSELESS_LIVE, UNVEILING
 
 STATUS_CUES = ("planned", "live")
@@ -135,3 +148,65 @@ def coordinated_planned(fld: ReadText, clauses: list[tuple[int, int]], start: in
                 for c in within(fld, p_start, p_end)
             )
     return False
+
+
+def said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
+    """The words before a name (or its list, from ``g_start``) say it exists: a
+    predecessor ("the successor to its R1 model", "取代此前并存的GPT-4o、o3": both), a
+    yardstick ("priced in line with Claude Opus 4.5", "与X相当"), or a Chinese modifier
+    telling it is out ("此前已开源的视觉理解模型Qwen3-VL")."""
+    window = max(0, g_start - 40)
+    return bool(
+        (
+            PREDECESSOR_GATE.search(folded, window, g_start)
+            and PREDECESSOR.search(folded, window, g_start)
+        )
+        or (
+            COMPARED_GATE.search(folded, window, g_start)
+            and COMPARED.search(folded, window, g_start)
+        )
+        or (COMPETED_BEFORE.search(folded, window, start) and COMPETED_AFTER.match(folded, end))
+        or ("的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start))
+    )
+
+
+# Words before a chip's name that put it to use: bought, deployed, installed, run, trained
+# on. A chip in use exists, whatever the tense of the deployment: "will deploy 18,000 GB300
+# chips", "racks of Nvidia's GB300", "the 4,000 B200 GPUs it ordered", "将采购约1.8万颗英伟达
+# GB300". The deployment's plan is the site's status (regions), not the chip's.
+IN_USE = re.compile(
+    r"(?:\b(?:deploy(?:s|ed|ing)?|install(?:s|ed|ing)?|host(?:s|ed|ing)?|hous(?:es|ed|ing)|"
+    r"(?:equipped|fitted|filled|stocked) with|runs? on|running(?: on)?|powered by|"
+    r"built (?:on|around|with)|based on|uses|used|using|buy(?:s|ing)?|bought|"
+    r"order(?:s|ed|ing)?|purchas(?:es|ed|ing|e)|rent(?:s|ed|ing)?(?: out)?|"
+    r"racks? of|clusters? of|fleet of|stockpiles? of|inventory of|"
+    r"train(?:s|ed|ing)?(?: \w+)? on|"
+    r"déplo\w*|install\w*|accueill\w*|héberg\w*|équipée?s? (?:de|d'|en)|dotée?s? (?:de|d')|"
+    r"align\w*|achet\w*|achèt\w*|achats? d[e']|command\w*|loue\w*|louée?s?|utilis\w*|exploit\w*|"
+    r"s'appuie sur|s'appuient sur|basée?s? sur|à base d[e']|entraîn\w*(?: \w+)? sur)\b"
+    r"(?:\s+(?!upcoming|forthcoming|next|future|futur|prochain)[\w.'’\-]+(?:,\d{3})*){0,6}\s*|"
+    r"(?:部署|采购|购入|购买|买入|搭载|导入|采用|使用|基于|配备|装配|引进|囤积|储备|租用|运行)"
+    r"(?:(?!下一代|下代|未来|即将|新一代)[^\s，。、；：,;:]){0,12})$"
+)
+# A successor or next generation named before the chip: it may be the new one ("a successor
+# system built on the Ascend 960 is planned for 2027").
+NEXT_GENERATION = re.compile(
+    r"successor|next|upcoming|forthcoming|future|successeur|prochaine?s? génération|futur|"
+    r"下一代|新一代|下代|后续|接班"
+)
+IN_USE_GATE = re.compile(
+    r"deploy|install|host|hous|with|run|powered|built|based|use|using|buy|bought|order|"
+    r"purchas|rent|of|train|déplo|accueill|héberg|équip|doté|align|achet|achat|command|lou|"
+    r"utilis|exploit|appui|basé|base|entraîn|achèt|部署|采购|购|买入|搭载|导入|采用|使用|基于|配备|"
+    r"装配|引进|囤积|储备|租用|运行"
+)
+
+
+def in_use(folded: str, s_start: int, g_start: int) -> bool:
+    """The words before a chip's name (in its sentence) put it to use (``IN_USE``)."""
+    window = max(s_start, g_start - 60)
+    return bool(
+        IN_USE_GATE.search(folded, window, g_start)
+        and IN_USE.search(folded, window, g_start)
+        and not NEXT_GENERATION.search(folded, s_start, g_start)
+    )

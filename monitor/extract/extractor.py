@@ -14,7 +14,9 @@ from monitor.extract.cues import (
     STATUS_CUES,
     clause_cues,
     coordinated_planned,
+    in_use,
     relative_clause_cues,
+    said_to_exist,
     status_of,
     within,
 )
@@ -37,13 +39,6 @@ from monitor.extract.regions import (
 from monitor.extract.rules import (
     APPOSITIVE,
     APPOSITIVE_END,
-    COMPARED,
-    COMPARED_GATE,
-    COMPETED_AFTER,
-    COMPETED_BEFORE,
-    PAST_MODIFIER_CJK,
-    PREDECESSOR,
-    PREDECESSOR_GATE,
     VARIANT_AFTER,
     VARIANT_GATE,
     VARIANT_OF,
@@ -142,26 +137,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
-    """The words before a name (or its list, from ``g_start``) say it exists: a
-    predecessor ("the successor to its R1 model", "取代此前并存的GPT-4o、o3": both), a
-    yardstick ("priced in line with Claude Opus 4.5", "与X相当"), or a Chinese modifier
-    telling it is out ("此前已开源的视觉理解模型Qwen3-VL")."""
-    window = max(0, g_start - 40)
-    return bool(
-        (
-            PREDECESSOR_GATE.search(folded, window, g_start)
-            and PREDECESSOR.search(folded, window, g_start)
-        )
-        or (
-            COMPARED_GATE.search(folded, window, g_start)
-            and COMPARED.search(folded, window, g_start)
-        )
-        or (COMPETED_BEFORE.search(folded, window, start) and COMPETED_AFTER.match(folded, end))
-        or ("的" in folded[window:g_start] and PAST_MODIFIER_CJK.search(folded, window, g_start))
-    )
 
 
 class Extractor:
@@ -455,7 +430,7 @@ class Extractor:
             if about_name:
                 cues = relative  # "the Ascend 910D, which the company is still developing"
             window = max(0, g_start - 40)
-            if _said_to_exist(fld.folded, g_start, name.start, name.end):
+            if said_to_exist(fld.folded, g_start, name.start, name.end):
                 found.record(Fact(spec.entity, spec.kind, name.value, "live", evidence), 2)
                 continue
             folded = fld.folded
@@ -484,7 +459,16 @@ class Extractor:
                 status = "planned"  # "将发布X，并推出Y"
             elif status == "live" and any(c.value in LEAKS for c in sentence):
                 status, strength = "planned", max(strength, 1)  # a leak, however far
-            if about_name and strength:
+            if (
+                status == "planned"
+                and spec.kind == "chip"
+                and not about_name
+                and in_use(folded, s_start, g_start)
+            ):
+                # "will deploy 18,000 GB300 chips": the plan is the site's; the chip exists.
+                # Weak, so that a sentence about the chip's own release outweighs it.
+                status, strength = "live", 1
+            elif about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             elif strength > 1 and (
                 (

@@ -131,10 +131,14 @@ PREDECESSOR = re.compile(
     r"succéderaient à|remplace|remplacer|remplaçant|"
     r"接替|取代|替代|接棒|填补|existing|existant|existante|"
     # the yardstick of time: "its biggest release since the R1 model that rattled markets"
-    r"since|depuis)\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
+    r"since|depuis|"
+    # "a year after DeepSeek's R1 reasoning model jolted markets"
+    r"(?:years?|months|weeks|ans?|mois|semaines)\s+(?:after|après))"
+    r"\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
     # up to three words ("successeur du modèle de raisonnement R1") or a Chinese modifier
     # ("取代8月推出的GPT-5")
-    r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+(?:'s|’s)?\s+){0,3}|[^\s，。、]{1,8}的)$"
+    r"(?:(?:(?!with\b|by\b|avec\b|par\b|for\b|pour\b)[\w.\-]+(?:'s|’s)?\s+){0,3}|[^\s，。、]{1,8}的|"
+    r"[\u4e00-\u9fff]{2,4})$"
 )
 # A Chinese modifier telling that the name was already out: "此前已开源的视觉理解模型Qwen3-VL",
 # "去年发布的GPT-4o" (but not "已宣布将推出的": announced, still to come)
@@ -142,7 +146,9 @@ PAST_MODIFIER_CJK = re.compile(
     r"(?:已经|已|此前|之前|去年|早前)(?:(?!将|计划|预计|宣布|拟)[^，。；、：:\s]){1,6}的"
     r"(?:(?!将|计划|预计|路线)[^，。；、：:\s]){0,10}$"
 )
-PREDECESSOR_GATE = re.compile(r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis")
+PREDECESSOR_GATE = re.compile(
+    r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis|after|après"
+)
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".
 VARIANT_OF = re.compile(
@@ -165,9 +171,11 @@ COMPARED = re.compile(
     # "the same brief as Qwen3-Omni", "des performances proches de celles des H20"
     r"same(?:\s+[\w-]+)?\s+as|proches?\s+de\s+cel(?:le|les|ui|ux)\s+d(?:e|u|es)|"
     r"comparables?\s+à|similaires?\s+à|équivalentes?\s+à|"
+    # "six fois plus rapide que le H20", "性能将高于目前获准在华销售的H20"
+    r"(?:plus|moins)\s+[\w\-]+\s+que|高于|强于|低于|逊于|弱于|不及|"
     # a fraction of the yardstick: "about half the performance of the B300"
     r"(?:half|twice|double|moitié)\s+"
-    r"(?:the\s+|des\s+|de\s+la\s+)?"
+    r"(?:the\s+|des\s+|de\s+la\s+)?(?:[\w\-]+\s+){0,2}?"
     r"(?:(?:performance|speed|power|compute|performances|puissance|vitesse)\s+)?(?:of|de|du|d')|"
     r"相当于)\s*"
     r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?"
@@ -178,6 +186,7 @@ COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
     r"alongside|côtés|"
     r"above|below|dessus|dépasse|surpasse|concurren|对标|超|优于|击败|比肩|媲美|胜过|落后|相比|约为|"
+    r"plus |moins |高于|强于|低于|逊于|弱于|不及|"
     r"相当于|追平|追上|赶上|看齐|接近|较|介于|half|twice|double|moitié|same|proche|comparable|"
     r"similaire|équivalent"
 )

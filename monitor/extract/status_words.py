@@ -113,16 +113,20 @@ PLANNED_WEAK: dict[str, list[str]] = {
         "reportedly", "project", "people familiar", "person familiar", "sources familiar",
         "people briefed", "people with knowledge", "according to people",
         "according to sources",
+        # a site chosen is not yet built: "OpenAI picks Kajaani for first European site"
+        "picks", "picked", "chooses", "chose", "chosen", "selects", "selected", "is next",
     ],
     "fr": [
         "compte", "projet*", "annonce*", "investira", "construire", "promet",
         "selon des sources", "développe", "développent", "selon plusieurs personnes",
         "selon des personnes",
+        "choisit", "choisi", "choisie", "retient", "retenu", "retenue",
     ],
     "zh": [
         "规划", "路线图", "宣布", "新建", "建设", "兴建", "承诺", "投资", "打造", "下一代",
         "研发", "开发", "测试", "知情人士", "据报道", "据外媒", "外媒报导", "外媒报道", "传出",
         "供应链传",
+        "落户", "选定", "选中", "落子", "入列",
     ],
 }
 
