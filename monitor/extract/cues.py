@@ -184,29 +184,31 @@ IN_USE = re.compile(
     r"déplo\w*|install\w*|accueill\w*|héberg\w*|équipée?s? (?:de|d'|en)|dotée?s? (?:de|d')|"
     r"align\w*|achet\w*|achèt\w*|achats? d[e']|command\w*|loue\w*|louée?s?|utilis\w*|exploit\w*|"
     r"s'appuie sur|s'appuient sur|basée?s? sur|à base d[e']|entraîn\w*(?: \w+)? sur)\b"
-    r"(?:\s+(?!upcoming|forthcoming|next|future|futur|prochain)[\w.'’\-]+(?:,\d{3})*){0,6}\s*|"
+    r"(?:\s+[\w.'’\-]+(?:,\d{3})*){0,6}\s*|"
     r"(?:部署|采购|购入|购买|买入|搭载|导入|采用|使用|基于|配备|装配|引进|囤积|储备|租用|运行)"
-    r"(?:(?!下一代|下代|未来|即将|新一代)[^\s，。、；：,;:]){0,12})$"
+    r"[^\s，。、；：,;:]{0,12})$"
 )
 # A successor or next generation named before the chip: it may be the new one ("a successor
 # system built on the Ascend 960 is planned for 2027").
-NEXT_GENERATION = re.compile(
-    r"successor|next|upcoming|forthcoming|future|successeur|prochaine?s? génération|futur|"
-    r"下一代|新一代|下代|后续|接班"
+NEW_BEFORE = re.compile(
+    r"successor|next|upcoming|forthcoming|future|unreleased|unannounced|successeur|"
+    r"prochaine?s? (?:génération|puces?|gpu|processeurs?|accélérateurs?)|futur|"
+    r"下一代|新一代|下代|后续|接班|即将(?:推出|发布|上市)"
 )
-IN_USE_GATE = re.compile(
-    r"deploy|install|host|hous|with|run|powered|built|based|use|using|buy|bought|order|"
-    r"purchas|rent|of|train|déplo|accueill|héberg|équip|doté|align|achet|achat|command|lou|"
-    r"utilis|exploit|appui|basé|base|entraîn|achèt|部署|采购|购|买入|搭载|导入|采用|使用|基于|配备|"
-    r"装配|引进|囤积|储备|租用|运行"
+# A sentence that leaks or reports a preparation is an early report of its chip, in use or
+# not: "code strings suggest servers running the B30A", "readying racks of B30A chips".
+EARLY_REPORT = re.compile(
+    r"code strings|strings of code|driver code|leak|readies|readying|preparing|prepares|"
+    r"rumou?r|samples|sampling|chaînes de|prépar|rumeur|fuite|"
+    r"字符串|代码|据传|传闻|传言|送样|准备|筹备"
 )
 
 
-def in_use(folded: str, s_start: int, g_start: int) -> bool:
-    """The words before a chip's name (in its sentence) put it to use (``IN_USE``)."""
-    window = max(s_start, g_start - 60)
+def in_use(folded: str, s_start: int, s_end: int, g_start: int) -> bool:
+    """The words before a chip's name (in its sentence) put it to use (``IN_USE``), and
+    neither a successor named before it nor the sentence's leak makes it a new one."""
     return bool(
-        IN_USE_GATE.search(folded, window, g_start)
-        and IN_USE.search(folded, window, g_start)
-        and not NEXT_GENERATION.search(folded, s_start, g_start)
+        IN_USE.search(folded, max(s_start, g_start - 60), g_start)
+        and not NEW_BEFORE.search(folded, s_start, g_start)
+        and not EARLY_REPORT.search(folded, s_start, s_end)
     )

@@ -463,7 +463,7 @@ class Extractor:
                 status == "planned"
                 and spec.kind == "chip"
                 and not about_name
-                and in_use(folded, s_start, g_start)
+                and in_use(folded, s_start, s_end, g_start)
             ):
                 # "will deploy 18,000 GB300 chips": the plan is the site's; the chip exists.
                 # Weak, so that a sentence about the chip's own release outweighs it.
