@@ -35,6 +35,10 @@ def within(fld: ReadText, start: int, end: int) -> list[Mention]:
     return [m for m in fld.mentions[lo:hi] if m.end <= end]
 
 
+# live adverbs that take the status of the verb right after them
+_CJK_ADVERBS = frozenset(["正式", "已", "已经"])
+
+
 def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
     """(status, strength) from the cue nearest to [start, end); ('live', 0) if none.
 
@@ -57,6 +61,10 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
         elif any(c.category == "planned_weak" for c in cues):
             return "planned", 1  # "正在研发一款基于Blackwell架构的新芯片": being developed
     if nearest.category == "live":
+        if nearest.value in _CJK_ADVERBS and any(
+            c.category == "planned" and 0 <= c.start - nearest.end <= 1 for c in strong
+        ):
+            return "planned", strength  # "已正式动工": the verb after the adverb tells
         if nearest.value in UNVEILING and any(c.category == "planned" for c in strong):
             return "planned", strength  # unveiled now, due later
         if nearest.value in PRESENT_LIVE and any(

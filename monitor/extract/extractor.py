@@ -103,6 +103,8 @@ _PAST_CJK_DATE_ANYWHERE = re.compile(r"(?<![将拟定计划预])于(?:\d{4}年)?
 # 已 before announcing or entering a stage of work: what is done is the announcement
 _ANNOUNCED_ALREADY = re.compile(
     r"已(?:经)?(?:陆续|先后|正式)?(?:宣布|公布|披露|表示|签署|签约|计划|规划|启动建设|"
+    # construction started: the site is still to come ("新区域节点已正式动工")
+    r"动工|开工|破土|奠基|开建|"
     r"进入(?:训练|测试|研发|试产|开发))"
 )
 _START = itemgetter(2)  # Mention.start, as a C key function

@@ -176,7 +176,8 @@ NEUTRAL: dict[str, list[str]] = {
            "optimized to run on", "optimised to run on", "adapted to run on"],
     "fr": [
         "communiqué publié", "rapport publié", "étude publiée",
-        "plan social", "présenté comme", "présentés comme", "présentée comme", "présentées comme",
+        "sur le plan", "plan social", "présenté comme", "présentés comme", "présentée comme",
+        "présentées comme",
     ],
     "zh": ["开发者", "开发商", "发布会", "上线时间", "发布时间", "计划经济", "开放式", "开源社区",
            "开源框架", "开源推理框架", "开源项目", "开源软件", "开源工具", "开源生态", "开源平台",

@@ -117,8 +117,10 @@ _ORDINAL_BEFORE = re.compile(
 _BASED_IN = re.compile(
     r"(?:\b(?:based|headquartered|basée?s?)|"
     r"\b(?:analyste|gérant|gérante|consultant|consultante|économiste|investisseur|expert|"
-    r"chercheur|chercheuse|juriste|associé|associée|banquier|courtier|analystes|gérants)"
-    r"\s+(?:[\w'’-]+\s+)?(?:installée?s?|établie?s?))\s+(?:in|at|à|en|au|aux)\s+(?:the\s+)?$"
+    r"chercheur|chercheuse|juriste|associé|associée|banquier|courtier|analystes|gérants|"
+    r"stratégiste|stratège|spécialiste|consultants|économistes|experts|chercheurs)"
+    # "un stratégiste d'une banque française installé à Singapour": the person is
+    r"\s+(?:[\w'’-]+\s+){0,4}(?:installée?s?|établie?s?))\s+(?:in|at|à|en|au|aux)\s+(?:the\s+)?$"
 )
 # right before a place that is the site's neighbour, not the site
 _BORDERING = re.compile(
@@ -126,6 +128,29 @@ _BORDERING = re.compile(
     r"frontière avec|frontière de|frontalier de|frontalière de|face à)\s+"
     r"(?:the\s+|la\s+|le\s+|les\s+|l'|l’)?$"
 )
+
+
+# an inclusion after the infrastructure: the places listed next are where it is
+_INCLUDING = frozenset([
+    "includes", "include", "included", "including", "spans", "span", "spanning", "covers",
+    "covering", "comprend", "comprennent", "comprenant", "couvre", "couvrent", "notamment",
+    "dont", "incluant", "inclut",
+])  # fmt: skip
+_INCLUDING_REACH = 45  # characters from the infrastructure noun to the first place
+_INCLUDING_CJK = ("涵盖", "覆盖", "包括", "包含", "遍及", "遍布")
+
+_PREPOSITION = re.compile(r"\s+(?:in|at|à|en|au|aux)\s+")
+
+
+def _person_based(folded: str, infra: Mention) -> bool:
+    """Whether "installé à" is said of a person ("un stratégiste d'une banque française installé à
+    Singapour"): where someone works, not equipment installed."""
+    if not folded.startswith(("install", "établi"), infra.start):
+        return False
+    after = _PREPOSITION.match(folded, infra.end)
+    if after is None:
+        return False
+    return _BASED_IN.search(folded, max(0, infra.start - 60), after.end()) is not None
 
 
 def closer_to_not_infra(place: Mention, sentence: list[Mention]) -> bool:
@@ -160,7 +185,11 @@ def is_located(
     "在墨西哥", "墨西哥地域", or listed after such a place ("in Brazil, France and ...")."""
     folded = fld.folded
     cjk = "\u4e00" <= folded[place.start] <= "\u9fff"
-    infra_after = [m for m in sentence if m.category == "infra" and m.start >= place.end]
+    infra_after = [
+        m
+        for m in sentence
+        if m.category == "infra" and m.start >= place.end and not _person_based(folded, m)
+    ]
     infra_before = [m for m in sentence if m.category == "infra" and m.end <= place.start]
     if cjk:
         before = folded[max(0, place.start - 4) : place.start]
@@ -193,6 +222,10 @@ def is_located(
             return True  # "在东南亚的泰国、新加坡、印尼均设有可用区"
         if any(m.end == place.start for m in infra_before):  # "星际之门阿联酋"
             return True
+        if before.endswith(_INCLUDING_CJK) and any(
+            0 <= place.start - m.end <= 4 for m in infra_before
+        ):
+            return True  # "海外据点涵盖香港、东京、首尔": the sites it counts
         for m in sentence:  # a list after a located place: "在巴西、墨西哥"
             if (
                 m.category == "place"
@@ -213,7 +246,9 @@ def is_located(
     near = folded[max(0, place.start - 24) : place.start]
     if ("de" in near or "d'" in near or "d’" in near) and _EPITHET_BEFORE.search(near):
         return False  # "le géant de Shenzhen", "le groupe de Hangzhou": where it is from
-    if ("bas" in near or "headq" in near or "install" in near) and _BASED_IN.search(near):
+    if ("bas" in near or "headq" in near or "install" in near) and _BASED_IN.search(
+        folded, max(0, place.start - 70), place.start
+    ):
         return False  # ... or where a person is: "une analyste basée à Singapour", "un
         # gérant installé à Hong Kong"
     window = folded[max(0, place.start - 30) : place.start]
@@ -276,6 +311,13 @@ def is_located(
         return True  # "on the outskirts of São Paulo", "dans la banlieue de Riyad"
     if (
         words
+        and (words[-1] in _INCLUDING or words[-1] == ":" or words[-2:] == ["such", "as"])
+        and any(0 <= place.start - m.end <= _INCLUDING_REACH for m in infra_before)
+    ):
+        return True  # "a network of 29 regions that already includes Japan, ...", "data
+        # centres in three countries: Japan, ...", "des régions, notamment au Japon"
+    if (
+        words
         and words[-1] in ("from", "after", "après")
         and any(len(TOKEN.findall(folded[m.end : place.start])) <= 3 for m in infra_before)
     ):
@@ -326,6 +368,10 @@ _CJK_COUNTED_JOIN = re.compile(
 )
 
 
+# countries that are one city: "serves Indonesian users from Singapore" as from a city
+CITY_STATES = frozenset(["SG", "HK", "MO"])
+
+
 def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
     """The company's service runs from the place: "serves its models from Tokyo",
     "sert ses modèles depuis Francfort", "自东京提供服务" (FACTS.md: a cloud service there)."""
@@ -350,7 +396,7 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         # Jakarta, Bangkok and Frankfurt"
         return (
             words[-1] == "from"
-            and place.kind.startswith("city")
+            and (place.kind.startswith("city") or place.value in CITY_STATES)
             and any(m.category == "serve" and 0 <= place.start - m.end <= 40 for m in sentence)
         )
     if len(words) > 1 and words[-2] == "out" and words[-1] == "of":

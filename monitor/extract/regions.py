@@ -11,6 +11,7 @@ from monitor.extract.cues import (
     STATUS_CUES,
     clause_cues,
     coordinated_planned,
+    relative_clause_cues,
     status_of,
     within,
 )
@@ -111,6 +112,7 @@ def read_regions(
                     and 0 <= n.start - m.end <= POSSESSED_NAME_REACH
                 ):
                     name_spans.append((m.start, n.end))
+    deniable = True
     owners_from = sentence
     if name_spans:
         owners_from = [
@@ -147,6 +149,10 @@ def read_regions(
             )
         )
         companies = [lead] if lead and refers_back else []
+        # a negation denies the lead's region only where the sentence points at it ("it has
+        # no data centre in India"), not where the lead is only the story's subject ("Deux
+        # opérateurs ... ont ouvert des sites à Abidjan, ... sans qu'aucun pays ait été cité")
+        deniable = ANAPHORA.search(fld.folded, s_start, s_end) is not None
         if not companies and not ownerless and "deploy" not in categories:
             return False, set(), None  # no owner: the caller reads it again if chips need it
     located: dict[int, bool] = {}
@@ -223,7 +229,9 @@ def read_regions(
             head = next((p for p in places if p.start == span[0]), place)
         status, strength = status_of(cues, head.start, head.end)
         if status == "planned" and (
-            existing_infra(fld, clause, place) or continues_here(cues, place)
+            existing_infra(fld, clause, place)
+            or continues_here(cues, place)
+            or _site_said_live(fld, clauses, clause, place)
         ):
             status, strength = "live", 2
         elif status == "live" and coordinated_planned(fld, clauses, place.start):
@@ -235,6 +243,8 @@ def read_regions(
         # 台湾客户仍由香港、新加坡服务" denies nothing about Hong Kong)
         denied = any(
             in_scope(fld.folded, c, place.start)
+            and not _absent_until_now(fld.folded, c, s_end)
+            and not _other_statement(fld.folded, places, place, c)
             and not _headline_gap(fld.folded, c, place)
             and (
                 c.value in DENYING
@@ -243,6 +253,8 @@ def read_regions(
             )
             for c in negations
         )
+        if denied and not deniable:
+            continue  # no evidence, but no denial of a company the sentence does not name
         for entity in owners:
             fact = Fact(entity, "region", place.value, status, evidence)
             if denied:
@@ -250,6 +262,58 @@ def read_regions(
             else:
                 found.record(fact, strength)
     return any(located.values()), placed, bool(companies)
+
+
+# "trois pays où elle ne disposait jusqu'ici d'aucune infrastructure", "where it had no
+# data centre until now", "此前在当地并无数据中心": the absence is the news, not a denial
+_UNTIL_NOW = re.compile(
+    r"until now|so far|to date|previously|until then|hitherto|until this year|"
+    r"jusqu'ici|jusqu'à présent|jusqu'alors|auparavant|jusque-là|"
+    r"此前|迄今|至今|之前|过去|以往"
+)
+_HAVING = frozenset([
+    "has no", "have no", "aucun", "aucune", "n'a aucun", "n'a pas de", "没有", "并无", "尚无",
+    "暂无",
+])  # fmt: skip
+
+
+def _absent_until_now(folded: str, negation: Mention, s_end: int) -> bool:
+    """A negation of having, with "until now" near it: the place is new to the company."""
+    if negation.value not in _HAVING:
+        return False
+    window = folded[max(0, negation.start - 30) : min(s_end, negation.end + 30)]
+    return _UNTIL_NOW.search(window) is not None
+
+
+def _other_statement(folded: str, places: list[Mention], place: Mention, negation: Mention) -> bool:
+    """A semicolon before the negation starts a statement about its own place: "serves them
+    from Singapore; nothing is hosted in Indonesia" (but "un site canadien ; OpenAI n'a pas
+    l'intention d'en annoncer un" is about the same site)."""
+    if negation.start < place.end:
+        return False
+    semicolon = folded.rfind(";", place.end, negation.start)
+    return semicolon >= 0 and any(p.start > semicolon for p in places)
+
+
+def _site_said_live(
+    fld: ReadText, clauses: list[tuple[int, int]], clause: list[Mention], place: Mention
+) -> bool:
+    """A relative clause right after the site tells it runs: "will complement its Dubai
+    data centre, which has been operating since 2016", "son centre de Dubaï, qui fonctionne
+    depuis 2016" (the clause's own status is about the site, not the sentence's plan)."""
+    site_end = next(
+        (m.end for m in clause if m.category == "infra" and 0 <= m.start - place.end <= 2),
+        None,
+    )  # "Dubai data centre", "Johannesburg region": the site named by the place
+    if site_end is None:
+        return False
+    relative = relative_clause_cues(fld, clauses, site_end)
+    if relative:  # up to its own end: "..., which has operated since 2019, during next year"
+        stop = fld.folded.find(",", relative[0].start)
+        relative = [m for m in relative if stop < 0 or m.end <= stop]
+    return any(m.category == "live" for m in relative) and not any(
+        m.category in ("planned", "company", "negation") for m in relative
+    )
 
 
 def _antecedents(fld: ReadText, sentence: list[Mention], clause_start: int) -> list[str]:

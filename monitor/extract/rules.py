@@ -132,6 +132,8 @@ PREDECESSOR = re.compile(
     r"接替|取代|替代|接棒|填补|existing|existant|existante|"
     # the yardstick of time: "its biggest release since the R1 model that rattled markets"
     r"since|depuis|"
+    # a past habit: "a picker that used to offer GPT-4o, o3 and o4-mini"
+    r"used to (?:offer|include|list|sell|ship|carry|feature|host)|"
     # "a year after DeepSeek's R1 reasoning model jolted markets"
     r"(?:years?|months|weeks|ans?|mois|semaines)\s+(?:after|après))"
     r"\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
@@ -143,11 +145,12 @@ PREDECESSOR = re.compile(
 # A Chinese modifier telling that the name was already out: "此前已开源的视觉理解模型Qwen3-VL",
 # "去年发布的GPT-4o" (but not "已宣布将推出的": announced, still to come)
 PAST_MODIFIER_CJK = re.compile(
-    r"(?:已经|已|此前|之前|去年|早前)(?:(?!将|计划|预计|宣布|拟)[^，。；、：:\s]){1,6}的"
+    r"(?:已经|已|此前|之前|去年|早前|刚刚|日前|近日|上周|上月)"
+    r"(?:(?!将|计划|预计|宣布|拟)[^，。；、：:\s]){1,6}的"
     r"(?:(?!将|计划|预计|路线)[^，。；、：:\s]){0,10}$"
 )
 PREDECESSOR_GATE = re.compile(
-    r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis|after|après"
+    r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis|after|après|used to"
 )
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".

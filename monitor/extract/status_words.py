@@ -33,6 +33,10 @@ PLANNED: dict[str, list[str]] = {
         "taped out", "tape-out", "tapeout", "speculation", "speculate*",
         "should", "being prepared", "aim to", "aiming to", "aims for", "hints at", "hint at",
         "driver code", "by late", "by mid", "by early",
+        # construction started is a site still to come
+        "begun construction", "began construction", "begins construction",
+        "started construction", "starts construction", "under construction",
+        "construction began", "construction started", "imminent",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -46,7 +50,7 @@ PLANNED: dict[str, list[str]] = {
         "prochaines années", "prochaines semaines",
         "envisage", "étudie", "réfléchit",
         "travaille sur", "en développement", "en cours de développement", "bientôt",
-        "première pierre", "table sur",
+        "première pierre", "table sur", "chantier", "en chantier", "imminente", "imminent",
         # future tenses of live verbs ("commercialis*" would match "commercialisera")
         "commercialisera", "commercialiseront", "inaugurera", "inaugureront", "publiera",
         "publieront", "dévoilera", "dévoileront", "lanceront", "ouvriront", "déploieront",
@@ -98,7 +102,7 @@ PLANNED: dict[str, list[str]] = {
         "猜测", "推测", "字符串", "代码中发现",
         "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
         "在路上", "目标是", "暗示", "驱动程序代码", "代码显示", "如期", "训练后期", "字串",
-        "呼之欲出",
+        "呼之欲出", "正在建设", "加紧建设", "兴建中", "正在兴建",
     ],
 }
 
@@ -153,6 +157,8 @@ LIVE: dict[str, list[str]] = {
         "live since", "running since", "in operation since", "in service since",
         "on sale", "went on sale", "went back on sale", "powered up", "online",
         "reinforced its position", "strengthened its position", "strengthens its position",
+        "can now", "could now", "usable", "has run", "have run", "had run",
+        "has been running", "have been running",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -196,6 +202,8 @@ NEGATION: dict[str, list[str]] = {
         "did not mention", "made no mention",
         "not build*", "not open*", "not launch*", "not deploy*", "no new", "not a customer",
         "never released", "never launched", "never shipped", "never came out",
+        "not announced a", "not announced an", "not announced any", "nothing is hosted",
+        "is not hosted", "are not hosted", "not hosted in",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
