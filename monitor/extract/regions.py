@@ -219,7 +219,8 @@ def read_regions(
         placed.add(place.value)
         clause = cues
         if not any(c.category in STATUS_CUES for c in cues):
-            cues = sentence  # the clause says nothing about status: read the sentence
+            # the clause says nothing about status: read its statement, else the sentence
+            cues = _statement(fld.folded, sentence, place)
         # a list's places share the status of its first ("ouvrirait trois nouvelles
         # régions, au Mexique, en Thaïlande et en Corée du Sud, quelques mois après avoir
         # mis en service ..."): the cue nearest the last one may be about what follows
@@ -293,6 +294,22 @@ def _other_statement(folded: str, places: list[Mention], place: Mention, negatio
         return False
     semicolon = folded.rfind(";", place.end, negation.start)
     return semicolon >= 0 and any(p.start > semicolon for p in places)
+
+
+def _statement(folded: str, sentence: list[Mention], place: Mention) -> list[Mention]:
+    """The mentions between the semicolons around the place, where they hold a status cue:
+    "在埃及开罗...新增三个可用区，即日起对外提供服务；同时计划年内在沙特..." (the plan after the
+    semicolon is about Saudi Arabia, not Egypt)."""
+    if not sentence:
+        return sentence
+    lo, hi = sentence[0].start, sentence[-1].end
+    start = max(folded.rfind(";", lo, place.start), folded.rfind("；", lo, place.start)) + 1
+    ends = [folded.find(mark, place.end, hi) for mark in (";", "；")]
+    end = min((e for e in ends if e >= 0), default=hi)
+    if start <= lo and end >= hi:
+        return sentence
+    own = [m for m in sentence if start <= m.start and m.end <= end]
+    return own if any(m.category in STATUS_CUES for m in own) else sentence
 
 
 def _site_said_live(
