@@ -22,6 +22,7 @@ an extractor, so it is done once, by ``make gazetteer`` (``library_places_tsv()`
 from __future__ import annotations
 
 import gettext
+import re
 import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -151,6 +152,7 @@ _CN_SUFFIXES = (" Sheng", " Shi", " Zizhiqu", " Huizu Zizhiqu", " Zhuangzu Zizhi
 # pycountry's translations of ISO 3166-2 names (Debian's iso-codes): "古吉拉特邦" (Gujarat),
 # "得克萨斯州", "柔佛州", "Californie".
 _SUBDIVISION_LOCALES = ("zh_CN", "zh_TW", "fr")
+_CJK_COMPASS_NAME = re.compile(r"[东西南北中][东西南北中央部方]*[部区省州]?$")
 _CJK_SUBDIVISION_SUFFIXES = ("州", "省", "邦", "府", "县", "縣", "市", "区", "區")
 
 
@@ -165,6 +167,8 @@ def _translated_subdivision(name: str, translations: list[Any]) -> list[str]:
             continue
         if has_cjk(translated):
             simplified = fold_chinese(translated)
+            if _CJK_COMPASS_NAME.match(simplified):
+                continue  # "中部" (Midlands), "西北区", "中央": compass words in running text
             if len(simplified) >= 2:
                 forms.append(simplified)
             for suffix in _CJK_SUBDIVISION_SUFFIXES:
