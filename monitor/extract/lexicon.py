@@ -174,6 +174,8 @@ REGULATORY: dict[str, list[str]] = {
 NEUTRAL: dict[str, list[str]] = {
     "en": ["plan b", "data plan", "price plan", "business plan", "statement published",
            "report published", "than expected", "than planned", "than anticipated",
+           "long-awaited", "long awaited", "much-anticipated", "much anticipated",
+           "eagerly awaited", "highly anticipated",
            # hosting an event, not a service: "is hosting a workshop in July"
            "hosting a", "hosting an", "hosting the", "hosting its",
            # made to run on hardware is no deployment of it

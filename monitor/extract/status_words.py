@@ -37,6 +37,8 @@ PLANNED: dict[str, list[str]] = {
         "begun construction", "began construction", "begins construction",
         "started construction", "starts construction", "under construction",
         "construction began", "construction started", "imminent",
+        # a model people wait for is not out: "the R2 model developers have been waiting for"
+        "waiting for", "wait for", "awaited", "anticipated",
     ],
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
@@ -103,6 +105,8 @@ PLANNED: dict[str, list[str]] = {
         "施工", "在建", "建设中", "仍在施工", "正在施工", "正在选址", "选址", "试产", "试产阶段",
         "在路上", "目标是", "暗示", "驱动程序代码", "代码显示", "如期", "训练后期", "字串",
         "呼之欲出", "正在建设", "加紧建设", "兴建中", "正在兴建",
+        # when it comes out, and headlines' rumours: "R2何时推出", "輝達傳備新款B30A"
+        "何时推出", "何时发布", "何时上线", "何时开源", "传备", "传将", "传拟", "传正",
     ],
 }
 
@@ -159,6 +163,8 @@ LIVE: dict[str, list[str]] = {
         "reinforced its position", "strengthened its position", "strengthens its position",
         "can now", "could now", "usable", "has run", "have run", "had run",
         "has been running", "have been running",
+        # what users lose existed: "could no longer select GPT-4o"; "older models, including"
+        "no longer", "could no longer", "can no longer", "older models", "older model",
     ],
     "fr": [
         "ouvert", "ouverte", "inaugur*", "lancé", "lancée", "lance", "disponible*",
@@ -204,6 +210,7 @@ NEGATION: dict[str, list[str]] = {
         "never released", "never launched", "never shipped", "never came out",
         "not announced a", "not announced an", "not announced any", "nothing is hosted",
         "is not hosted", "are not hosted", "not hosted in",
+        "nothing to share", "nothing to announce",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
@@ -214,6 +221,7 @@ NEGATION: dict[str, list[str]] = {
         "ne sortira pas", "renonce",
         "abandonn*", "suspend*", "annul*", "sans", "n'a aucun", "n'a pas de", "aucune", "aucun",
         "ferme", "fermeture", "se retire", "écarte", "a écarté",
+        "rien à annoncer", "rien à partager",
     ],
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
@@ -222,6 +230,7 @@ NEGATION: dict[str, list[str]] = {
         "没有任何计划", "并无任何计划", "暂无任何计划", "没有相关计划", "并无相关计划",
         "暂无相关计划", "无相关计划", "未公布任何", "并未公布任何", "没有公布任何",
         "关闭", "关停", "撤出", "退出", "未采用", "未部署", "未使用", "从未", "未曾",
+        "不考虑", "暂不考虑",
     ],
 }
 
