@@ -48,6 +48,7 @@ from monitor.extract.rules import (
     in_scope,
     is_question,
     list_spans,
+    other_product,
     sentence_evidence,
     verb_homograph,
 )
@@ -280,6 +281,11 @@ class Extractor:
         versioned_families = {
             (n.spec.entity, n.spec.family.family) for n in fld.names if n.numbered
         }
+        # a bare version that is another maker's product once is so all through the item:
+        # "星衡R1 ... 动力方面，R1搭载..."
+        other_products = {
+            n.value for n in fld.names if n.bare and other_product(fld.folded, n.start, n.end)
+        }
         name_starts = fld.name_starts
         starts = fld.starts
         mentions = fld.mentions
@@ -352,6 +358,7 @@ class Extractor:
                     clauses,
                     tied,
                     versioned_families,
+                    other_products,
                     evidence,
                     found,
                 )
@@ -385,6 +392,7 @@ class Extractor:
         clauses: list[tuple[int, int]],
         tied: set[str],
         versioned_families: set[tuple[str, str]],
+        other_products: set[str],
         evidence: Evidence,
         found: Collector,
     ) -> None:
@@ -405,6 +413,11 @@ class Extractor:
                 continue
             if not name.versioned and verb_homograph(fld, name.start, name.end):
                 continue  # "Sales Ascend as Apple Slips": the verb, not the chip
+            if needs_context and (
+                (name.bare and name.value in other_products)
+                or other_product(fld.folded, name.start, name.end)
+            ):
+                continue  # "星衡R1", "V3发动机", 《Ascend》: a car, an engine, a game
             if denying:
                 continue
             cues = clause_cues(fld, clauses, name.start)

@@ -358,6 +358,31 @@ def verb_homograph(fld: ReadText, start: int, end: int) -> bool:
     return following in _VERB_PARTICLE and previous not in _NOUN_SLOT
 
 
+# a vehicle near a bare version: "1.5T V3混动专用发动机", "中型SUV启程R1", "the R1 pickup"
+_VEHICLE = re.compile(
+    r"发动机|引擎|混动|增程|车型|轿车|suv|pickup|pick-up|sedan|berline|engine|moteur|vehicle|"
+    r"véhicule"
+)
+_VEHICLE_REACH = 10
+_CJK_BRAND = re.compile(r"[\u4e00-\u9fff]{2,4}$")
+
+
+def other_product(folded: str, start: int, end: int) -> bool:
+    """A bare version ("R1", "V3") or a family alone that is another maker's product: a car
+    or an engine near it, a brand before it that the item names as a carmaker ("星衡汽车 ...
+    星衡R1"), or the title of a work (《Ascend：登顶之路》, a game)."""
+    if start and folded[start - 1] == "《":
+        return True
+    near = folded[max(0, start - _VEHICLE_REACH) : end + _VEHICLE_REACH]
+    if _VEHICLE.search(near):
+        return True
+    brand = _CJK_BRAND.search(folded, max(0, start - 4), start)
+    if brand is None:
+        return False
+    word = brand.group()
+    return any(word[i:] + "汽车" in folded for i in range(len(word) - 1))
+
+
 def list_spans(folded: str, names: list[NameMatch]) -> list[tuple[int, int]]:
     """For each name, the span of the list it is part of ("A, B or C"), else its own."""
     spans = [(n.start, n.end) for n in names]
