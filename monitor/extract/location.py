@@ -25,7 +25,10 @@ _SAID_CJK = re.compile(r"(?:表示|宣布|称|透露|指出|介绍|说|发表)")
 # right after a place, whose money, government or firm it is: "中国资本", "新加坡政府",
 # "英国算力公司" (a joint venture, 合资公司, is a site)
 _OWNERS_CJK = ("资本", "资金", "控股", "政府", "投资", "股东", "团队")
-_CJK_FIRM_AFTER = re.compile(r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者)")
+_CJK_FIRM_AFTER = re.compile(
+    r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者|厂商|服务商|供应商|运营商|营运商|实体)"
+)
+_CJK_FIRM_WORDS = ("公司", "企", "集团", "业者", "厂商", "商", "实体")
 
 
 def _owner_of_cjk(folded: str, end: int) -> bool:
@@ -33,7 +36,8 @@ def _owner_of_cjk(folded: str, end: int) -> bool:
     if folded.startswith(_OWNERS_CJK, end):
         return True
     tail = folded[end : end + 4]
-    return ("公司" in tail or "企" in tail or "集团" in tail or "业者" in tail) and (
+    # "美国云服务商主导", "几家美国厂商", "中国实体持股": firms from there
+    return any(w in tail for w in _CJK_FIRM_WORDS) and (
         _CJK_FIRM_AFTER.match(folded, end) is not None
     )
 
