@@ -131,6 +131,7 @@ def read_regions(
         # a company's own programme or product named instead: "Stargate UAE", "Model
         # Studio ... from Frankfurt"
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "product"))
+    named = True  # the owners are named in the sentence (not the item's lead)
     if not companies:
         # no company named: the sentence must refer back to the item's company
         # (an anaphor refers back: to a company named before, not one named only later)
@@ -149,6 +150,7 @@ def read_regions(
             )
         )
         companies = [lead] if lead and refers_back else []
+        named = False
         # a negation denies the lead's region only where the sentence points at it ("it has
         # no data centre in India"), not where the lead is only the story's subject ("Deux
         # opérateurs ... ont ouvert des sites à Abidjan, ... sans qu'aucun pays ait été cité")
@@ -202,6 +204,9 @@ def read_regions(
         # "... en concurrence avec Huawei Cloud et Alibaba Cloud, qui disposent déjà
         # d'infrastructures dans la capitale saoudienne": the companies right before "qui"
         owners = antecedents or (not in_relative and region_companies(fld, cues)) or companies
+        if named and not antecedents:
+            # "阿里云首尔第二座数据中心启用；腾讯云曼谷新增可用区": each statement its own
+            owners = _statement_owners(fld.folded, s_start, s_end, sentence, place, owners)
         if lead and lead_before and _possessed_before_companies(fld, s_start, sentence, place):
             owners = [lead]  # "follows the opening of its first South Korean facility ... as
             # Huawei Cloud and Tencent Cloud court the same customers": its = the item's
@@ -220,7 +225,7 @@ def read_regions(
         clause = cues
         if not any(c.category in STATUS_CUES for c in cues):
             # the clause says nothing about status: read its statement, else the sentence
-            cues = _statement(fld.folded, sentence, place)
+            cues = _statement(fld.folded, s_start, s_end, sentence, place)
         # a list's places share the status of its first ("ouvrirait trois nouvelles
         # régions, au Mexique, en Thaïlande et en Corée du Sud, quelques mois après avoir
         # mis en service ..."): the cue nearest the last one may be about what follows
@@ -296,20 +301,52 @@ def _other_statement(folded: str, places: list[Mention], place: Mention, negatio
     return semicolon >= 0 and any(p.start > semicolon for p in places)
 
 
-def _statement(folded: str, sentence: list[Mention], place: Mention) -> list[Mention]:
+def _statement_span(folded: str, lo: int, hi: int, place: Mention) -> tuple[int, int]:
+    """The span between the semicolons around the place (the sentence's, if none)."""
+    start = max(folded.rfind(";", lo, place.start), folded.rfind("；", lo, place.start)) + 1
+    ends = [folded.find(mark, place.end, hi) for mark in (";", "；")]
+    return max(start, lo), min((e for e in ends if e >= 0), default=hi)
+
+
+def _statement(
+    folded: str, s_start: int, s_end: int, sentence: list[Mention], place: Mention
+) -> list[Mention]:
     """The mentions between the semicolons around the place, where they hold a status cue:
     "在埃及开罗...新增三个可用区，即日起对外提供服务；同时计划年内在沙特..." (the plan after the
     semicolon is about Saudi Arabia, not Egypt)."""
-    if not sentence:
-        return sentence
-    lo, hi = sentence[0].start, sentence[-1].end
-    start = max(folded.rfind(";", lo, place.start), folded.rfind("；", lo, place.start)) + 1
-    ends = [folded.find(mark, place.end, hi) for mark in (";", "；")]
-    end = min((e for e in ends if e >= 0), default=hi)
-    if start <= lo and end >= hi:
+    start, end = _statement_span(folded, s_start, s_end, place)
+    if start <= s_start and end >= s_end:
         return sentence
     own = [m for m in sentence if start <= m.start and m.end <= end]
     return own if any(m.category in STATUS_CUES for m in own) else sentence
+
+
+def _statement_owners(
+    folded: str,
+    s_start: int,
+    s_end: int,
+    sentence: list[Mention],
+    place: Mention,
+    owners: list[str],
+) -> list[str]:
+    """The owners named in the place's own statement; else those named in a statement
+    before it, never only after it ("Stargate lands in Abu Dhabi; Doha adds GPUs; Riyadh
+    waits on Tencent": Tencent is Riyadh's story)."""
+    start, end = _statement_span(folded, s_start, s_end, place)
+    if start <= s_start and end >= s_end:
+        return owners
+    where: dict[str, list[int]] = {}
+    for m in sentence:
+        if m.category in ("company", "product") and m.value in owners:
+            where.setdefault(m.value, []).append(m.start)
+    own = [o for o in owners if any(start <= at < end for at in where.get(o, []))]
+    if own:
+        return own
+    before = [o for o in owners if any(at < start for at in where.get(o, []))]
+    if before or ANAPHORA.search(folded, start, end) is None:
+        return before
+    return owners  # "when the company opened a data centre in Dubai; that facility, now run
+    # by Alibaba Cloud, ...": a pronoun names the owner of a later statement
 
 
 def _site_said_live(
