@@ -26,7 +26,8 @@ _SAID_CJK = re.compile(r"(?:表示|宣布|称|透露|指出|介绍|说|发表)")
 # "英国算力公司" (a joint venture, 合资公司, is a site)
 _OWNERS_CJK = ("资本", "资金", "控股", "政府", "投资", "股东", "团队")
 _CJK_FIRM_AFTER = re.compile(
-    r"(?!合资)[^，。；、\s]{0,2}(?:公司|企业|集团|业者|厂商|服务商|供应商|运营商|营运商|实体)"
+    r"(?:(?!合资|成立|设立|组建)[^，。；、\s向为给对与和及跟同把被从在])"
+    r"{0,4}(?:公司|企业|集团|业者|厂商|服务商|供应商|运营商|营运商|实体)"
 )
 _CJK_FIRM_WORDS = ("公司", "企", "集团", "业者", "厂商", "商", "实体")
 
@@ -35,7 +36,7 @@ def _owner_of_cjk(folded: str, end: int) -> bool:
     """The Chinese place ending at ``end`` is an attribute of an owner or a firm."""
     if folded.startswith(_OWNERS_CJK, end):
         return True
-    tail = folded[end : end + 4]
+    tail = folded[end : end + 7]
     # "美国云服务商主导", "几家美国厂商", "中国实体持股": firms from there
     return any(w in tail for w in _CJK_FIRM_WORDS) and (
         _CJK_FIRM_AFTER.match(folded, end) is not None
@@ -132,6 +133,33 @@ _BORDERING = re.compile(
     r"frontière avec|frontière de|frontalier de|frontalière de|face à)\s+"
     r"(?:the\s+|la\s+|le\s+|les\s+|l'|l’)?$"
 )
+
+
+# a firm named by where it is from: "British AI infrastructure firm Nscale", "Norwegian
+# industrial group Aker", "l'hébergeur britannique Nscale"
+_FIRM_AFTER_DEMONYM = re.compile(
+    r"\s+(?:[\w-]+\s+){0,3}?(?:firm|company|group|operator|provider|developer|start-?up|"
+    r"giant|conglomerate|hyperscalers?|neocloud|utility|carrier|telco|investors?|fund)\b"
+)
+_FIRM_BEFORE_DEMONYM = re.compile(
+    r"\b(?:hébergeur|opérateur|groupe|société|entreprise|start-up|géant|fonds|"
+    r"investisseur|conglomérat|fournisseur|développeur)\s+(?:[\w-]+\s+)?$"
+)
+
+
+_NAME_NEXT = re.compile(r"\s+[A-Z]")
+
+
+def _named_foreign_firm(fld: ReadText, place: Mention) -> bool:
+    """A demonym naming a firm that a capitalised name follows."""
+    folded = fld.folded
+    after = _FIRM_AFTER_DEMONYM.match(folded, place.end)
+    if after is not None:
+        return _NAME_NEXT.match(fld.text, after.end()) is not None
+    return (
+        _FIRM_BEFORE_DEMONYM.search(folded, max(0, place.start - 40), place.start) is not None
+        and _NAME_NEXT.match(fld.text, place.end) is not None
+    )
 
 
 # an inclusion after the infrastructure: the places listed next are where it is
@@ -247,6 +275,10 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
+    if place.kind == "demonym" and _named_foreign_firm(fld, place):
+        return False  # "British AI infrastructure firm Nscale", "l'hébergeur britannique
+        # Nscale": a partner named by where it is from (but "the Thai start-up ... has
+        # installed" runs its own site at home)
     near = folded[max(0, place.start - 24) : place.start]
     if ("de" in near or "d'" in near or "d’" in near) and _EPITHET_BEFORE.search(near):
         return False  # "le géant de Shenzhen", "le groupe de Hangzhou": where it is from
