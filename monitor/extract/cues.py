@@ -163,7 +163,7 @@ def said_to_exist(folded: str, g_start: int, start: int, end: int) -> bool:
     predecessor ("the successor to its R1 model", "取代此前并存的GPT-4o、o3": both), a
     yardstick ("priced in line with Claude Opus 4.5", "与X相当"), or a Chinese modifier
     telling it is out ("此前已开源的视觉理解模型Qwen3-VL")."""
-    window = max(0, g_start - 40)
+    window = max(0, g_start - 60)
     return bool(
         (
             PREDECESSOR_GATE.search(folded, window, g_start)

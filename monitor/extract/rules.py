@@ -183,7 +183,10 @@ COMPARED = re.compile(
     r"相当于)\s*"
     r"(?:(?:its|the|their|le|la|l'|les|de|du)\s*)?"
     # the yardstick's maker between: "追平辉达B200", "对标英伟达的H100"
-    r"(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的|[\u4e00-\u9fff]{2,4})?$"
+    r"(?:[\w.\-]+(?:'s|’s)\s+|[^\s，。、]{1,8}的|[\u4e00-\u9fff]{2,4})?"
+    # ... and what it is: "the company's flagship B300", "旗舰产品B300"
+    r"(?:(?:flagship|current|top-end|high-end|dual-die|existing|own|phare|actuel|actuelle|"
+    r"haut de gamme)\s+|旗舰(?:产品|芯片|版本)?|现有|目前的)?$"
 )
 COMPARED_GATE = re.compile(
     r"line|compar|than|against|vers|vs|rival|compet|par |beat|outperf|surpass|ahead|face|"
