@@ -108,6 +108,36 @@ _ANNOUNCED_ALREADY = re.compile(
     r"动工|开工|破土|奠基|开建|"
     r"进入(?:训练|测试|研发|试产|开发))"
 )
+# a descriptive phrase between a name and its verb: ", aimed at ...," ", destiné à ...,"
+_INCISE_OPEN = re.compile(
+    r"(?:\s+(?:de|of|from)\s+[\w-]+)?\s*,\s*(?:which\s+is\s+|qui\s+est\s+)?"
+    # a participle or an adjective opens it, not a verb ("the 910C, is less powerful")
+    r"(?:aimed|designed|built|optimi[sz]ed|tuned|targeted|intended|meant|dubbed|called|"
+    r"named|billed|positioned|geared|pitched|destiné|destinée|optimisé|optimisée|conçu|"
+    r"conçue|baptisé|baptisée|dédié|dédiée|pensé|pensée|taillé|taillée|orienté|orientée|"
+    r"présenté|présentée|calibré|calibrée)\b"
+)
+_INCISE_TENSE = frozenset([*STATUS_CUES, "planned_weak", "deploy", "existing", "continuing"])
+_INCISE_REACH = 120  # characters of the phrase, up to its closing comma
+_VERB_REACH = 40  # characters after the closing comma
+
+
+def _verb_after_incise(fld: ReadText, end: int, s_end: int) -> list[Mention]:
+    """The status cues right after a descriptive phrase set off by commas after a name,
+    when the phrase has none of its own: the name is the subject of that verb ("the Ascend
+    950PR, aimed at the prefill stage ..., will ship in the first quarter", "l'Ascend
+    950PR, optimisé pour ..., est attendu au premier trimestre")."""
+    opened = _INCISE_OPEN.match(fld.folded, end)
+    if opened is None:
+        return []
+    stop = min(s_end, opened.end() + _INCISE_REACH)
+    close = fld.folded.find(",", opened.end(), stop)
+    if close < 0 or any(m.category in _INCISE_TENSE for m in within(fld, opened.end(), close)):
+        return []
+    after = within(fld, close + 1, min(s_end, close + 1 + _VERB_REACH))
+    return [m for m in after if m.category in STATUS_CUES or m.category == "timed"]
+
+
 _START = itemgetter(2)  # Mention.start, as a C key function
 _LOCATING = frozenset(["place", "hardware"])  # a sentence without names needs one of these
 _PLACED_INFRA = frozenset(["place", "infra"])
@@ -457,6 +487,11 @@ class Extractor:
             if appositive is not None and about_name:
                 near = cues  # the whole appositive is about the name, however long
             status, strength = status_of(near, g_start, g_end)
+            if not strength:
+                after = _verb_after_incise(fld, name.end, s_end)
+                if after:  # "the Ascend 950PR, aimed at ... workloads, will ship in ..."
+                    near = after
+                    status, strength = status_of(after, after[0].start, after[0].start)
             if not strength and any(c.category == "timed" for c in near):
                 # no verb near the name, only a date: "suivi au quatrième trimestre par X"
                 status, strength = "planned", 1
