@@ -212,6 +212,28 @@ EARLY_REPORT = re.compile(
 )
 
 
+# Words before a model's name that put it to use: served, run, used, fine-tuned, offered
+# from a site. A model in use exists, whatever the tense of the site: "will serve Qwen3-Max
+# locally", "OpenAI will use the site to serve GPT-5", "新增算力将用于执行Qwen3等大模型".
+MODEL_IN_USE = re.compile(
+    r"(?:\b(?:serv(?:e|es|ed|ing)|run(?:s|ning)?|us(?:e|es|ing)|fine-tun(?:e|es|ing)|"
+    r"host(?:s|ing)?|offer(?:s|ing)?|stay on|starting with|start with|"
+    r"servir|servira|serviront|utilis\w*|héberg\w*|propos\w*|débutera avec|"
+    r"commencera par)\b(?:\s+[\w.'’\-]+){0,4}?\s*|"
+    r"(?:用于执行|用于运行|用于|运行|提供|部署|调用|接入|托管)[^\s，。、；：,;:]{0,10})$"
+)
+
+
+def model_in_use(folded: str, s_start: int, s_end: int, g_start: int) -> bool:
+    """The words before a model's name (in its sentence) put it to use, and neither a
+    successor nor a leak makes it a new one."""
+    return bool(
+        MODEL_IN_USE.search(folded, max(s_start, g_start - 50), g_start)
+        and not NEW_BEFORE.search(folded, s_start, g_start)
+        and not EARLY_REPORT.search(folded, s_start, s_end)
+    )
+
+
 def in_use(folded: str, s_start: int, s_end: int, g_start: int) -> bool:
     """The words before a chip's name (in its sentence) put it to use (``IN_USE``), and
     neither a successor named before it nor the sentence's leak makes it a new one."""

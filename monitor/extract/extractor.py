@@ -15,6 +15,7 @@ from monitor.extract.cues import (
     clause_cues,
     coordinated_planned,
     in_use,
+    model_in_use,
     relative_clause_cues,
     said_to_exist,
     status_of,
@@ -518,6 +519,13 @@ class Extractor:
                 # "will deploy 18,000 GB300 chips": the plan is the site's; the chip exists.
                 # Weak, so that a sentence about the chip's own release outweighs it.
                 status, strength = "live", 1
+            elif (
+                status == "planned"
+                and spec.kind == "model"
+                and not about_name
+                and model_in_use(folded, s_start, s_end, g_start)
+            ):
+                status, strength = "live", 1  # "will serve Qwen3-Max locally": so it exists
             elif about_name and strength:
                 strength = 3  # a clause about the name itself outweighs a sentence's modal
             elif strength > 1 and (
