@@ -60,6 +60,10 @@ def status_of(cues: list[Mention], start: int, end: int) -> tuple[str, int]:
             nearest = min(tensed, key=lambda c: gap_span(c, start, end))
         elif any(c.category == "planned_weak" for c in cues):
             return "planned", 1  # "正在研发一款基于Blackwell架构的新芯片": being developed
+    if nearest.category == "planned" and nearest.value.startswith(("pour ", "afin d")):
+        taken = [c for c in cues if c.category == "occasion" and c.end <= nearest.start]
+        if any(nearest.start - c.end <= 60 for c in taken):
+            return "live", strength  # "a profité de l'événement pour lancer X": launched
     if nearest.category == "live":
         if nearest.value in _CJK_ADVERBS and any(
             c.category == "planned" and 0 <= c.start - nearest.end <= 1 for c in strong

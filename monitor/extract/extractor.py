@@ -92,6 +92,7 @@ NESTING_GROUPS = {
     "deploy": 4,
     "existing": 6,
     "continuing": 10,
+    "occasion": 12,
     "timed": 8,
     "serve": 9,
     "consumer": 11,

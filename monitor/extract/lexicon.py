@@ -263,6 +263,16 @@ CONSUMER: dict[str, list[str]] = {
            "折叠屏", "开卖", "售罄", "首销"],
 }
 
+# An occasion taken: the purpose after it was done ("a profité de la tribune pour lancer
+# Qwen3-Max": launched), but it tells no status of its own ("... pour annoncer l'ouverture
+# prochaine de régions").
+OCCASION: dict[str, list[str]] = {
+    "en": [],
+    "fr": ["a profité", "ont profité", "a aussi profité", "a également profité",
+           "ont aussi profité", "profitant", "a saisi l'occasion", "a mis à profit"],
+    "zh": [],
+}
+
 CATEGORIES: dict[str, dict[str, list[str]]] = {
     "infra": INFRA,
     "planned": PLANNED,
@@ -280,5 +290,6 @@ CATEGORIES: dict[str, dict[str, list[str]]] = {
     "timed": TIMED,
     "serve": SERVE,
     "consumer": CONSUMER,
+    "occasion": OCCASION,
 }
 # fmt: on
