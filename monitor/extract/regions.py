@@ -53,7 +53,10 @@ GOVERNMENT_VERB = re.compile(
     # Alice Recoque, son propre exascale"
     r"attend|espère|expects|hopes|awaits|mise sur|parie)"
 )
-_MARKET_AFTER = re.compile(r"\s*(?:市场|market|marché)")
+_MARKET_AFTER = re.compile(
+    r"[\s-]*(?:市场|market|marché|chips?|puces?|芯片|customers|clients|客户|版)"
+)
+_MARKET_BEFORE = re.compile(r"(?:\bfor|\bpour|\bto|为|對|对|向|供)\s*(?:the\s+|la\s+|le\s+)?$")
 # chips put into each of several sites, named in a sentence before
 EACH_SITE = re.compile(
     r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?(?:new\s+)?"
@@ -608,14 +611,16 @@ def deployed_regions(
     kept = {f.value for f in found.facts() if f.kind == "region"}  # none denied
     regions = [(_position(ev), value) for ev, value in found.region_evidence if value in kept]
     countries = {value for _at, value in regions}
-    if not countries:  # the title's places, but not a market ("为中国市场开发B30A")
-        countries = {
-            m.value
-            for m in fld.mentions
-            if m.category == "place"
-            and m.start < text_offset
-            and not _MARKET_AFTER.match(fld.folded, m.end)
-        }
+    if not countries:
+        # the title's places, but not a market ("为中国市场开发B30A", "Nvidia Said to Work on
+        # China Chip", "a chip for China")
+        title = [m for m in fld.mentions if m.category == "place" and m.start < text_offset]
+        if not any(
+            _MARKET_AFTER.match(fld.folded, m.end)
+            or _MARKET_BEFORE.search(fld.folded, max(0, m.start - 6), m.start)
+            for m in title
+        ):  # a title about a market is about sales, not sites
+            countries = {m.value for m in title}
     for entity, status, strength, evidence, each, there in deployments:
         here = countries
         if there and not regions:
