@@ -91,7 +91,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "office", "offices", "headquarter*", "research lab*", "research centre",
         "research center", "r&d centre", "r&d center", "conference", "summit", "listing",
         "listed", "export licen*", "sanction*", "regulator*", "ban", "banned", "tariff*",
-        "customers in", "sales in", "revenue", "keynote", "event", "expo", "trade show",
+        "customers in", "clients in", "users in", "sales in", "revenue", "keynote", "event", "expo", "trade show",
         "court", "court's", "courtroom", "courthouse", "ministry", "minister", "government",
         "cloud provider*",
         "cloud service provider*", "cloud services provider*",
