@@ -54,6 +54,7 @@ from monitor.extract.rules import (
     verb_homograph,
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
+from monitor.extract.site_lists import read_site_lists
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.extract.wordsets import (
@@ -326,6 +327,13 @@ class Extractor:
         sites: list[tuple[Evidence, set[str]]] = []  # sentences placing no owner's sites
         unread: list[tuple[int, int, list[Mention], set[str], list[tuple[int, int]], Evidence]] = []
         placed_sentences: list[tuple[int, int, list[Mention]]] = []  # for the linker
+        # bulleted site lists, read as lists: "Operational sites:" then "- Huawei Cloud:
+        # Dublin (2020); Paris (2021)"
+        lists = (
+            read_site_lists(fld, text_offset, found)
+            if "\n-" in full_text or "\n•" in full_text
+            else None
+        )
         for s_start, s_end in sentence_spans(full_text):
             if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing
@@ -345,7 +353,10 @@ class Extractor:
             located = False
             owned: bool | None = False
             placed: set[str] = set()
-            if not categories.isdisjoint(_INFRA_OR_SERVE):
+            if lists is not None and lists.was_read(s_start):
+                pass  # a bullet of a site list, read with its list
+            elif not categories.isdisjoint(_INFRA_OR_SERVE):
+                owner = lists.owner_at(s_start) if lists is not None else None
                 located, placed, owned = read_regions(
                     fld,
                     s_start,
@@ -353,8 +364,8 @@ class Extractor:
                     sentence,
                     categories,
                     clauses,
-                    lead,
-                    lead_end <= s_start,
+                    owner or lead,
+                    owner is not None or lead_end <= s_start,
                     evidence,
                     found,
                 )

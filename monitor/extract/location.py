@@ -32,7 +32,7 @@ _CJK_FIRM_AFTER = re.compile(
 _CJK_FIRM_WORDS = ("公司", "企", "集团", "业者", "厂商", "商", "实体")
 
 
-def _owner_of_cjk(folded: str, end: int) -> bool:
+def owner_of_cjk(folded: str, end: int) -> bool:
     """The Chinese place ending at ``end`` is an attribute of an owner or a firm."""
     if folded.startswith(_OWNERS_CJK, end):
         return True
@@ -229,7 +229,7 @@ def is_located(
             return False  # people or firms from a country: "来自越南和菲律宾的客户"
         if folded.startswith(("以外", "之外"), place.end):
             return False  # "在美国以外": elsewhere
-        if _owner_of_cjk(folded, place.end):
+        if owner_of_cjk(folded, place.end):
             return False  # "英国算力公司Nscale": a firm from there
         if folded[place.start : place.end] in ("国内", "内地") and not any(
             before.endswith(w) for w in LOCATIVE_CJK
@@ -418,7 +418,7 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         before = folded[max(0, place.start - 2) : place.start]
         if before.endswith("来自"):
             return False  # "来自越南的客户": customers come from there
-        if _owner_of_cjk(folded, place.end):
+        if owner_of_cjk(folded, place.end):
             return False  # "由中国资本控股的企业": who owns them, not where they run
         if before.endswith("由"):
             return True  # "改由新加坡节点提供服务"
