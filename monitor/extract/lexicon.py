@@ -121,6 +121,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "infrastructure fund", "infrastructure funds", "infrastructure investor*",
         # who makes and ships the parts: "demand for Taiwan's server supply chain"
         "supply chain", "supply chains", "suppliers", "server assembly", "server makers",
+        # training people, not hosting: "an innovation centre in Casablanca"
+        "innovation centre", "innovation center", "training centre", "training center",
         # a country's rules on building, not a site: "curbs on new facilities"
         "moratorium", "curbs on new", "restrictions on new",
     ],
@@ -136,7 +138,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "marché des centres de données", "secteur des centres de données",
         "boom des centres de données", "opérateurs de centres de données",
         "collaborateurs", "salariés", "employés", "cabinet", "cabinets", "fonds d'infrastructure",
-        "chaîne d'approvisionnement", "fournisseurs", "assembleurs", "moratoire",
+        "chaîne d'approvisionnement", "fournisseurs", "assembleurs", "centre d'innovation",
+        "centre de formation", "moratoire",
     ],
     "zh": [
         "办公室", "总部", "研究院", "实验室", "大会", "上市", "制裁", "出口管制", "禁令",
@@ -150,7 +153,7 @@ NOT_INFRA: dict[str, list[str]] = {
         "数据中心市场", "数据中心产业", "数据中心行业", "数据中心热潮", "资料中心市场",
         "资料中心产业", "数据中心运营商", "资料中心营运商", "研发中心", "研发据点", "研发",
         "供应链", "服务器供应链", "伺服器供应链", "组装厂", "服务器组装厂", "伺服器组装厂",
-        "限制新建", "暂停新建", "禁止新建",
+        "限制新建", "暂停新建", "禁止新建", "创新中心", "培训中心",
     ],
 }
 

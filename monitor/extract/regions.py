@@ -255,6 +255,7 @@ def read_regions(
             and not _absent_until_now(fld.folded, c, s_end)
             and not _other_statement(fld.folded, places, place, c)
             and not _headline_gap(fld.folded, c, place)
+            and not _reported_joint_between(fld.folded, c, place)
             and (
                 c.value in DENYING
                 or (not has_cjk(c.value) and not _new_subject_between(fld.folded, c, place))
@@ -453,6 +454,17 @@ def _new_subject_between(folded: str, a: Mention, b: Mention) -> bool:
     ("the government withdrew support for a Huawei-based project") is not the other's."""
     start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
     return end > start and _NEW_SUBJECT.search(folded, start, end) is not None
+
+
+# a second reported statement: "said it had no immediate plans to build in the country
+# and that Kenyan customers would continue to be served from Johannesburg"
+_REPORTED_JOINT = re.compile(r"\b(?:and|but) that\b|\b(?:et|mais) qu(?:e\b|')")
+
+
+def _reported_joint_between(folded: str, a: Mention, b: Mention) -> bool:
+    """A second reported statement ("and that", "et que") starts between the two."""
+    start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    return end > start and _REPORTED_JOINT.search(folded, start, end) is not None
 
 
 def _headline_gap(folded: str, cue: Mention, place: Mention) -> bool:

@@ -134,6 +134,8 @@ PREDECESSOR = re.compile(
     r"since|depuis|"
     # a past habit: "a picker that used to offer GPT-4o, o3 and o4-mini"
     r"used to (?:offer|include|list|sell|ship|carry|feature|host)|"
+    # "users who previously chose between GPT-4o ... and o3"
+    r"previously (?:chose|used|picked|selected|relied on)(?: between)?|"
     # "a year after DeepSeek's R1 reasoning model jolted markets"
     r"(?:years?|months|weeks|ans?|mois|semaines)\s+(?:after|après))"
     r"\s*(?:(?:its|the|their|son|sa|ses|le|la|l'|les)\s*)?"
@@ -150,7 +152,7 @@ PAST_MODIFIER_CJK = re.compile(
     r"(?:(?!将|计划|预计|路线)[^，。；、：:\s]){0,10}$"
 )
 PREDECESSOR_GATE = re.compile(
-    r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis|after|après|used to"
+    r"succ|repla|rempla|接替|取代|替代|接棒|填补|exist|since|depuis|after|après|used to|previously"
 )
 # Words before a name that make the sentence about a variant of it: "a refreshed version of
 # the H20", "une version remaniée de son accélérateur H20".

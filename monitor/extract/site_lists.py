@@ -85,7 +85,28 @@ def read_site_lists(fld: ReadText, text_offset: int, found: Collector) -> SiteLi
                 or any(m.category == "infra" for m in line.mentions)
                 or _SITE_WORDS.search(fld.folded, line.start, line.end) is not None
             )
-            heading_status = _heading_status(line.mentions) if heading_sites else None
+            # the status of the heading's last sentence: "... would expand facilities in
+            # markets where it already operates. Those include:"
+            last = max(
+                text.rfind(". ", line.start, line.end), text.rfind("。", line.start, line.end)
+            )
+            heading_status = (
+                _heading_status([m for m in line.mentions if m.start > last])
+                if heading_sites
+                else None
+            )
+            if heading_sites:  # "La carte des centres de données d'Alibaba Cloud :"
+                named = {m.value for m in line.mentions if m.category == "company"}
+                section = named.pop() if len(named) == 1 else None
+            continue
+        cues = [m for m in line.mentions if m.category in STATUS_CUES]
+        if any(m.category in ("negation", "hypothetical") for m in line.mentions) and not any(
+            c.category == "planned" for c in cues
+        ):
+            # "- Tencent Cloud: no data centre in Brazil", "• Cambodge : une équipe
+            # commerciale à Phnom Penh, sans centre de données": the entry's place is none
+            if any(m.category == "place" for m in line.mentions):
+                read.append((line.start, line.end))
             continue
         owner, places_from = _bullet_owner(fld, line, bullet.end())
         owner = owner or section
@@ -110,11 +131,6 @@ def read_site_lists(fld: ReadText, text_offset: int, found: Collector) -> SiteLi
         if not places:
             continue
         read.append((line.start, line.end))
-        cues = [m for m in line.mentions if m.category in STATUS_CUES]
-        if any(m.category in ("negation", "hypothetical") for m in line.mentions) and not any(
-            c.category == "planned" for c in cues
-        ):
-            continue  # "- Tencent Cloud: no data centre in Brazil": read, not a site
         evidence = sentence_evidence(text, text_offset, line.start, line.end)
         for place in places:
             if cues:

@@ -107,6 +107,8 @@ PLANNED: dict[str, list[str]] = {
         "呼之欲出", "正在建设", "加紧建设", "兴建中", "正在兴建",
         # when it comes out, and headlines' rumours: "R2何时推出", "輝達傳備新款B30A"
         "何时推出", "何时发布", "何时上线", "何时开源", "传备", "传将", "传拟", "传正",
+        # what the market waits for: "市场期待已久的推理模型R2", "R2也被寄予厚望"
+        "寄予厚望", "期待已久", "翘首以待", "千呼万唤", "没有确切消息", "仍无确切消息",
     ],
 }
 
@@ -210,7 +212,9 @@ NEGATION: dict[str, list[str]] = {
         "never released", "never launched", "never shipped", "never came out",
         "not announced a", "not announced an", "not announced any", "nothing is hosted",
         "is not hosted", "are not hosted", "not hosted in",
-        "nothing to share", "nothing to announce",
+        "nothing to share", "nothing to announce", "no current plans", "no immediate plans",
+        "no near-term plans", "not operate", "does not operate", "did not operate",
+        "doesn't operate", "didn't operate",
     ],
     "fr": [
         "dément", "démenti", "n'a pas l'intention", "pas l'intention", "aucun projet",
@@ -221,7 +225,7 @@ NEGATION: dict[str, list[str]] = {
         "ne sortira pas", "renonce",
         "abandonn*", "suspend*", "annul*", "sans", "n'a aucun", "n'a pas de", "aucune", "aucun",
         "ferme", "fermeture", "se retire", "écarte", "a écarté",
-        "rien à annoncer", "rien à partager",
+        "rien à annoncer", "rien à partager", "n'exploite pas", "n'exploite aucun",
     ],
     "zh": [
         "否认", "并未", "没有计划", "无意", "不会", "暂无计划", "辟谣", "不实", "放弃", "取消",
