@@ -330,7 +330,7 @@ class Extractor:
         # bulleted site lists, read as lists: "Operational sites:" then "- Huawei Cloud:
         # Dublin (2020); Paris (2021)"
         lists = (
-            read_site_lists(fld, text_offset, found)
+            read_site_lists(fld, text_offset, lead, found)
             if "\n-" in full_text or "\n•" in full_text
             else None
         )

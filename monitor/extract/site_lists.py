@@ -27,6 +27,7 @@ _OWNER_END = re.compile(r"\s*[:：.—–-]")  # "- Alibaba Cloud: ...", "- Huaw
 _SITE_WORDS = re.compile(
     r"\bsites?\b|site map|footprint|locations|implantations|版图|布局|据点|节点|站点|地域|区域"
 )
+_OURS = re.compile(r"\b(?:our|its|notre|nos|son|sa|ses)\b|我们|我們|其")
 _HEADING_NOISE = re.compile(r"[\s*_#:：（）()]+")
 
 
@@ -58,9 +59,12 @@ _NO_LISTS = SiteLists([], [])
 _SENTENCE_INSIDE = re.compile(r"[.。!?！？]\s+\S")
 
 
-def read_site_lists(fld: ReadText, text_offset: int, found: Collector) -> SiteLists:
+def read_site_lists(
+    fld: ReadText, text_offset: int, lead: str | None, found: Collector
+) -> SiteLists:
     """Record the region facts of the item's site lists (one-line bullets); return what
-    the sentence reader needs to know of them."""
+    the sentence reader needs to know of them. ``lead``: the item's first company, whose
+    list a heading with "our" or "its" announces ("Our footprint today looks like this:")."""
     text = fld.text
     if "\n" not in text:
         return _NO_LISTS
@@ -98,6 +102,8 @@ def read_site_lists(fld: ReadText, text_offset: int, found: Collector) -> SiteLi
             if heading_sites:  # "La carte des centres de données d'Alibaba Cloud :"
                 named = {m.value for m in line.mentions if m.category == "company"}
                 section = named.pop() if len(named) == 1 else None
+                if not named and _OURS.search(fld.folded, line.start, line.end):
+                    section = lead
             continue
         cues = [m for m in line.mentions if m.category in STATUS_CUES]
         if any(m.category in ("negation", "hypothetical") for m in line.mentions) and not any(
