@@ -82,7 +82,8 @@ VENUE: dict[str, list[str]] = {
     ],
     "fr": ["réuni", "réunis", "réunie", "réunies", "s'exprimant", "lors d'une rencontre",
            "conférence de presse", "rencontre avec la presse",
-           "dévoilé à", "dévoilée à", "présenté à", "présentée à", "annoncé à", "annoncée à"],
+           "dévoilé à", "dévoilée à", "présenté à", "présentée à", "annoncé à", "annoncée à",
+           "confirmé à", "déclaré à", "indiqué à", "précisé à", "expliqué à"],
 }
 
 # Things that are not infrastructure even though a company and place share a clause.
@@ -91,7 +92,8 @@ NOT_INFRA: dict[str, list[str]] = {
         "office", "offices", "headquarter*", "research lab*", "research centre",
         "research center", "r&d centre", "r&d center", "conference", "summit", "listing",
         "listed", "export licen*", "sanction*", "regulator*", "ban", "banned", "tariff*",
-        "customers in", "clients in", "users in", "sales in", "revenue", "keynote", "event",
+        "customers in", "clients in", "users in", "sellers in", "merchants in",
+        "developers in", "businesses in", "sales in", "revenue", "keynote", "event",
         "expo", "trade show",
         "court", "court's", "courtroom", "courthouse", "ministry", "minister", "government",
         "cloud provider*",
@@ -124,7 +126,8 @@ NOT_INFRA: dict[str, list[str]] = {
         # training people, not hosting: "an innovation centre in Casablanca"
         "innovation centre", "innovation center", "training centre", "training center",
         # a country's rules on building, not a site: "curbs on new facilities"
-        "moratorium", "curbs on new", "restrictions on new",
+        "moratorium", "curbs on new", "restrictions on new", "constraints in", "shortages in",
+        "shortage in",
     ],
     "fr": [
         "bureau", "bureaux", "siège", "laboratoire", "conférence", "sanction*", "cotation",

@@ -43,6 +43,7 @@ PLANNED: dict[str, list[str]] = {
     "fr": [
         "prévoit", "prévu", "prévue", "prévus", "prévues", "va ", "vont", "ouvrira", "lancera",
         "construira", "déploiera", "intention", "attendu*", "devrait", "devraient", "prépare*",
+        "préparait", "préparaient",
         "à venir", "d'ici", "feuille de route", "envisage*", "ouvrir",
         "lancer", "en cours de construction", "à l'étude", "envisagé", "envisagée",
         "reporté", "reportée", "reportés", "retard*", "pas encore",
