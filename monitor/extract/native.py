@@ -40,6 +40,7 @@ COMPILED = (
     "location",
     "cues",
     "regions",
+    "site_lists",
     "linker_model",
     "linker",
     "extractor",
