@@ -23,13 +23,13 @@ from monitor.extract.cues import (
 )
 from monitor.extract.linker import RuleReading, linked_regions, training_pairs
 from monitor.extract.linker_model import LinkerModel, default_model
-from monitor.extract.location import (
+from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
+from monitor.extract.names import NameMatcher
+from monitor.extract.place_mentions import (
     drop_name_parts,
     place_anaphors,
     resolve_ambiguous_places,
 )
-from monitor.extract.mentions import Mention, MentionMatcher, drop_nested
-from monitor.extract.names import NameMatcher
 from monitor.extract.regions import (
     Deployment,
     deployed_regions,

@@ -11,7 +11,6 @@ from monitor.extract.cues import (
     STATUS_CUES,
     clause_cues,
     coordinated_planned,
-    relative_clause_cues,
     status_of,
     within,
 )
@@ -24,6 +23,16 @@ from monitor.extract.location import (
     spread_over_lists,
 )
 from monitor.extract.mentions import Mention
+from monitor.extract.region_scope import (
+    absent_until_now,
+    headline_gap,
+    new_subject_between,
+    other_statement,
+    reported_joint_between,
+    site_said_live,
+    statement_cues,
+    statement_owners,
+)
 from monitor.extract.rules import (
     ACTOR_WORDS,
     ANAPHORA,
@@ -209,7 +218,7 @@ def read_regions(
         owners = antecedents or (not in_relative and region_companies(fld, cues)) or companies
         if named and not antecedents:
             # "阿里云首尔第二座数据中心启用；腾讯云曼谷新增可用区": each statement its own
-            owners = _statement_owners(fld.folded, s_start, s_end, sentence, place, owners)
+            owners = statement_owners(fld.folded, s_start, s_end, sentence, place, owners)
         if lead and lead_before and _possessed_before_companies(fld, s_start, sentence, place):
             owners = [lead]  # "follows the opening of its first South Korean facility ... as
             # Huawei Cloud and Tencent Cloud court the same customers": its = the item's
@@ -228,7 +237,7 @@ def read_regions(
         clause = cues
         if not any(c.category in STATUS_CUES for c in cues):
             # the clause says nothing about status: read its statement, else the sentence
-            cues = _statement(fld.folded, s_start, s_end, sentence, place)
+            cues = statement_cues(fld.folded, s_start, s_end, sentence, place)
         # a list's places share the status of its first ("ouvrirait trois nouvelles
         # régions, au Mexique, en Thaïlande et en Corée du Sud, quelques mois après avoir
         # mis en service ..."): the cue nearest the last one may be about what follows
@@ -240,7 +249,7 @@ def read_regions(
         if status == "planned" and (
             existing_infra(fld, clause, place)
             or continues_here(cues, place)
-            or _site_said_live(fld, clauses, clause, place)
+            or site_said_live(fld, clauses, clause, place)
         ):
             status, strength = "live", 2
         elif status == "live" and coordinated_planned(fld, clauses, place.start):
@@ -252,13 +261,13 @@ def read_regions(
         # 台湾客户仍由香港、新加坡服务" denies nothing about Hong Kong)
         denied = any(
             in_scope(fld.folded, c, place.start)
-            and not _absent_until_now(fld.folded, c, s_end)
-            and not _other_statement(fld.folded, places, place, c)
-            and not _headline_gap(fld.folded, c, place)
-            and not _reported_joint_between(fld.folded, c, place)
+            and not absent_until_now(fld.folded, c, s_end)
+            and not other_statement(fld.folded, places, place, c)
+            and not headline_gap(fld.folded, c, place)
+            and not reported_joint_between(fld.folded, c, place)
             and (
                 c.value in DENYING
-                or (not has_cjk(c.value) and not _new_subject_between(fld.folded, c, place))
+                or (not has_cjk(c.value) and not new_subject_between(fld.folded, c, place))
                 or same_phrase(fld.folded, c, place)
             )
             for c in negations
@@ -272,106 +281,6 @@ def read_regions(
             else:
                 found.record(fact, strength)
     return any(located.values()), placed, bool(companies)
-
-
-# "trois pays où elle ne disposait jusqu'ici d'aucune infrastructure", "where it had no
-# data centre until now", "此前在当地并无数据中心": the absence is the news, not a denial
-_UNTIL_NOW = re.compile(
-    r"until now|so far|to date|previously|until then|hitherto|until this year|"
-    r"jusqu'ici|jusqu'à présent|jusqu'alors|auparavant|jusque-là|"
-    r"此前|迄今|至今|之前|过去|以往"
-)
-_HAVING = frozenset([
-    "has no", "have no", "aucun", "aucune", "n'a aucun", "n'a pas de", "没有", "并无", "尚无",
-    "暂无",
-])  # fmt: skip
-
-
-def _absent_until_now(folded: str, negation: Mention, s_end: int) -> bool:
-    """A negation of having, with "until now" near it: the place is new to the company."""
-    if negation.value not in _HAVING:
-        return False
-    window = folded[max(0, negation.start - 30) : min(s_end, negation.end + 30)]
-    return _UNTIL_NOW.search(window) is not None
-
-
-def _other_statement(folded: str, places: list[Mention], place: Mention, negation: Mention) -> bool:
-    """A semicolon before the negation starts a statement about its own place: "serves them
-    from Singapore; nothing is hosted in Indonesia" (but "un site canadien ; OpenAI n'a pas
-    l'intention d'en annoncer un" is about the same site)."""
-    if negation.start < place.end:
-        return False
-    semicolon = folded.rfind(";", place.end, negation.start)
-    return semicolon >= 0 and any(p.start > semicolon for p in places)
-
-
-def _statement_span(folded: str, lo: int, hi: int, place: Mention) -> tuple[int, int]:
-    """The span between the semicolons around the place (the sentence's, if none)."""
-    start = max(folded.rfind(";", lo, place.start), folded.rfind("；", lo, place.start)) + 1
-    ends = [folded.find(mark, place.end, hi) for mark in (";", "；")]
-    return max(start, lo), min((e for e in ends if e >= 0), default=hi)
-
-
-def _statement(
-    folded: str, s_start: int, s_end: int, sentence: list[Mention], place: Mention
-) -> list[Mention]:
-    """The mentions between the semicolons around the place, where they hold a status cue:
-    "在埃及开罗...新增三个可用区，即日起对外提供服务；同时计划年内在沙特..." (the plan after the
-    semicolon is about Saudi Arabia, not Egypt)."""
-    start, end = _statement_span(folded, s_start, s_end, place)
-    if start <= s_start and end >= s_end:
-        return sentence
-    own = [m for m in sentence if start <= m.start and m.end <= end]
-    return own if any(m.category in STATUS_CUES for m in own) else sentence
-
-
-def _statement_owners(
-    folded: str,
-    s_start: int,
-    s_end: int,
-    sentence: list[Mention],
-    place: Mention,
-    owners: list[str],
-) -> list[str]:
-    """The owners named in the place's own statement; else those named in a statement
-    before it, never only after it ("Stargate lands in Abu Dhabi; Doha adds GPUs; Riyadh
-    waits on Tencent": Tencent is Riyadh's story)."""
-    start, end = _statement_span(folded, s_start, s_end, place)
-    if start <= s_start and end >= s_end:
-        return owners
-    where: dict[str, list[int]] = {}
-    for m in sentence:
-        if m.category in ("company", "product") and m.value in owners:
-            where.setdefault(m.value, []).append(m.start)
-    own = [o for o in owners if any(start <= at < end for at in where.get(o, []))]
-    if own:
-        return own
-    before = [o for o in owners if any(at < start for at in where.get(o, []))]
-    if before or ANAPHORA.search(folded, start, end) is None:
-        return before
-    return owners  # "when the company opened a data centre in Dubai; that facility, now run
-    # by Alibaba Cloud, ...": a pronoun names the owner of a later statement
-
-
-def _site_said_live(
-    fld: ReadText, clauses: list[tuple[int, int]], clause: list[Mention], place: Mention
-) -> bool:
-    """A relative clause right after the site tells it runs: "will complement its Dubai
-    data centre, which has been operating since 2016", "son centre de Dubaï, qui fonctionne
-    depuis 2016" (the clause's own status is about the site, not the sentence's plan)."""
-    site_end = next(
-        (m.end for m in clause if m.category == "infra" and 0 <= m.start - place.end <= 2),
-        None,
-    )  # "Dubai data centre", "Johannesburg region": the site named by the place
-    if site_end is None:
-        return False
-    relative = relative_clause_cues(fld, clauses, site_end)
-    if relative:  # up to its own end: "..., which has operated since 2019, during next year"
-        stop = fld.folded.find(",", relative[0].start)
-        relative = [m for m in relative if stop < 0 or m.end <= stop]
-    return any(m.category == "live" for m in relative) and not any(
-        m.category in ("planned", "company", "negation") for m in relative
-    )
 
 
 def _antecedents(fld: ReadText, sentence: list[Mention], clause_start: int) -> list[str]:
@@ -437,42 +346,6 @@ _CJK_LATIN_SUBJECT = re.compile(
 DATELINE = re.compile(
     r"[A-ZÀ-Ý][A-ZÀ-Ý .'-]{2,30}(?:,[^-—–:()]{1,30})?\s*(?:\([^)]{1,30}\))?\s*[-—–:]\s+"
 )
-
-
-_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")
-
-
-# a joint to a clause with its own subject: ", and the Kuala Lumpur region will be built"
-_NEW_SUBJECT = re.compile(
-    r",\s+(?:and|but|while|whereas|mais|tandis que|alors que)\s+"
-    r"(?:the|its|le|la|les|l'|l’|son|sa)\s"
-)
-
-
-def _new_subject_between(folded: str, a: Mention, b: Mention) -> bool:
-    """A clause with its own subject starts between the two: a negation in one clause
-    ("the government withdrew support for a Huawei-based project") is not the other's."""
-    start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
-    return end > start and _NEW_SUBJECT.search(folded, start, end) is not None
-
-
-# a second reported statement: "said it had no immediate plans to build in the country
-# and that Kenyan customers would continue to be served from Johannesburg"
-_REPORTED_JOINT = re.compile(r"\b(?:and|but) that\b|\b(?:et|mais) qu(?:e\b|')")
-
-
-def _reported_joint_between(folded: str, a: Mention, b: Mention) -> bool:
-    """A second reported statement ("and that", "et que") starts between the two."""
-    start, end = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
-    return end > start and _REPORTED_JOINT.search(folded, start, end) is not None
-
-
-def _headline_gap(folded: str, cue: Mention, place: Mention) -> bool:
-    """A space between Chinese characters lies between the cue and the place."""
-    if not has_cjk(cue.value):
-        return False
-    a, b = (cue.end, place.start) if cue.end <= place.start else (place.end, cue.start)
-    return _CJK_SPACE.search(folded, a, b) is not None
 
 
 _POSSESSIVE = re.compile(r"\b(?:its|their|son|sa|ses|leur|leurs)\b")
