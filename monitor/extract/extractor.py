@@ -54,7 +54,7 @@ from monitor.extract.rules import (
     verb_homograph,
 )
 from monitor.extract.sentences import clause_spans, sentence_spans
-from monitor.extract.site_lists import read_site_lists
+from monitor.extract.site_lists import has_bullets, read_site_lists
 from monitor.extract.textfold import fold, fold_chinese, has_cjk
 from monitor.extract.watchlist import Watchlist, default_watchlist
 from monitor.extract.wordsets import (
@@ -329,11 +329,7 @@ class Extractor:
         placed_sentences: list[tuple[int, int, list[Mention]]] = []  # for the linker
         # bulleted site lists, read as lists: "Operational sites:" then "- Huawei Cloud:
         # Dublin (2020); Paris (2021)"
-        lists = (
-            read_site_lists(fld, text_offset, lead, found)
-            if "\n-" in full_text or "\n•" in full_text
-            else None
-        )
+        lists = read_site_lists(fld, text_offset, lead, found) if has_bullets(full_text) else None
         for s_start, s_end in sentence_spans(full_text):
             if full_text[s_end - 1] in _QUESTION_TAIL and is_question(full_text, s_start, s_end):
                 continue  # FACTS.md: a question asserts nothing

@@ -5,7 +5,8 @@ opened):" then "- Huawei Cloud: Dublin (2020); Paris (2021)", or a company on a 
 own, "阿里雲", then "- 南韓首爾：首座資料中心2024年啟用，已營運"). A sentence reader sees each
 bullet alone, without its company or its heading; this module reads the list as a list:
 each bullet's places belong to the company the bullet opens with, else to the company
-heading the section, and their status is the bullet's own, else the heading's ("Announced,
+heading the section (or named by the list's heading, or the item's first company when the
+heading says "our"), and their status is the bullet's own, else the heading's ("Announced,
 not yet open:"), else live (a list of sites is a list of what is there).
 """
 
@@ -56,6 +57,14 @@ class SiteLists:
 
 
 _NO_LISTS = SiteLists([], [])
+_BULLETED = re.compile(r"\n[ \t]*(?:[-•*·▪–]|\d{1,2}[.)])[ \t]")
+
+
+def has_bullets(text: str) -> bool:
+    """Whether any line of the text is a bullet (the lists are read only then)."""
+    return _BULLETED.search(text) is not None
+
+
 _SENTENCE_INSIDE = re.compile(r"[.。!?！？]\s+\S")
 
 
