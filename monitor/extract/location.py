@@ -148,6 +148,12 @@ _FIRM_BEFORE_DEMONYM = re.compile(
 
 
 _NAME_NEXT = re.compile(r"\s+[A-Z]")
+# firms, in the plural, named by where they are from: "US hyperscalers", "Chinese cloud
+# providers", "les opérateurs américains" is the French order (demonym after: not here)
+_FIRMS_AFTER = re.compile(
+    r"(?:\s+[\w-]+){0,2}?\s+(?:hyperscalers|cloud providers|providers|operators|companies|"
+    r"firms|rivals|competitors|chipmakers|tech giants|giants|investors|telcos|carriers)\b"
+)
 
 
 def _named_foreign_firm(fld: ReadText, place: Mention) -> bool:
@@ -275,6 +281,8 @@ def is_located(
         return any(0 <= m.start - nxt <= 1 + between.count("的") for m in infra_after)
     if _EPITHET.match(folded, place.end):
         return False  # where a company is from: "the Shenzhen company", "a Paris-based lab"
+    if place.kind in ("demonym", "short", "country") and _FIRMS_AFTER.match(folded, place.end):
+        return False  # "from US hyperscalers", "Chinese cloud providers": firms from there
     if place.kind == "demonym" and _named_foreign_firm(fld, place):
         return False  # "British AI infrastructure firm Nscale", "l'hébergeur britannique
         # Nscale": a partner named by where it is from (but "the Thai start-up ... has
