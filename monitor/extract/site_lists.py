@@ -92,26 +92,24 @@ def read_site_lists(
             if not text[line.start : line.end].strip():
                 continue  # a blank line keeps the list going
             section = None
-            stripped = text[line.start : line.end].rstrip()
-            heading_sites = stripped.endswith((":", "：")) and (
+            heading_sites = text[line.start : line.end].rstrip().endswith((":", "：")) and (
                 heading_sites  # the list goes on: "Announced, not yet open:"
                 or any(m.category == "infra" for m in line.mentions)
                 or _SITE_WORDS.search(fld.folded, line.start, line.end) is not None
             )
-            # the status of the heading's last sentence: "... would expand facilities in
-            # markets where it already operates. Those include:"
-            last = max(
-                text.rfind(". ", line.start, line.end), text.rfind("。", line.start, line.end)
-            )
-            heading_status = (
-                _heading_status([m for m in line.mentions if m.start > last])
-                if heading_sites
-                else None
-            )
-            if heading_sites:  # "La carte des centres de données d'Alibaba Cloud :"
+            heading_status = None
+            if heading_sites:
+                # the status of the heading's last sentence: "... would expand facilities
+                # in markets where it already operates. Those include:"
+                last = max(
+                    text.rfind(". ", line.start, line.end), text.rfind("。", line.start, line.end)
+                )
+                heading_status = _heading_status([m for m in line.mentions if m.start > last])
+                # "La carte des centres de données d'Alibaba Cloud :"
                 named = {m.value for m in line.mentions if m.category == "company"}
-                section = named.pop() if len(named) == 1 else None
-                if not named and _OURS.search(fld.folded, line.start, line.end):
+                if len(named) == 1:
+                    section = named.pop()
+                elif not named and _OURS.search(fld.folded, line.start, line.end):
                     section = lead
             continue
         cues = [m for m in line.mentions if m.category in STATUS_CUES]
