@@ -413,7 +413,7 @@ _CJK_COUNTED_JOIN = re.compile(
 
 
 # countries that are one city: "serves Indonesian users from Singapore" as from a city
-CITY_STATES = frozenset(["SG", "HK", "MO"])
+_CITY_STATES = frozenset(["SG", "HK", "MO"])
 
 
 def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
@@ -440,7 +440,7 @@ def served_from(fld: ReadText, place: Mention, sentence: list[Mention]) -> bool:
         # Jakarta, Bangkok and Frankfurt"
         return (
             words[-1] == "from"
-            and (place.kind.startswith("city") or place.value in CITY_STATES)
+            and (place.kind.startswith("city") or place.value in _CITY_STATES)
             and any(m.category == "serve" and 0 <= place.start - m.end <= 40 for m in sentence)
         )
     if len(words) > 1 and words[-2] == "out" and words[-1] == "of":

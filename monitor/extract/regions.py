@@ -143,8 +143,9 @@ def read_regions(
         # a company's own programme or product named instead: "Stargate UAE", "Model
         # Studio ... from Frankfurt"
         companies = list(dict.fromkeys(m.value for m in sentence if m.category == "product"))
-    named = True  # the owners are named in the sentence (not the item's lead)
+    named = bool(companies)  # the owners are named in the sentence (not the item's lead)
     if not companies:
+        anaphor = ANAPHORA.search(fld.folded, s_start, s_end) is not None
         # no company named: the sentence must refer back to the item's company
         # (an anaphor refers back: to a company named before, not one named only later)
         # (and "its" after a country opening the sentence is the country's)
@@ -154,7 +155,7 @@ def read_regions(
             # "Plusieurs gouvernements européens ... font valoir leurs atouts": their own
             and not _OPENING_ACTOR.match(fld.folded, s_start)
             and (
-                ANAPHORA.search(fld.folded, s_start, s_end)
+                anaphor
                 or (
                     not _other_actor(fld.folded, s_start, s_end)
                     and not other_subject(fld, s_start, sentence)
@@ -162,11 +163,10 @@ def read_regions(
             )
         )
         companies = [lead] if lead and refers_back else []
-        named = False
         # a negation denies the lead's region only where the sentence points at it ("it has
         # no data centre in India"), not where the lead is only the story's subject ("Deux
         # opérateurs ... ont ouvert des sites à Abidjan, ... sans qu'aucun pays ait été cité")
-        deniable = ANAPHORA.search(fld.folded, s_start, s_end) is not None
+        deniable = anaphor
         if not companies and not ownerless and "deploy" not in categories:
             return False, set(), None  # no owner: the caller reads it again if chips need it
     located: dict[int, bool] = {}
